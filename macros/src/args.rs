@@ -1,0 +1,282 @@
+//! Reads the attribute's arguments into plain structs.
+//!
+//! The input is split at top-level commas and every argument is read on its
+//! own, so one malformed argument does not hide the mistakes in the others.
+//! Only syntax is checked here; the rules about names live in `validate`.
+
+use crate::errors::Errors;
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::{Ident, LitStr};
+
+/// The arguments every user may write, in the order the docs list them.
+pub const VALID_ARGUMENTS: &str = "`input_fields = [...]`, `output_fields = [...]` and `name = \"...\"`";
+
+/// The attribute's arguments as written.
+#[derive(Default)]
+pub struct Args {
+    pub input_fields: Option<FieldList>,
+    pub output_fields: Option<FieldList>,
+    pub name: Option<LitStr>,
+}
+
+/// `input_fields = [...]` or `output_fields = [...]`.
+pub struct FieldList {
+    /// The argument's name, as written, for error messages.
+    pub argument: Ident,
+    pub fields: Vec<FieldPath>,
+}
+
+/// One entry of a field list: `amount`, `applicant.income` or `"amount"`.
+pub struct FieldPath {
+    /// The key the value is logged under: the path joined with dots.
+    pub key: String,
+    /// The accessors, each carrying the span of the token the user wrote.
+    pub segments: Vec<Segment>,
+    /// The tokens the user wrote, for errors about the whole entry.
+    pub written: TokenStream,
+}
+
+/// One step of a field path.
+pub enum Segment {
+    Named(Ident),
+    Index(syn::Index),
+}
+
+impl ToTokens for Segment {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Segment::Named(ident) => ident.to_tokens(tokens),
+            Segment::Index(index) => index.to_tokens(tokens),
+        }
+    }
+}
+
+/// Reads `attr` into [`Args`], recording every syntax error in `errors`.
+pub fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
+    let mut args = Args::default();
+    for argument in split_at_commas(attr, errors) {
+        parse_argument(&argument, &mut args, errors);
+    }
+    args
+}
+
+fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
+    let Some(TokenTree::Ident(name)) = tokens.first() else {
+        errors.spanned(
+            tokens_of(tokens),
+            format!("expected an argument name; valid arguments are {VALID_ARGUMENTS}"),
+        );
+        return;
+    };
+    let name_text = name.unraw().to_string();
+    if !matches!(name_text.as_str(), "input_fields" | "output_fields" | "name") {
+        errors.spanned(
+            name,
+            format!("unknown argument `{name_text}`; valid arguments are {VALID_ARGUMENTS}"),
+        );
+        return;
+    }
+    let example = match name_text.as_str() {
+        "name" => "name = \"credit_risk_logger\"",
+        _ => "input_fields = [duration_in_month, credit_amount]",
+    };
+    let value = match tokens.get(1) {
+        Some(TokenTree::Punct(eq)) if eq.as_char() == '=' => &tokens[2..],
+        _ => {
+            errors.spanned(name, format!("expected `=` after `{name_text}`, as in `{example}`"));
+            return;
+        }
+    };
+    if value.is_empty() {
+        errors.spanned(&tokens[1], format!("expected a value after `=`, as in `{example}`"));
+        return;
+    }
+    let slot_taken = match name_text.as_str() {
+        "input_fields" => args.input_fields.is_some(),
+        "output_fields" => args.output_fields.is_some(),
+        _ => args.name.is_some(),
+    };
+    if slot_taken {
+        errors.spanned(
+            name,
+            format!("`{name_text}` is given twice; write it once"),
+        );
+        return;
+    }
+    match name_text.as_str() {
+        "name" => {
+            match syn::parse2::<LitStr>(tokens_of(value)) {
+                Ok(literal) => args.name = Some(literal),
+                Err(_) => errors.spanned(
+                    tokens_of(value),
+                    format!("expected a string literal, as in `{example}`"),
+                ),
+            }
+        }
+        _ => {
+            if let Some(fields) = parse_field_list(name, value, example, errors) {
+                let list = Some(fields);
+                if name_text == "input_fields" {
+                    args.input_fields = list;
+                } else {
+                    args.output_fields = list;
+                }
+            }
+        }
+    }
+}
+
+fn parse_field_list(
+    argument: &Ident,
+    value: &[TokenTree],
+    example: &str,
+    errors: &mut Errors,
+) -> Option<FieldList> {
+    let group = match value {
+        [TokenTree::Group(group)] if group.delimiter() == Delimiter::Bracket => group,
+        _ => {
+            errors.spanned(
+                tokens_of(value),
+                format!(
+                    "expected a list of field names in square brackets, as in `{example}`"
+                ),
+            );
+            return None;
+        }
+    };
+    let fields = split_at_commas(group.stream(), errors)
+        .iter()
+        .filter_map(|entry| parse_field_path(entry, errors))
+        .collect();
+    Some(FieldList { argument: argument.clone(), fields })
+}
+
+fn parse_field_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPath> {
+    let written = tokens_of(tokens);
+    if let [TokenTree::Literal(literal)] = tokens {
+        if let Ok(string) = syn::parse2::<LitStr>(literal.to_token_stream()) {
+            return parse_string_path(&string, errors);
+        }
+    }
+    let mut segments = Vec::new();
+    let mut expect_segment = true;
+    for token in tokens {
+        match (expect_segment, token) {
+            (true, TokenTree::Ident(ident)) => segments.push(Segment::Named(ident.clone())),
+            (true, TokenTree::Literal(literal)) if !segments.is_empty() => {
+                // `a.0.1` arrives as `a`, `.`, `0.1`: one literal, two indexes.
+                let text = literal.to_string();
+                if text.is_empty() || !text.split('.').all(is_index) {
+                    return field_syntax_error(token, errors);
+                }
+                segments.extend(text.split('.').map(|index| index_segment(index, literal.span())));
+            }
+            (false, TokenTree::Punct(dot)) if dot.as_char() == '.' => {}
+            _ => return field_syntax_error(token, errors),
+        }
+        expect_segment = !expect_segment;
+    }
+    if expect_segment {
+        // Empty, or ending in a dot.
+        return field_syntax_error(&written, errors);
+    }
+    let key = segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Named(ident) => ident.unraw().to_string(),
+            Segment::Index(index) => index.index.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".");
+    Some(FieldPath { key, segments, written })
+}
+
+fn parse_string_path(literal: &LitStr, errors: &mut Errors) -> Option<FieldPath> {
+    let key = literal.value();
+    let span = literal.span();
+    let mut segments = Vec::new();
+    for part in key.split('.') {
+        let segment = if is_index(part) {
+            index_segment(part, span)
+        } else if is_identifier(part) {
+            match syn::parse_str::<Ident>(part) {
+                Ok(_) => Segment::Named(Ident::new(part, span)),
+                Err(_) if can_be_raw(part) => Segment::Named(Ident::new_raw(part, span)),
+                Err(_) => {
+                    errors.spanned(literal, format!("`{part}` in \"{key}\" cannot name a field"));
+                    return None;
+                }
+            }
+        } else {
+            errors.spanned(
+                literal,
+                format!(
+                    "\"{key}\" is not a field path; write field names joined by dots, as in \"applicant.income\""
+                ),
+            );
+            return None;
+        };
+        segments.push(segment);
+    }
+    Some(FieldPath { key, segments, written: literal.to_token_stream() })
+}
+
+fn field_syntax_error(tokens: impl ToTokens, errors: &mut Errors) -> Option<FieldPath> {
+    errors.spanned(
+        tokens,
+        "expected a field name (`amount`), a dotted path (`applicant.income`) or a string literal (`\"amount\"`)",
+    );
+    None
+}
+
+fn index_segment(text: &str, span: Span) -> Segment {
+    // `is_index` has checked the digits; an index too large for a `u32`
+    // cannot name a tuple field, so it becomes one that rustc reports missing.
+    let index = text.parse().unwrap_or(u32::MAX);
+    Segment::Index(syn::Index { index, span })
+}
+
+fn is_index(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    matches!(chars.next(), Some(first) if first == '_' || first.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+        && text != "_"
+}
+
+fn can_be_raw(text: &str) -> bool {
+    !matches!(text, "self" | "Self" | "super" | "crate")
+}
+
+/// Splits a token stream at its top-level commas. Commas inside brackets
+/// belong to the group and are left alone. A comma with nothing before it
+/// is an error; a trailing comma is allowed.
+fn split_at_commas(stream: TokenStream, errors: &mut Errors) -> Vec<Vec<TokenTree>> {
+    let mut parts = Vec::new();
+    let mut current = Vec::new();
+    for token in stream {
+        match &token {
+            TokenTree::Punct(comma) if comma.as_char() == ',' => {
+                if current.is_empty() {
+                    errors.spanned(comma, "unexpected `,`");
+                } else {
+                    parts.push(std::mem::take(&mut current));
+                }
+            }
+            _ => current.push(token),
+        }
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+fn tokens_of(tokens: &[TokenTree]) -> TokenStream {
+    tokens.iter().cloned().collect()
+}

@@ -1,0 +1,115 @@
+//! Writes the generated code: the user's impl block, untouched, followed by
+//! an implementation of `logged_model::LoggedFields` that reads the chosen
+//! fields. The real logic lives in the runtime; this code only calls it.
+
+use crate::args::{self, FieldPath};
+use crate::errors::Errors;
+use crate::item::{self, ModelImpl};
+use crate::validate::{self, ValidFields};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::Item;
+
+/// Parses, validates and expands one `#[logged_model(...)]` use.
+pub fn logged_model(attr: TokenStream, item_tokens: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = args::parse(attr, &mut errors);
+    let item: Item = match syn::parse2(item_tokens.clone()) {
+        Ok(item) => item,
+        // rustc reports the item's own syntax errors when it reads it back.
+        Err(_) => {
+            let reported = errors.to_compile_errors();
+            return quote!(#item_tokens #reported);
+        }
+    };
+    let fields = validate::fields(&args, &mut errors);
+    let generated = item::model_impl(&item, &mut errors)
+        .map(|model| logged_fields_impl(&model, &args, &fields))
+        .unwrap_or_default();
+    // The item and the code for the fields that passed are still emitted, so
+    // one mistake does not cascade into errors about a missing impl.
+    let reported = errors.to_compile_errors();
+    quote! {
+        #item
+        #generated
+        #reported
+    }
+}
+
+fn logged_fields_impl(model: &ModelImpl<'_>, args: &args::Args, fields: &ValidFields<'_>) -> TokenStream {
+    let item = model.item;
+    let trait_path = model.trait_path;
+    let self_ty = &item.self_ty;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let logger_name = match &args.name {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let input_keys = fields.input.iter().map(|field| &field.key);
+    let output_keys = fields.output.iter().map(|field| &field.key);
+    let input = quote!(__logged_model_input);
+    let output = quote!(__logged_model_output);
+    let recorder = quote!(__logged_model_fields);
+    let record_inputs = fields.input.iter().map(|field| record_field(field, &input, &recorder));
+    let record_outputs = fields.output.iter().map(|field| record_field(field, &output, &recorder));
+    let location = quote_spanned! {item.impl_token.span()=>
+        ::logged_model::__private::RecordLocation {
+            file: ::core::file!(),
+            line: ::core::line!(),
+            column: ::core::column!(),
+            function: "predict",
+            module: ::core::module_path!(),
+        }
+    };
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics ::logged_model::LoggedFields for #self_ty #where_clause {
+            type Input = <Self as #trait_path>::Input;
+            type Output = <Self as #trait_path>::Output;
+
+            fn model_qualified_name(model: &Self) -> &str {
+                <Self as #trait_path>::qualified_name(model)
+            }
+
+            fn model_version(model: &Self) -> &str {
+                <Self as #trait_path>::version(model)
+            }
+
+            fn log_spec() -> &'static ::logged_model::__private::LogSpec {
+                static SPEC: ::logged_model::__private::LogSpec = ::logged_model::__private::LogSpec {
+                    logger_name: #logger_name,
+                    input_keys: &[#(#input_keys),*],
+                    output_keys: &[#(#output_keys),*],
+                    location: #location,
+                };
+                &SPEC
+            }
+
+            fn record_input(
+                #input: &Self::Input,
+                #recorder: &mut ::logged_model::__private::FieldRecorder,
+            ) {
+                #(#record_inputs)*
+            }
+
+            fn record_output(
+                #output: &Self::Output,
+                #recorder: &mut ::logged_model::__private::FieldRecorder,
+            ) {
+                #(#record_outputs)*
+            }
+        }
+    }
+}
+
+/// One field access, spanned at the name the user wrote so that rustc's own
+/// "no field" and "not `Serialize`" errors point at it.
+fn record_field(field: &FieldPath, value: &TokenStream, recorder: &TokenStream) -> TokenStream {
+    let key = &field.key;
+    let segments = &field.segments;
+    let span = field.written.span();
+    quote_spanned! {span=>
+        ::logged_model::__private::FieldRecorder::record(#recorder, #key, &#value #(.#segments)*);
+    }
+}

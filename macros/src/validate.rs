@@ -1,0 +1,55 @@
+//! The semantic rules on field names: each is a rule with its own message,
+//! reported at the token the user wrote.
+
+use crate::args::{Args, FieldList, FieldPath};
+use crate::errors::Errors;
+use crate::reserved::is_reserved;
+use std::collections::HashSet;
+
+/// The field lists after validation: only entries that passed every rule.
+pub struct ValidFields<'a> {
+    pub input: Vec<&'a FieldPath>,
+    pub output: Vec<&'a FieldPath>,
+}
+
+/// Applies every rule to `args`, records each violation and returns the
+/// entries that passed, so that the generated code stays close to the intent.
+pub fn fields<'a>(args: &'a Args, errors: &mut Errors) -> ValidFields<'a> {
+    if let Some(name) = &args.name {
+        if name.value().trim().is_empty() {
+            errors.spanned(name, "the logger name must not be empty; leave `name` out to use \"<qualified_name>_logger\"");
+        }
+    }
+    ValidFields {
+        input: list(args.input_fields.as_ref(), errors),
+        output: list(args.output_fields.as_ref(), errors),
+    }
+}
+
+fn list<'a>(list: Option<&'a FieldList>, errors: &mut Errors) -> Vec<&'a FieldPath> {
+    let Some(list) = list else {
+        return Vec::new();
+    };
+    let argument = list.argument.to_string();
+    let mut seen = HashSet::new();
+    let mut valid = Vec::new();
+    for field in &list.fields {
+        if is_reserved(&field.key) {
+            errors.spanned(
+                &field.written,
+                format!(
+                    "`{}` cannot be logged as a field: logged-model writes its own `{}` key on every prediction record; leave it out of `{argument}` or log a field with another name",
+                    field.key, field.key
+                ),
+            );
+        } else if !seen.insert(field.key.as_str()) {
+            errors.spanned(
+                &field.written,
+                format!("`{}` is listed twice in `{argument}`; remove one", field.key),
+            );
+        } else {
+            valid.push(field);
+        }
+    }
+    valid
+}

@@ -1,0 +1,200 @@
+//! [`LoggerBuilder`]: makes the root `slog::Logger` whose records go, as JSON
+//! lines, through slog-async's channel to a writer thread.
+
+use crate::config::{self, ConfigError, EnvLookup, Overflow};
+use crate::drain::channel::ChannelDrain;
+use crate::drain::env_fields::{EnvFields, MISSING_VALUE};
+use crate::drain::head::ProcessFields;
+use crate::drain::line_writer::LineWriter;
+use crate::drain::losses::LossCounters;
+use crate::guard::LogGuard;
+use crate::log_bridge;
+use slog::{Level, Logger, OwnedKV, OwnedKVList};
+use slog_async::AsyncCore;
+use std::io::Write;
+use std::sync::Arc;
+
+/// Builds the root logger and the [`LogGuard`] that flushes it.
+///
+/// ```
+/// use logged_model::{LoggerBuilder, Overflow};
+///
+/// let (logger, guard) = LoggerBuilder::new()
+///     .level(slog::Level::Debug)
+///     .env_vars(["POD_NAME", "NODE_NAME"])
+///     .overflow(Overflow::Block)
+///     .channel_size(4096)
+///     .build_with_writer(std::io::sink())?;
+/// slog::info!(logger, "Service started."; "port" => 8000);
+/// drop(guard); // writes every queued record, then stops the writer thread
+/// # Ok::<(), logged_model::ConfigError>(())
+/// ```
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct LoggerBuilder {
+    level: Level,
+    env_vars: Vec<String>,
+    overflow: Overflow,
+    channel_size: usize,
+    capture_log_crate: bool,
+    env: EnvLookup,
+}
+
+impl Default for LoggerBuilder {
+    fn default() -> Self {
+        LoggerBuilder {
+            level: Level::Info,
+            env_vars: Vec::new(),
+            overflow: Overflow::Block,
+            channel_size: config::DEFAULT_CHANNEL_SIZE,
+            capture_log_crate: false,
+            env: config::process_env(),
+        }
+    }
+}
+
+impl LoggerBuilder {
+    /// The defaults: level `info`, no environment fields, overflow `block`,
+    /// a channel of 1024 records, the `log` crate not captured.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads `LOG_LEVEL`, `LOG_ENV_VARS`, `LOG_OVERFLOW` and
+    /// `LOG_CHANNEL_SIZE` from the process environment (see
+    /// [`config`](crate::config)), and captures the `log` crate's records.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_lookup(config::process_env())
+    }
+
+    /// Like [`from_env`](Self::from_env), with variables read from `lookup`
+    /// instead of the process environment, for the configuration and for the
+    /// environment fields' values alike. Made for tests.
+    pub fn from_env_with(
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Result<Self, ConfigError> {
+        Self::from_env_lookup(Arc::new(move |name: &str| Ok(lookup(name))))
+    }
+
+    fn from_env_lookup(env: EnvLookup) -> Result<Self, ConfigError> {
+        let mut builder = LoggerBuilder { capture_log_crate: true, env, ..Self::default() };
+        if let Some(level) = (builder.env)("LOG_LEVEL")? {
+            builder.level = config::parse_level(&level)?;
+        }
+        if let Some(names) = (builder.env)("LOG_ENV_VARS")? {
+            builder.env_vars = config::parse_env_var_list(&names);
+        }
+        if let Some(overflow) = (builder.env)("LOG_OVERFLOW")? {
+            builder.overflow = config::parse_overflow(&overflow)?;
+        }
+        if let Some(size) = (builder.env)("LOG_CHANNEL_SIZE")? {
+            builder.channel_size = config::parse_channel_size(&size)?;
+        }
+        Ok(builder)
+    }
+
+    /// Records below `level` are discarded on the caller's thread, before
+    /// they reach the channel.
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Environment variables to log on every record, each under its
+    /// lower-cased name (`POD_NAME` as `pod_name`; `"N/A"` when unset). The
+    /// values are read once, when the logger is built.
+    pub fn env_vars<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.env_vars = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// What to do when the channel is full; see [`Overflow`].
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
+        self
+    }
+
+    /// How many records the channel holds, 1 to
+    /// [`MAX_CHANNEL_SIZE`](config::MAX_CHANNEL_SIZE).
+    pub fn channel_size(mut self, records: usize) -> Self {
+        self.channel_size = records;
+        self
+    }
+
+    /// Whether records of the `log` crate go through this logger too, so
+    /// that the process prints only JSON lines. Only one logger per process
+    /// can capture them.
+    pub fn capture_log_crate(mut self, capture: bool) -> Self {
+        self.capture_log_crate = capture;
+        self
+    }
+
+    /// Builds a logger that writes to standard output.
+    pub fn build(self) -> Result<(Logger, LogGuard), ConfigError> {
+        self.build_with_writer(std::io::stdout())
+    }
+
+    /// Builds a logger that writes to `writer`: one JSON object per line,
+    /// each line handed to the writer whole and followed by a flush.
+    pub fn build_with_writer<W>(self, writer: W) -> Result<(Logger, LogGuard), ConfigError>
+    where
+        W: Write + Send + 'static,
+    {
+        if !(1..=config::MAX_CHANNEL_SIZE).contains(&self.channel_size) {
+            return Err(ConfigError::InvalidValue {
+                variable: "channel_size",
+                value: self.channel_size.to_string(),
+                expected: "a whole number from 1 to 1048576",
+            });
+        }
+        let env_fields = self.read_env_fields()?;
+        let root_values = OwnedKVList::from(OwnedKV(env_fields.clone()));
+        let process = Arc::new(ProcessFields::of_this_process());
+        let losses = Arc::new(LossCounters::default());
+        let line_writer =
+            LineWriter::new(writer, Arc::clone(&losses), Arc::clone(&process), root_values.clone());
+        let (core, async_guard) = AsyncCore::custom(line_writer)
+            .chan_size(self.channel_size)
+            .blocking(self.overflow == Overflow::Block)
+            .thread_name("logged-model-writer".to_owned())
+            .build_with_guard();
+        let channel =
+            ChannelDrain::new(core, self.level, self.overflow, process, root_values, Arc::clone(&losses));
+        let logger = Logger::root(channel.clone(), OwnedKV(env_fields));
+        let guard = LogGuard::new(channel, async_guard, losses, self.overflow);
+        if self.capture_log_crate {
+            log_bridge::install(logger.clone(), self.level)?;
+        }
+        Ok((logger, guard))
+    }
+
+    fn read_env_fields(&self) -> Result<EnvFields, ConfigError> {
+        let mut fields = Vec::with_capacity(self.env_vars.len());
+        for (name, key) in config::env_keys(&self.env_vars)? {
+            let value = (self.env)(&name)?.unwrap_or_else(|| MISSING_VALUE.to_owned());
+            // slog keys are `&'static str`; these few are made once per logger.
+            let key: &'static str = Box::leak(key.into_boxed_str());
+            fields.push((key, value));
+        }
+        Ok(EnvFields(fields))
+    }
+}
+
+/// Builds the logger from the environment variables described in
+/// [`config`](crate::config), writing to standard output and capturing the
+/// `log` crate. Keep the guard in `main` until the end, so that every record
+/// is written before the process exits.
+///
+/// ```no_run
+/// fn main() -> Result<(), logged_model::ConfigError> {
+///     let (logger, _guard) = logged_model::init_from_env()?;
+///     slog::info!(logger, "Service started.");
+///     Ok(())
+/// }
+/// ```
+pub fn init_from_env() -> Result<(Logger, LogGuard), ConfigError> {
+    LoggerBuilder::from_env()?.build()
+}

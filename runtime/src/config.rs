@@ -1,0 +1,215 @@
+//! How the logger is configured: in code with [`LoggerBuilder`], or from
+//! environment variables with [`LoggerBuilder::from_env`].
+//!
+//! | variable | values | default |
+//! | --- | --- | --- |
+//! | `LOG_LEVEL` | `trace`, `debug`, `info`, `warning` (or `warn`), `error`, `critical` | `info` |
+//! | `LOG_ENV_VARS` | comma-separated variable names, e.g. `POD_NAME,NODE_NAME,APP_NAME` | none |
+//! | `LOG_OVERFLOW` | `block` (nothing is ever dropped) or `drop` (the caller never waits; losses are counted and reported) | `block` |
+//! | `LOG_CHANNEL_SIZE` | records the channel holds, 1 to 1048576 | `1024` |
+//!
+//! An invalid value is an error that names the variable and the values it
+//! takes; nothing falls back to a default silently.
+
+use crate::keys;
+use slog::Level;
+use std::ffi::OsString;
+use std::sync::Arc;
+
+/// What happens when records arrive faster than the output takes them and
+/// the channel to the writer thread is full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Overflow {
+    /// The caller waits for room. Nothing is ever dropped.
+    #[default]
+    Block,
+    /// The caller never waits: the record is dropped and counted, and the
+    /// count is reported in a record of its own as soon as there is room.
+    Drop,
+}
+
+/// The largest channel the configuration accepts.
+pub const MAX_CHANNEL_SIZE: usize = 1 << 20;
+
+/// The channel size when none is configured.
+pub const DEFAULT_CHANNEL_SIZE: usize = 1024;
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A variable holds a value outside the ones it takes.
+    #[error("{variable}={value:?} is not valid; expected {expected}")]
+    InvalidValue {
+        /// The variable's name.
+        variable: &'static str,
+        /// The value found.
+        value: String,
+        /// The values the variable takes.
+        expected: &'static str,
+    },
+    /// A variable's value is not valid Unicode.
+    #[error("{variable} is not valid Unicode")]
+    NotUnicode {
+        /// The variable's name.
+        variable: String,
+    },
+    /// An environment field's name cannot name an environment variable.
+    #[error("{name:?} in the environment fields is not a variable name; use letters, digits and `_`, e.g. POD_NAME")]
+    InvalidEnvVarName {
+        /// The name as given.
+        name: String,
+    },
+    /// An environment field would be written under a key the runtime writes.
+    #[error("environment variable {name} would be logged as `{key}`, a key logged-model writes itself; leave it out of the environment fields")]
+    ReservedEnvKey {
+        /// The variable's name.
+        name: String,
+        /// Its lower-cased key.
+        key: String,
+    },
+    /// Two environment fields would be written under the same key.
+    #[error("environment variables {first} and {second} would both be logged as `{key}`; keep one")]
+    DuplicateEnvKey {
+        /// The first variable.
+        first: String,
+        /// The second variable.
+        second: String,
+        /// The key both map to.
+        key: String,
+    },
+    /// The process already has a logger for the `log` crate.
+    #[error("another logger is already installed for the `log` crate; turn off `capture_log_crate` or remove the other logger")]
+    LogCrateTaken,
+}
+
+/// Reads a variable; `Err` for a value that is not Unicode.
+pub(crate) type EnvLookup = Arc<dyn Fn(&str) -> Result<Option<String>, ConfigError> + Send + Sync>;
+
+pub(crate) fn process_env() -> EnvLookup {
+    Arc::new(|name| match std::env::var_os(name) {
+        None => Ok(None),
+        Some(value) => value
+            .into_string()
+            .map(Some)
+            .map_err(|_: OsString| ConfigError::NotUnicode { variable: name.to_owned() }),
+    })
+}
+
+pub(crate) fn parse_level(value: &str) -> Result<Level, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "trace" => Ok(Level::Trace),
+        "debug" => Ok(Level::Debug),
+        "info" => Ok(Level::Info),
+        "warning" | "warn" => Ok(Level::Warning),
+        "error" => Ok(Level::Error),
+        "critical" => Ok(Level::Critical),
+        _ => Err(ConfigError::InvalidValue {
+            variable: "LOG_LEVEL",
+            value: value.to_owned(),
+            expected: "one of trace, debug, info, warning, error, critical",
+        }),
+    }
+}
+
+pub(crate) fn parse_overflow(value: &str) -> Result<Overflow, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "block" => Ok(Overflow::Block),
+        "drop" => Ok(Overflow::Drop),
+        _ => Err(ConfigError::InvalidValue {
+            variable: "LOG_OVERFLOW",
+            value: value.to_owned(),
+            expected: "block or drop",
+        }),
+    }
+}
+
+pub(crate) fn parse_channel_size(value: &str) -> Result<usize, ConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(size) if (1..=MAX_CHANNEL_SIZE).contains(&size) => Ok(size),
+        _ => Err(ConfigError::InvalidValue {
+            variable: "LOG_CHANNEL_SIZE",
+            value: value.to_owned(),
+            expected: "a whole number from 1 to 1048576",
+        }),
+    }
+}
+
+pub(crate) fn parse_env_var_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The key each environment variable is logged under, checked: every name
+/// is a variable name, no key is the runtime's own, and no two collide.
+pub(crate) fn env_keys(names: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut keyed: Vec<(String, String)> = Vec::with_capacity(names.len());
+    for name in names {
+        let is_variable_name = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !is_variable_name {
+            return Err(ConfigError::InvalidEnvVarName { name: name.clone() });
+        }
+        let key = name.to_ascii_lowercase();
+        if keys::RESERVED.contains(&key.as_str()) {
+            return Err(ConfigError::ReservedEnvKey { name: name.clone(), key });
+        }
+        if let Some((first, _)) = keyed.iter().find(|(_, existing)| *existing == key) {
+            return Err(ConfigError::DuplicateEnvKey { first: first.clone(), second: name.clone(), key });
+        }
+        keyed.push((name.clone(), key));
+    }
+    Ok(keyed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_parse_case_insensitively() {
+        assert_eq!(parse_level("INFO"), Ok(Level::Info));
+        assert_eq!(parse_level(" warn "), Ok(Level::Warning));
+    }
+
+    #[test]
+    fn an_unknown_level_names_the_variable_and_the_choices() {
+        let message = parse_level("verbose").unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "LOG_LEVEL=\"verbose\" is not valid; expected one of trace, debug, info, warning, error, critical"
+        );
+    }
+
+    #[test]
+    fn channel_size_must_be_positive_and_bounded() {
+        assert!(parse_channel_size("0").is_err());
+        assert!(parse_channel_size("-3").is_err());
+        assert!(parse_channel_size("1048577").is_err());
+        assert_eq!(parse_channel_size("64"), Ok(64));
+    }
+
+    #[test]
+    fn env_var_list_ignores_blanks_and_spaces() {
+        assert_eq!(parse_env_var_list(" POD_NAME, ,NODE_NAME,"), ["POD_NAME", "NODE_NAME"]);
+    }
+
+    #[test]
+    fn env_keys_reject_reserved_duplicate_and_malformed_names() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(matches!(env_keys(&names(&["STATUS"])), Err(ConfigError::ReservedEnvKey { .. })));
+        assert!(matches!(
+            env_keys(&names(&["POD_NAME", "pod_name"])),
+            Err(ConfigError::DuplicateEnvKey { .. })
+        ));
+        assert!(matches!(env_keys(&names(&["POD-NAME"])), Err(ConfigError::InvalidEnvVarName { .. })));
+        assert_eq!(
+            env_keys(&names(&["POD_NAME"])),
+            Ok(vec![("POD_NAME".to_string(), "pod_name".to_string())])
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! The caller's side of the drain: level filter, time stamp, and the queue
+//! to the writer thread with its overflow policy.
+
+use super::head::{ProcessFields, RecordHead};
+use super::losses::{LossCounters, LossKind};
+use crate::config::Overflow;
+use slog::{Drain, Level, Never, OwnedKV, OwnedKVList, Record};
+use slog_async::{AsyncCore, AsyncError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Queues records for the writer thread. Cloning shares the queue.
+#[derive(Clone)]
+pub(crate) struct ChannelDrain {
+    inner: Arc<ChannelInner>,
+}
+
+struct ChannelInner {
+    core: AsyncCore,
+    level: Level,
+    overflow: Overflow,
+    process: Arc<ProcessFields>,
+    /// The environment fields, for the drain's own reports.
+    root_values: OwnedKVList,
+    losses: Arc<LossCounters>,
+}
+
+impl ChannelDrain {
+    pub(crate) fn new(
+        core: AsyncCore,
+        level: Level,
+        overflow: Overflow,
+        process: Arc<ProcessFields>,
+        root_values: OwnedKVList,
+        losses: Arc<LossCounters>,
+    ) -> Self {
+        ChannelDrain {
+            inner: Arc::new(ChannelInner { core, level, overflow, process, root_values, losses }),
+        }
+    }
+
+    /// Stamps `record` and queues it. Returns whether it was queued.
+    fn queue(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), AsyncError> {
+        let head = RecordHead {
+            time: SystemTime::now(),
+            process: Arc::clone(&self.inner.process),
+            logger_values: values.clone(),
+        };
+        self.inner.core.log(record, &OwnedKVList::from(OwnedKV(head)))
+    }
+
+    /// Queues a report of the records dropped so far, if there are any and
+    /// the channel has room; otherwise they stay counted for the next try.
+    fn report_dropped(&self) {
+        self.inner.losses.report(LossKind::Dropped, |report| {
+            report.log_to(&Queue(self), &self.inner.root_values).is_ok()
+        });
+    }
+
+    /// Delivers the last drop report before shutdown, waiting up to
+    /// `patience` for the writer to make room.
+    pub(crate) fn flush_drop_report(&self, patience: Duration) {
+        let deadline = Instant::now() + patience;
+        loop {
+            self.report_dropped();
+            let settled = self.inner.losses.dropped_unreported.load(std::sync::atomic::Ordering::Acquire) == 0;
+            if settled || Instant::now() >= deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Drain for ChannelDrain {
+    type Ok = ();
+    type Err = Never;
+
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), Never> {
+        if !record.level().is_at_least(self.inner.level) {
+            return Ok(());
+        }
+        if self.inner.overflow == Overflow::Drop {
+            self.report_dropped();
+        }
+        match self.queue(record, values) {
+            Ok(()) => {}
+            Err(AsyncError::Full) => self.inner.losses.count_dropped(),
+            // The writer thread is gone: the guard was dropped.
+            Err(AsyncError::Fatal(_)) => {
+                self.inner.losses.after_shutdown.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    fn is_enabled(&self, level: Level) -> bool {
+        level.is_at_least(self.inner.level)
+    }
+}
+
+/// The queue without the level filter and the loss counting, so a report
+/// always gets through when there is room and is never counted as a loss.
+struct Queue<'a>(&'a ChannelDrain);
+
+impl Drain for Queue<'_> {
+    type Ok = ();
+    type Err = AsyncError;
+
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), AsyncError> {
+        self.0.queue(record, values)
+    }
+}

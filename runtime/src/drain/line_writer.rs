@@ -1,0 +1,192 @@
+//! The writer thread's side of the drain: slog-json formats each record into
+//! a buffer, and the finished line goes to the output in one piece. A failed
+//! write is counted, never turned into a panic, and reported as soon as the
+//! output takes a line again.
+
+use super::head::{ProcessFields, RecordHead};
+use super::losses::{LossCounters, LossKind};
+use crate::keys;
+use slog::{BorrowedKV, Drain, Level, Never, OwnedKV, OwnedKVList, Record, RecordStatic};
+use std::cell::{Cell, RefCell};
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+/// Formats records as JSON lines and writes them to `W`.
+pub(crate) struct LineWriter<W: Write> {
+    json: slog_json::Json<LineBuffer>,
+    line: LineBuffer,
+    output: RefCell<W>,
+    /// A failed write may have left part of a line; the next line first ends it.
+    line_unterminated: Cell<bool>,
+    losses: Arc<LossCounters>,
+    process: Arc<ProcessFields>,
+    root_values: OwnedKVList,
+}
+
+impl<W: Write> LineWriter<W> {
+    pub(crate) fn new(
+        output: W,
+        losses: Arc<LossCounters>,
+        process: Arc<ProcessFields>,
+        root_values: OwnedKVList,
+    ) -> Self {
+        let line = LineBuffer::default();
+        LineWriter {
+            json: slog_json::Json::new(line.clone()).set_newlines(true).build(),
+            line,
+            output: RefCell::new(output),
+            line_unterminated: Cell::new(false),
+            losses,
+            process,
+            root_values,
+        }
+    }
+
+    /// Formats and writes one record; returns whether the output took it.
+    fn write_record(&self, record: &Record<'_>, values: &OwnedKVList) -> bool {
+        let formatted = self.json.log(record, values);
+        let line = self.line.take();
+        match formatted {
+            Ok(()) => self.write_line(&line),
+            Err(error) => {
+                // A value failed to serialize: the record is replaced by one
+                // that says so, rather than written half or not at all.
+                self.write_unformattable(record, &error)
+            }
+        }
+    }
+
+    fn write_unformattable(&self, record: &Record<'_>, error: &io::Error) -> bool {
+        let record_static = RecordStatic { location: record.location(), tag: "", level: Level::Error };
+        let original = record.msg().to_string();
+        let reason = error.to_string();
+        let kv = (
+            slog::SingleKV(keys::ERROR_INFO, reason.as_str()),
+            slog::SingleKV("original_message", original.as_str()),
+        );
+        let formatted = self.json.log(
+            &Record::new(
+                &record_static,
+                &format_args!("Log record could not be formatted."),
+                BorrowedKV(&kv),
+            ),
+            &self.own_head(),
+        );
+        let line = self.line.take();
+        formatted.is_ok() && self.write_line(&line)
+    }
+
+    fn write_line(&self, line: &[u8]) -> bool {
+        let mut output = self.output.borrow_mut();
+        if self.line_unterminated.get() {
+            if write_counted(&mut *output, b"\n").is_err() {
+                self.losses.count_failed_write();
+                return false;
+            }
+            self.line_unterminated.set(false);
+        }
+        match write_counted(&mut *output, line).and_then(|()| output.flush().map_err(|e| (0, e))) {
+            Ok(()) => true,
+            Err((written, _error)) => {
+                self.line_unterminated.set(written > 0);
+                self.losses.count_failed_write();
+                false
+            }
+        }
+    }
+
+    fn report_failed_writes(&self) {
+        self.losses.report(LossKind::FailedWrites, |report| {
+            let formatted = report.log_to(&self.json, &self.own_head());
+            let line = self.line.take();
+            formatted.is_ok() && self.write_line_uncounted(&line)
+        });
+    }
+
+    /// Writes a report line; a report that fails is not itself a lost record.
+    fn write_line_uncounted(&self, line: &[u8]) -> bool {
+        let mut output = self.output.borrow_mut();
+        match write_counted(&mut *output, line).and_then(|()| output.flush().map_err(|e| (0, e))) {
+            Ok(()) => true,
+            Err((written, _error)) => {
+                self.line_unterminated.set(written > 0);
+                false
+            }
+        }
+    }
+
+    /// The head of a record the writer makes itself.
+    fn own_head(&self) -> OwnedKVList {
+        OwnedKVList::from(OwnedKV(RecordHead {
+            time: SystemTime::now(),
+            process: Arc::clone(&self.process),
+            logger_values: self.root_values.clone(),
+        }))
+    }
+}
+
+impl<W: Write> Drain for LineWriter<W> {
+    type Ok = ();
+    type Err = Never;
+
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), Never> {
+        if self.write_record(record, values) {
+            self.report_failed_writes();
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Drop for LineWriter<W> {
+    fn drop(&mut self) {
+        self.report_failed_writes();
+        let unreported = self.losses.failed_writes_unreported.load(std::sync::atomic::Ordering::Acquire);
+        if unreported > 0 {
+            // The output never recovered; stderr is the last place to say so.
+            let _ = writeln!(
+                io::stderr(),
+                "logged-model: {unreported} log records were lost because the log output failed to write them"
+            );
+        }
+    }
+}
+
+/// Writes all of `bytes`; on failure, says how many bytes went out first.
+fn write_counted(output: &mut impl Write, mut bytes: &[u8]) -> Result<(), (usize, io::Error)> {
+    let mut written = 0;
+    while !bytes.is_empty() {
+        match output.write(bytes) {
+            Ok(0) => return Err((written, io::ErrorKind::WriteZero.into())),
+            Ok(n) => {
+                written += n;
+                bytes = &bytes[n..];
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err((written, error)),
+        }
+    }
+    Ok(())
+}
+
+/// The buffer slog-json formats one record into.
+#[derive(Clone, Default)]
+struct LineBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LineBuffer {
+    /// Takes the formatted line out, leaving the buffer empty.
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Write for LineBuffer {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

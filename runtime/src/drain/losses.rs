@@ -1,0 +1,94 @@
+//! Lost records are counted, and reported in records of their own: records
+//! the full channel dropped (in `drop` mode), and records the output failed
+//! to take. Every loss is counted once, and reported once.
+
+use crate::keys;
+use slog::{BorrowedKV, Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters shared by the caller side, the writer thread and the guard.
+#[derive(Default)]
+pub(crate) struct LossCounters {
+    pub(crate) dropped: AtomicU64,
+    pub(crate) dropped_unreported: AtomicU64,
+    pub(crate) failed_writes: AtomicU64,
+    pub(crate) failed_writes_unreported: AtomicU64,
+    pub(crate) after_shutdown: AtomicU64,
+}
+
+impl LossCounters {
+    pub(crate) fn count_dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        self.dropped_unreported.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn count_failed_write(&self) {
+        self.failed_writes.fetch_add(1, Ordering::Relaxed);
+        self.failed_writes_unreported.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Takes the unreported count of `kind`, reports it with `send`, and
+    /// puts the count back if the report could not be delivered.
+    pub(crate) fn report(&self, kind: LossKind, send: impl FnOnce(&Report) -> bool) {
+        let unreported = match kind {
+            LossKind::Dropped => &self.dropped_unreported,
+            LossKind::FailedWrites => &self.failed_writes_unreported,
+        };
+        let count = unreported.swap(0, Ordering::AcqRel);
+        if count == 0 {
+            return;
+        }
+        if !send(&Report { kind, count }) {
+            unreported.fetch_add(count, Ordering::AcqRel);
+        }
+    }
+}
+
+/// The two ways a record can be lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LossKind {
+    /// The channel was full and the overflow policy is `drop`.
+    Dropped,
+    /// The output returned an error.
+    FailedWrites,
+}
+
+/// A record that says how many records were lost.
+pub(crate) struct Report {
+    pub(crate) kind: LossKind,
+    pub(crate) count: u64,
+}
+
+/// Report records come from the runtime itself.
+static REPORT_LOCATION: RecordLocation = RecordLocation {
+    file: file!(),
+    line: line!(),
+    column: 0,
+    function: "report",
+    module: module_path!(),
+};
+
+impl Report {
+    /// The report's message: what happened, in words an operator can search.
+    pub(crate) fn message(&self) -> &'static str {
+        match self.kind {
+            LossKind::Dropped => "Log records dropped: the log channel was full.",
+            LossKind::FailedWrites => "Log records lost: the log output failed to write them.",
+        }
+    }
+
+    /// Logs the report into `drain` as a `WARN` record.
+    pub(crate) fn log_to<D: Drain>(&self, drain: &D, values: &OwnedKVList) -> Result<D::Ok, D::Err> {
+        let key = match self.kind {
+            LossKind::Dropped => keys::DROPPED_RECORDS,
+            LossKind::FailedWrites => keys::FAILED_WRITES,
+        };
+        let record_static =
+            RecordStatic { location: &REPORT_LOCATION, tag: "", level: Level::Warning };
+        let kv = slog::SingleKV(key, self.count);
+        drain.log(
+            &Record::new(&record_static, &format_args!("{}", self.message()), BorrowedKV(&kv)),
+            values,
+        )
+    }
+}

@@ -1,0 +1,97 @@
+//! Structured, production-grade JSON logs for machine-learning model
+//! deployments, from one attribute on the model's implementation.
+//!
+//! ```
+//! use logged_model::{logged_model, CapturedOutput, Logged, LoggerBuilder, Model};
+//! use serde::Serialize;
+//!
+//! pub struct Applicant { pub duration_in_month: u32, pub credit_amount: f64 }
+//!
+//! #[derive(Serialize)]
+//! #[serde(rename_all = "lowercase")]
+//! pub enum Risk { Safe, Risky }
+//!
+//! pub struct Assessment { pub credit_risk: Risk }
+//!
+//! pub struct CreditRiskModel;
+//!
+//! #[logged_model(input_fields = [duration_in_month, credit_amount], output_fields = [credit_risk])]
+//! impl Model for CreditRiskModel {
+//!     type Input = Applicant;
+//!     type Output = Assessment;
+//!     type Error = String;
+//!
+//!     fn qualified_name(&self) -> &str { "credit_risk_model" }
+//!     fn version(&self) -> &str { "0.1.0" }
+//!     fn predict(&self, input: &Applicant) -> Result<Assessment, String> {
+//!         let risky = input.credit_amount > 10_000.0;
+//!         Ok(Assessment { credit_risk: if risky { Risk::Risky } else { Risk::Safe } })
+//!     }
+//! }
+//!
+//! let output = CapturedOutput::default();
+//! let (logger, guard) = LoggerBuilder::new().build_with_writer(output.clone())?;
+//! let model = Logged::new(CreditRiskModel, &logger)?;
+//! model.predict(&Applicant { duration_in_month: 12, credit_amount: 2500.0 })?;
+//! drop(guard);
+//!
+//! let records = output.records()?;
+//! assert_eq!(records[0]["message"], "Prediction requested.");
+//! assert_eq!(records[0]["credit_amount"], 2500.0);
+//! assert_eq!(records[1]["message"], "Prediction created.");
+//! assert_eq!(records[1]["credit_risk"], "safe");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The attribute, the records and the configuration are described in the
+//! README; the items below carry the details.
+
+mod builder;
+mod capture;
+pub mod config;
+pub mod correlation;
+mod drain;
+mod fields;
+mod guard;
+pub mod keys;
+mod log_bridge;
+mod logged;
+mod logged_fields;
+mod model;
+mod prediction;
+
+pub use builder::{init_from_env, LoggerBuilder};
+pub use capture::CapturedOutput;
+pub use config::{ConfigError, Overflow};
+pub use fields::FieldRecorder;
+pub use guard::{LogGuard, LogStats};
+pub use logged::{Logged, WrapError};
+pub use logged_fields::LoggedFields;
+pub use model::{AsyncModel, Model};
+
+/// Generates what [`Logged`] needs to log a model's predictions.
+///
+/// Place it on the `impl Model for T` (or `impl AsyncModel for T`) block:
+///
+/// ```text
+/// #[logged_model(input_fields = [duration_in_month, applicant.income], output_fields = [credit_risk])]
+/// ```
+///
+/// - `input_fields = [...]`: fields of `Input` logged on "Prediction requested.".
+/// - `output_fields = [...]`: fields of `Output` logged on "Prediction created.".
+/// - `name = "..."`: the logger name, `log.logger` (default `"<qualified_name>_logger"`).
+///
+/// A field is an identifier, a string literal, or a dotted path into nested
+/// structs (`applicant.income`, logged under the key `"applicant.income"`);
+/// tuple fields are numbers (`0`). Each must exist and be `serde::Serialize`;
+/// both are checked at compile time, as are duplicates and names that
+/// collide with the keys the runtime writes ([`keys::RESERVED`]).
+pub use logged_model_macros::logged_model;
+
+/// Used by the code `#[logged_model]` generates. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::fields::FieldRecorder;
+    pub use crate::logged_fields::LogSpec;
+    pub use slog::RecordLocation;
+}

@@ -1,0 +1,55 @@
+//! What the integration tests, examples and benchmarks share: small models
+//! of the shape of a real one, and a logger whose output a test can read.
+
+pub mod models;
+
+use logged_model::{CapturedOutput, LogGuard, LoggerBuilder};
+use serde_json::{Map, Value};
+
+/// A JSON log record.
+pub type JsonRecord = Map<String, Value>;
+
+/// A logger writing into memory, its guard, and the memory to read.
+pub struct Captured {
+    /// The root logger.
+    pub logger: slog::Logger,
+    /// Drop it (or call [`Captured::finish`]) before reading the output.
+    pub guard: LogGuard,
+    /// Where the lines go.
+    pub output: CapturedOutput,
+}
+
+impl Captured {
+    /// A logger built by `builder`, writing into memory.
+    pub fn with(builder: LoggerBuilder) -> Self {
+        let output = CapturedOutput::default();
+        let (logger, guard) = builder
+            .build_with_writer(output.clone())
+            .expect("the test's logger configuration is valid");
+        Captured { logger, guard, output }
+    }
+
+    /// A logger with the default configuration.
+    pub fn new() -> Self {
+        Self::with(LoggerBuilder::new())
+    }
+
+    /// Flushes every record and returns them parsed, panicking (failing the
+    /// test) on any line that is not a JSON object.
+    pub fn finish(self) -> Vec<JsonRecord> {
+        drop(self.logger);
+        drop(self.guard);
+        self.output.records().expect("every line is a JSON object")
+    }
+}
+
+impl Default for Captured {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The records whose `message` is `message`.
+pub fn with_message<'a>(records: &'a [JsonRecord], message: &str) -> Vec<&'a JsonRecord> {
+    records.iter().filter(|record| record["message"] == message).collect()
+}
