@@ -5,7 +5,7 @@
 //! (or any variable names) to see environment fields on every record.
 
 use logged_model::correlation;
-use logged_model::{logged_model, Logged, Model};
+use logged_model::{Logged, Model, logged_model};
 use serde::Serialize;
 
 /// What the model reads.
@@ -54,7 +54,11 @@ impl Model for CreditRiskModel {
             return Err("duration_in_month must be at least 1".to_owned());
         }
         let monthly = input.credit_amount / f64::from(input.duration_in_month);
-        let credit_risk = if monthly > 500.0 { CreditRisk::Risky } else { CreditRisk::Safe };
+        let credit_risk = if monthly > 500.0 {
+            CreditRisk::Risky
+        } else {
+            CreditRisk::Safe
+        };
         Ok(Assessment { credit_risk })
     }
 }
@@ -65,10 +69,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = Logged::new(CreditRiskModel, &logger)?;
 
     correlation::scope("quickstart-request-1", || {
-        let _ = model.predict(&Applicant { duration_in_month: 24, credit_amount: 4000.0 });
+        let _ = model.predict(&Applicant {
+            duration_in_month: 24,
+            credit_amount: 4000.0,
+        });
     });
-    let _ = model.predict(&Applicant { duration_in_month: 6, credit_amount: 9000.0 });
-    let _ = model.predict(&Applicant { duration_in_month: 0, credit_amount: 1000.0 });
+    let _ = model.predict(&Applicant {
+        duration_in_month: 6,
+        credit_amount: 9000.0,
+    });
+    let _ = model.predict(&Applicant {
+        duration_in_month: 0,
+        credit_amount: 1000.0,
+    });
     log::info!("Records from the log crate are JSON lines too.");
     Ok(())
 }

@@ -48,13 +48,18 @@ fn an_invalid_level_names_the_variable_and_the_valid_values() {
 
 #[test]
 fn an_invalid_overflow_policy_names_the_variable_and_the_valid_values() {
-    assert_eq!(error_of(&[("LOG_OVERFLOW", "lossy")]), "LOG_OVERFLOW=\"lossy\" is not valid; expected block or drop");
+    assert_eq!(
+        error_of(&[("LOG_OVERFLOW", "lossy")]),
+        "LOG_OVERFLOW=\"lossy\" is not valid; expected block or drop"
+    );
 }
 
 #[test]
 fn an_invalid_channel_size_names_the_variable_and_the_range() {
     for value in ["0", "many", "-1", "2000000"] {
-        let expected = format!("LOG_CHANNEL_SIZE={value:?} is not valid; expected a whole number from 1 to 1048576");
+        let expected = format!(
+            "LOG_CHANNEL_SIZE={value:?} is not valid; expected a whole number from 1 to 1048576"
+        );
         let leaked: &'static str = Box::leak(value.to_owned().into_boxed_str());
         assert_eq!(error_of(&[("LOG_CHANNEL_SIZE", leaked)]), expected);
     }
@@ -62,8 +67,16 @@ fn an_invalid_channel_size_names_the_variable_and_the_range() {
 
 #[test]
 fn a_channel_size_of_zero_in_code_is_an_error_too() {
-    let result = LoggerBuilder::new().channel_size(0).build_with_writer(std::io::sink());
-    assert!(matches!(result, Err(ConfigError::InvalidValue { variable: "channel_size", .. })));
+    let result = LoggerBuilder::new()
+        .channel_size(0)
+        .build_with_writer(std::io::sink());
+    assert!(matches!(
+        result,
+        Err(ConfigError::InvalidValue {
+            variable: "channel_size",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -92,6 +105,8 @@ fn a_malformed_env_var_name_is_an_error_at_build() {
 
 #[test]
 fn env_fields_given_in_code_are_checked_the_same_way() {
-    let result = LoggerBuilder::new().env_vars(["MESSAGE"]).build_with_writer(std::io::sink());
+    let result = LoggerBuilder::new()
+        .env_vars(["MESSAGE"])
+        .build_with_writer(std::io::sink());
     assert!(matches!(result, Err(ConfigError::ReservedEnvKey { .. })));
 }

@@ -16,7 +16,9 @@ fn log_crate_records_become_json_lines_and_a_second_capture_is_refused() {
     log::debug!("Below the level: not written.");
     log::warn!("Retrying.");
 
-    let second = LoggerBuilder::new().capture_log_crate(true).build_with_writer(std::io::sink());
+    let second = LoggerBuilder::new()
+        .capture_log_crate(true)
+        .build_with_writer(std::io::sink());
     assert!(matches!(second, Err(ConfigError::LogCrateTaken)));
 
     drop(logger);

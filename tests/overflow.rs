@@ -14,7 +14,10 @@ struct SlowOutput(Arc<Mutex<Vec<u8>>>);
 impl Write for SlowOutput {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         std::thread::sleep(Duration::from_micros(50));
-        self.0.lock().map_err(|_| io::Error::other("poisoned"))?.extend_from_slice(bytes);
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .extend_from_slice(bytes);
         Ok(bytes.len())
     }
 
@@ -75,7 +78,15 @@ fn in_block_mode_a_slow_output_loses_nothing() {
     let sequences: Vec<u64> = String::from_utf8(bytes)
         .expect("UTF-8")
         .lines()
-        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON")["sequence"].as_u64().expect("a number"))
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).expect("JSON")["sequence"]
+                .as_u64()
+                .expect("a number")
+        })
         .collect();
-    assert_eq!(sequences, (0..2_000).collect::<Vec<_>>(), "all of them, in order");
+    assert_eq!(
+        sequences,
+        (0..2_000).collect::<Vec<_>>(),
+        "all of them, in order"
+    );
 }

@@ -1,8 +1,8 @@
 //! Nothing is lost in the default (`block`) mode under load from many threads.
 
 use logged_model::{Logged, LoggerBuilder, Model};
-use logged_model_test_support::models::{Application, CreditModel};
 use logged_model_test_support::Captured;
+use logged_model_test_support::models::{Application, CreditModel};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -35,12 +35,21 @@ fn a_hundred_thousand_predictions_from_eight_threads_give_exactly_two_hundred_th
 
     assert_eq!(stats_before_drop.dropped, 0);
     assert_eq!(output.lines().len(), THREADS * PREDICTIONS_PER_THREAD * 2);
-    assert_eq!(records.len(), THREADS * PREDICTIONS_PER_THREAD * 2, "every line is valid JSON");
+    assert_eq!(
+        records.len(),
+        THREADS * PREDICTIONS_PER_THREAD * 2,
+        "every line is valid JSON"
+    );
     let mut per_prediction: HashMap<&str, usize> = HashMap::new();
     for record in &records {
-        let id = record["prediction_id"].as_str().expect("every record has a prediction id");
+        let id = record["prediction_id"]
+            .as_str()
+            .expect("every record has a prediction id");
         *per_prediction.entry(id).or_default() += 1;
     }
     assert_eq!(per_prediction.len(), THREADS * PREDICTIONS_PER_THREAD);
-    assert!(per_prediction.values().all(|&count| count == 2), "each prediction_id exactly twice");
+    assert!(
+        per_prediction.values().all(|&count| count == 2),
+        "each prediction_id exactly twice"
+    );
 }

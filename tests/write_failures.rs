@@ -36,12 +36,21 @@ impl Write for FlakyOutput {
             let mut wrote_partial = self.wrote_partial.lock().expect("not poisoned");
             if self.partial > 0 && !*wrote_partial && bytes.len() > self.partial {
                 *wrote_partial = true;
-                self.bytes.lock().expect("not poisoned").extend_from_slice(&bytes[..self.partial]);
+                self.bytes
+                    .lock()
+                    .expect("not poisoned")
+                    .extend_from_slice(&bytes[..self.partial]);
                 return Ok(self.partial);
             }
-            return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"));
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "no space left on device",
+            ));
         }
-        self.bytes.lock().expect("not poisoned").extend_from_slice(bytes);
+        self.bytes
+            .lock()
+            .expect("not poisoned")
+            .extend_from_slice(bytes);
         Ok(bytes.len())
     }
 
@@ -71,7 +80,9 @@ fn settle(logger: &slog::Logger, output: &FlakyOutput, marker: &str) {
 #[test]
 fn records_lost_while_the_output_fails_are_counted_and_reported_when_it_recovers() {
     let output = FlakyOutput::default();
-    let (logger, guard) = LoggerBuilder::new().build_with_writer(output.clone()).expect("valid");
+    let (logger, guard) = LoggerBuilder::new()
+        .build_with_writer(output.clone())
+        .expect("valid");
     log_ticks(&logger, 0..10);
     settle(&logger, &output, "before");
     output.set_failing(true);
@@ -86,11 +97,20 @@ fn records_lost_while_the_output_fails_are_counted_and_reported_when_it_recovers
     let stats = guard.finish();
 
     assert_eq!(stats.failed_writes, 15);
-    let records: Vec<serde_json::Value> =
-        output.text().lines().map(|line| serde_json::from_str(line).expect("JSON")).collect();
-    let sequences: Vec<u64> = records.iter().filter_map(|r| r["sequence"].as_u64()).collect();
+    let records: Vec<serde_json::Value> = output
+        .text()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .collect();
+    let sequences: Vec<u64> = records
+        .iter()
+        .filter_map(|r| r["sequence"].as_u64())
+        .collect();
     assert_eq!(sequences, (0..10).chain(25..30).collect::<Vec<_>>());
-    let reports: Vec<&serde_json::Value> = records.iter().filter(|r| r["message"] == FAILED_REPORT).collect();
+    let reports: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["message"] == FAILED_REPORT)
+        .collect();
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0]["failed_writes"], 15);
     assert_eq!(reports[0]["log.level"], "WARN");
@@ -98,8 +118,13 @@ fn records_lost_while_the_output_fails_are_counted_and_reported_when_it_recovers
 
 #[test]
 fn a_line_cut_short_by_a_failure_is_ended_before_the_next_one() {
-    let output = FlakyOutput { partial: 20, ..FlakyOutput::default() };
-    let (logger, guard) = LoggerBuilder::new().build_with_writer(output.clone()).expect("valid");
+    let output = FlakyOutput {
+        partial: 20,
+        ..FlakyOutput::default()
+    };
+    let (logger, guard) = LoggerBuilder::new()
+        .build_with_writer(output.clone())
+        .expect("valid");
     output.set_failing(true);
     log_ticks(&logger, 0..1);
     while guard.stats().failed_writes < 1 {
@@ -112,10 +137,17 @@ fn a_line_cut_short_by_a_failure_is_ended_before_the_next_one() {
 
     let text = output.text();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0].len(), 20, "the fragment stands on a line of its own");
+    assert_eq!(
+        lines[0].len(),
+        20,
+        "the fragment stands on a line of its own"
+    );
     assert!(serde_json::from_str::<serde_json::Value>(lines[0]).is_err());
     for line in &lines[1..] {
-        assert!(serde_json::from_str::<serde_json::Value>(line).is_ok(), "{line}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "{line}"
+        );
     }
     assert_eq!(lines.len(), 4, "fragment, two ticks, one report");
 }
@@ -124,7 +156,9 @@ fn a_line_cut_short_by_a_failure_is_ended_before_the_next_one() {
 fn predictions_go_on_when_the_output_is_a_broken_pipe() {
     let (reader, writer) = io::pipe().expect("a pipe");
     drop(reader);
-    let (logger, guard) = LoggerBuilder::new().build_with_writer(writer).expect("valid");
+    let (logger, guard) = LoggerBuilder::new()
+        .build_with_writer(writer)
+        .expect("valid");
     let model = Logged::new(CreditModel, &logger).expect("no key collides");
     for _ in 0..100 {
         assert!(model.predict(&Application::typical()).is_ok());

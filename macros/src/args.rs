@@ -11,7 +11,8 @@ use syn::ext::IdentExt;
 use syn::{Ident, LitStr};
 
 /// The arguments every user may write, in the order the docs list them.
-pub const VALID_ARGUMENTS: &str = "`input_fields = [...]`, `output_fields = [...]` and `name = \"...\"`";
+pub const VALID_ARGUMENTS: &str =
+    "`input_fields = [...]`, `output_fields = [...]` and `name = \"...\"`";
 
 /// The attribute's arguments as written.
 #[derive(Default)]
@@ -71,7 +72,10 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
         return;
     };
     let name_text = name.unraw().to_string();
-    if !matches!(name_text.as_str(), "input_fields" | "output_fields" | "name") {
+    if !matches!(
+        name_text.as_str(),
+        "input_fields" | "output_fields" | "name"
+    ) {
         errors.spanned(
             name,
             format!("unknown argument `{name_text}`; valid arguments are {VALID_ARGUMENTS}"),
@@ -85,12 +89,18 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
     let value = match tokens.get(1) {
         Some(TokenTree::Punct(eq)) if eq.as_char() == '=' => &tokens[2..],
         _ => {
-            errors.spanned(name, format!("expected `=` after `{name_text}`, as in `{example}`"));
+            errors.spanned(
+                name,
+                format!("expected `=` after `{name_text}`, as in `{example}`"),
+            );
             return;
         }
     };
     if value.is_empty() {
-        errors.spanned(&tokens[1], format!("expected a value after `=`, as in `{example}`"));
+        errors.spanned(
+            &tokens[1],
+            format!("expected a value after `=`, as in `{example}`"),
+        );
         return;
     }
     let slot_taken = match name_text.as_str() {
@@ -99,22 +109,17 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
         _ => args.name.is_some(),
     };
     if slot_taken {
-        errors.spanned(
-            name,
-            format!("`{name_text}` is given twice; write it once"),
-        );
+        errors.spanned(name, format!("`{name_text}` is given twice; write it once"));
         return;
     }
     match name_text.as_str() {
-        "name" => {
-            match syn::parse2::<LitStr>(tokens_of(value)) {
-                Ok(literal) => args.name = Some(literal),
-                Err(_) => errors.spanned(
-                    tokens_of(value),
-                    format!("expected a string literal, as in `{example}`"),
-                ),
-            }
-        }
+        "name" => match syn::parse2::<LitStr>(tokens_of(value)) {
+            Ok(literal) => args.name = Some(literal),
+            Err(_) => errors.spanned(
+                tokens_of(value),
+                format!("expected a string literal, as in `{example}`"),
+            ),
+        },
         _ => {
             if let Some(fields) = parse_field_list(name, value, example, errors) {
                 let list = Some(fields);
@@ -139,9 +144,7 @@ fn parse_field_list(
         _ => {
             errors.spanned(
                 tokens_of(value),
-                format!(
-                    "expected a list of field names in square brackets, as in `{example}`"
-                ),
+                format!("expected a list of field names in square brackets, as in `{example}`"),
             );
             return None;
         }
@@ -150,7 +153,10 @@ fn parse_field_list(
         .iter()
         .filter_map(|entry| parse_field_path(entry, errors))
         .collect();
-    Some(FieldList { argument: argument.clone(), fields })
+    Some(FieldList {
+        argument: argument.clone(),
+        fields,
+    })
 }
 
 fn parse_field_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPath> {
@@ -165,13 +171,16 @@ fn parse_field_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPa
     for token in tokens {
         match (expect_segment, token) {
             (true, TokenTree::Ident(ident)) => segments.push(Segment::Named(ident.clone())),
-            (true, TokenTree::Literal(literal)) if !segments.is_empty() => {
-                // `a.0.1` arrives as `a`, `.`, `0.1`: one literal, two indexes.
+            (true, TokenTree::Literal(literal)) => {
+                // Tuple fields. `a.0.1` arrives as `a`, `.`, `0.1`: one literal, two indexes.
                 let text = literal.to_string();
                 if text.is_empty() || !text.split('.').all(is_index) {
                     return field_syntax_error(token, errors);
                 }
-                segments.extend(text.split('.').map(|index| index_segment(index, literal.span())));
+                segments.extend(
+                    text.split('.')
+                        .map(|index| index_segment(index, literal.span())),
+                );
             }
             (false, TokenTree::Punct(dot)) if dot.as_char() == '.' => {}
             _ => return field_syntax_error(token, errors),
@@ -190,7 +199,11 @@ fn parse_field_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPa
         })
         .collect::<Vec<_>>()
         .join(".");
-    Some(FieldPath { key, segments, written })
+    Some(FieldPath {
+        key,
+        segments,
+        written,
+    })
 }
 
 fn parse_string_path(literal: &LitStr, errors: &mut Errors) -> Option<FieldPath> {
@@ -205,7 +218,10 @@ fn parse_string_path(literal: &LitStr, errors: &mut Errors) -> Option<FieldPath>
                 Ok(_) => Segment::Named(Ident::new(part, span)),
                 Err(_) if can_be_raw(part) => Segment::Named(Ident::new_raw(part, span)),
                 Err(_) => {
-                    errors.spanned(literal, format!("`{part}` in \"{key}\" cannot name a field"));
+                    errors.spanned(
+                        literal,
+                        format!("`{part}` in \"{key}\" cannot name a field"),
+                    );
                     return None;
                 }
             }
@@ -220,7 +236,11 @@ fn parse_string_path(literal: &LitStr, errors: &mut Errors) -> Option<FieldPath>
         };
         segments.push(segment);
     }
-    Some(FieldPath { key, segments, written: literal.to_token_stream() })
+    Some(FieldPath {
+        key,
+        segments,
+        written: literal.to_token_stream(),
+    })
 }
 
 fn field_syntax_error(tokens: impl ToTokens, errors: &mut Errors) -> Option<FieldPath> {

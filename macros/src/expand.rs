@@ -6,10 +6,10 @@ use crate::args::{self, FieldPath};
 use crate::errors::Errors;
 use crate::item::{self, ModelImpl};
 use crate::validate::{self, ValidFields};
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 use syn::Item;
+use syn::spanned::Spanned;
 
 /// Parses, validates and expands one `#[logged_model(...)]` use.
 pub fn logged_model(attr: TokenStream, item_tokens: TokenStream) -> TokenStream {
@@ -37,7 +37,11 @@ pub fn logged_model(attr: TokenStream, item_tokens: TokenStream) -> TokenStream 
     }
 }
 
-fn logged_fields_impl(model: &ModelImpl<'_>, args: &args::Args, fields: &ValidFields<'_>) -> TokenStream {
+fn logged_fields_impl(
+    model: &ModelImpl<'_>,
+    args: &args::Args,
+    fields: &ValidFields<'_>,
+) -> TokenStream {
     let item = model.item;
     let trait_path = model.trait_path;
     let self_ty = &item.self_ty;
@@ -48,11 +52,17 @@ fn logged_fields_impl(model: &ModelImpl<'_>, args: &args::Args, fields: &ValidFi
     };
     let input_keys = fields.input.iter().map(|field| &field.key);
     let output_keys = fields.output.iter().map(|field| &field.key);
-    let input = quote!(__logged_model_input);
-    let output = quote!(__logged_model_output);
-    let recorder = quote!(__logged_model_fields);
-    let record_inputs = fields.input.iter().map(|field| record_field(field, &input, &recorder));
-    let record_outputs = fields.output.iter().map(|field| record_field(field, &output, &recorder));
+    let input = Ident::new("__logged_model_input", Span::call_site());
+    let output = Ident::new("__logged_model_output", Span::call_site());
+    let recorder = Ident::new("__logged_model_fields", Span::call_site());
+    let record_inputs = fields
+        .input
+        .iter()
+        .map(|field| record_field(field, &input, &recorder));
+    let record_outputs = fields
+        .output
+        .iter()
+        .map(|field| record_field(field, &output, &recorder));
     let location = quote_spanned! {item.impl_token.span()=>
         ::logged_model::__private::RecordLocation {
             file: ::core::file!(),
@@ -104,11 +114,14 @@ fn logged_fields_impl(model: &ModelImpl<'_>, args: &args::Args, fields: &ValidFi
 }
 
 /// One field access, spanned at the name the user wrote so that rustc's own
-/// "no field" and "not `Serialize`" errors point at it.
-fn record_field(field: &FieldPath, value: &TokenStream, recorder: &TokenStream) -> TokenStream {
+/// "no field" and "not `Serialize`" errors point at it. Every token of the
+/// call carries that span, or rustc would underline the whole attribute.
+fn record_field(field: &FieldPath, value: &Ident, recorder: &Ident) -> TokenStream {
     let key = &field.key;
     let segments = &field.segments;
     let span = field.written.span();
+    let value = Ident::new(&value.to_string(), span);
+    let recorder = Ident::new(&recorder.to_string(), span);
     quote_spanned! {span=>
         ::logged_model::__private::FieldRecorder::record(#recorder, #key, &#value #(.#segments)*);
     }

@@ -21,7 +21,10 @@ pub struct ModelImpl<'a> {
 /// Checks that `item` is a model implementation and returns a view of it.
 pub fn model_impl<'a>(item: &'a Item, errors: &mut Errors) -> Option<ModelImpl<'a>> {
     let Item::Impl(item_impl) = item else {
-        errors.push(syn::Error::new(item_keyword_span(item), format!("{PLACEMENT_HELP}, not on this item")));
+        errors.push(syn::Error::new(
+            item_keyword_span(item),
+            format!("{PLACEMENT_HELP}, not on this item"),
+        ));
         return None;
     };
     let Some((negation, trait_path, _for)) = &item_impl.trait_ else {
@@ -32,10 +35,16 @@ pub fn model_impl<'a>(item: &'a Item, errors: &mut Errors) -> Option<ModelImpl<'
         return None;
     };
     if let Some(negation) = negation {
-        errors.spanned(negation, format!("{PLACEMENT_HELP}; a negative impl has nothing to log"));
+        errors.spanned(
+            negation,
+            format!("{PLACEMENT_HELP}; a negative impl has nothing to log"),
+        );
         return None;
     }
-    let trait_name = trait_path.segments.last().map(|segment| segment.ident.to_string());
+    let trait_name = trait_path
+        .segments
+        .last()
+        .map(|segment| segment.ident.to_string());
     if !trait_name.is_some_and(|name| MODEL_TRAITS.contains(&name.as_str())) {
         errors.spanned(
             trait_path,
@@ -43,7 +52,10 @@ pub fn model_impl<'a>(item: &'a Item, errors: &mut Errors) -> Option<ModelImpl<'
         );
         return None;
     }
-    Some(ModelImpl { item: item_impl, trait_path })
+    Some(ModelImpl {
+        item: item_impl,
+        trait_path,
+    })
 }
 
 /// The span of the keyword that says what kind of item this is, so that the

@@ -45,7 +45,10 @@ fn list<'a>(list: Option<&'a FieldList>, errors: &mut Errors) -> Vec<&'a FieldPa
         } else if !seen.insert(field.key.as_str()) {
             errors.spanned(
                 &field.written,
-                format!("`{}` is listed twice in `{argument}`; remove one", field.key),
+                format!(
+                    "`{}` is listed twice in `{argument}`; remove one",
+                    field.key
+                ),
             );
         } else {
             valid.push(field);

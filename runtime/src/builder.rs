@@ -76,7 +76,11 @@ impl LoggerBuilder {
     }
 
     fn from_env_lookup(env: EnvLookup) -> Result<Self, ConfigError> {
-        let mut builder = LoggerBuilder { capture_log_crate: true, env, ..Self::default() };
+        let mut builder = LoggerBuilder {
+            capture_log_crate: true,
+            env,
+            ..Self::default()
+        };
         if let Some(level) = (builder.env)("LOG_LEVEL")? {
             builder.level = config::parse_level(&level)?;
         }
@@ -154,15 +158,25 @@ impl LoggerBuilder {
         let root_values = OwnedKVList::from(OwnedKV(env_fields.clone()));
         let process = Arc::new(ProcessFields::of_this_process());
         let losses = Arc::new(LossCounters::default());
-        let line_writer =
-            LineWriter::new(writer, Arc::clone(&losses), Arc::clone(&process), root_values.clone());
+        let line_writer = LineWriter::new(
+            writer,
+            Arc::clone(&losses),
+            Arc::clone(&process),
+            root_values.clone(),
+        );
         let (core, async_guard) = AsyncCore::custom(line_writer)
             .chan_size(self.channel_size)
             .blocking(self.overflow == Overflow::Block)
             .thread_name("logged-model-writer".to_owned())
             .build_with_guard();
-        let channel =
-            ChannelDrain::new(core, self.level, self.overflow, process, root_values, Arc::clone(&losses));
+        let channel = ChannelDrain::new(
+            core,
+            self.level,
+            self.overflow,
+            process,
+            root_values,
+            Arc::clone(&losses),
+        );
         let logger = Logger::root(channel.clone(), OwnedKV(env_fields));
         let guard = LogGuard::new(channel, async_guard, losses, self.overflow);
         if self.capture_log_crate {

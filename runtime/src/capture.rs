@@ -25,7 +25,8 @@ pub struct CapturedOutput {
 impl CapturedOutput {
     /// Everything written so far, as text (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.bytes.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+        String::from_utf8_lossy(&self.bytes.lock().unwrap_or_else(PoisonError::into_inner))
+            .into_owned()
     }
 
     /// The lines written so far, without their line endings.
@@ -34,14 +35,22 @@ impl CapturedOutput {
     }
 
     /// Every line parsed as a JSON object.
-    pub fn records(&self) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, serde_json::Error> {
-        self.lines().iter().map(|line| serde_json::from_str(line)).collect()
+    pub fn records(
+        &self,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, serde_json::Error> {
+        self.lines()
+            .iter()
+            .map(|line| serde_json::from_str(line))
+            .collect()
     }
 }
 
 impl Write for CapturedOutput {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.bytes.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+        self.bytes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
         Ok(bytes.len())
     }
 

@@ -54,13 +54,17 @@ pub enum ConfigError {
         variable: String,
     },
     /// An environment field's name cannot name an environment variable.
-    #[error("{name:?} in the environment fields is not a variable name; use letters, digits and `_`, e.g. POD_NAME")]
+    #[error(
+        "{name:?} in the environment fields is not a variable name; use letters, digits and `_`, e.g. POD_NAME"
+    )]
     InvalidEnvVarName {
         /// The name as given.
         name: String,
     },
     /// An environment field would be written under a key the runtime writes.
-    #[error("environment variable {name} would be logged as `{key}`, a key logged-model writes itself; leave it out of the environment fields")]
+    #[error(
+        "environment variable {name} would be logged as `{key}`, a key logged-model writes itself; leave it out of the environment fields"
+    )]
     ReservedEnvKey {
         /// The variable's name.
         name: String,
@@ -78,7 +82,9 @@ pub enum ConfigError {
         key: String,
     },
     /// The process already has a logger for the `log` crate.
-    #[error("another logger is already installed for the `log` crate; turn off `capture_log_crate` or remove the other logger")]
+    #[error(
+        "another logger is already installed for the `log` crate; turn off `capture_log_crate` or remove the other logger"
+    )]
     LogCrateTaken,
 }
 
@@ -88,10 +94,14 @@ pub(crate) type EnvLookup = Arc<dyn Fn(&str) -> Result<Option<String>, ConfigErr
 pub(crate) fn process_env() -> EnvLookup {
     Arc::new(|name| match std::env::var_os(name) {
         None => Ok(None),
-        Some(value) => value
-            .into_string()
-            .map(Some)
-            .map_err(|_: OsString| ConfigError::NotUnicode { variable: name.to_owned() }),
+        Some(value) => {
+            value
+                .into_string()
+                .map(Some)
+                .map_err(|_: OsString| ConfigError::NotUnicode {
+                    variable: name.to_owned(),
+                })
+        }
     })
 }
 
@@ -156,10 +166,17 @@ pub(crate) fn env_keys(names: &[String]) -> Result<Vec<(String, String)>, Config
         }
         let key = name.to_ascii_lowercase();
         if keys::RESERVED.contains(&key.as_str()) {
-            return Err(ConfigError::ReservedEnvKey { name: name.clone(), key });
+            return Err(ConfigError::ReservedEnvKey {
+                name: name.clone(),
+                key,
+            });
         }
         if let Some((first, _)) = keyed.iter().find(|(_, existing)| *existing == key) {
-            return Err(ConfigError::DuplicateEnvKey { first: first.clone(), second: name.clone(), key });
+            return Err(ConfigError::DuplicateEnvKey {
+                first: first.clone(),
+                second: name.clone(),
+                key,
+            });
         }
         keyed.push((name.clone(), key));
     }
@@ -178,7 +195,7 @@ mod tests {
 
     #[test]
     fn an_unknown_level_names_the_variable_and_the_choices() {
-        let message = parse_level("verbose").unwrap_err().to_string();
+        let message = parse_level("verbose").expect_err("not a level").to_string();
         assert_eq!(
             message,
             "LOG_LEVEL=\"verbose\" is not valid; expected one of trace, debug, info, warning, error, critical"
@@ -195,18 +212,27 @@ mod tests {
 
     #[test]
     fn env_var_list_ignores_blanks_and_spaces() {
-        assert_eq!(parse_env_var_list(" POD_NAME, ,NODE_NAME,"), ["POD_NAME", "NODE_NAME"]);
+        assert_eq!(
+            parse_env_var_list(" POD_NAME, ,NODE_NAME,"),
+            ["POD_NAME", "NODE_NAME"]
+        );
     }
 
     #[test]
     fn env_keys_reject_reserved_duplicate_and_malformed_names() {
         let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(matches!(env_keys(&names(&["STATUS"])), Err(ConfigError::ReservedEnvKey { .. })));
+        assert!(matches!(
+            env_keys(&names(&["STATUS"])),
+            Err(ConfigError::ReservedEnvKey { .. })
+        ));
         assert!(matches!(
             env_keys(&names(&["POD_NAME", "pod_name"])),
             Err(ConfigError::DuplicateEnvKey { .. })
         ));
-        assert!(matches!(env_keys(&names(&["POD-NAME"])), Err(ConfigError::InvalidEnvVarName { .. })));
+        assert!(matches!(
+            env_keys(&names(&["POD-NAME"])),
+            Err(ConfigError::InvalidEnvVarName { .. })
+        ));
         assert_eq!(
             env_keys(&names(&["POD_NAME"])),
             Ok(vec![("POD_NAME".to_string(), "pod_name".to_string())])

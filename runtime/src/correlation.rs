@@ -114,7 +114,10 @@ impl Drop for ScopeGuard {
 pub trait WithCorrelationId: Future + Sized {
     /// Wraps the future so that `id` is in scope whenever it is polled.
     fn with_correlation_id(self, id: impl Into<CorrelationId>) -> Correlated<Self> {
-        Correlated { inner: self, id: id.into() }
+        Correlated {
+            inner: self,
+            id: id.into(),
+        }
     }
 }
 

@@ -29,7 +29,11 @@ impl FieldRecorder {
 }
 
 impl slog::KV for FieldRecorder {
-    fn serialize(&self, _record: &slog::Record<'_>, serializer: &mut dyn slog::Serializer) -> slog::Result {
+    fn serialize(
+        &self,
+        _record: &slog::Record<'_>,
+        serializer: &mut dyn slog::Serializer,
+    ) -> slog::Result {
         for (key, value) in &self.values {
             serializer.emit_serde(key, value)?;
         }

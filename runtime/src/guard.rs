@@ -4,8 +4,8 @@ use crate::config::Overflow;
 use crate::drain::channel::ChannelDrain;
 use crate::drain::losses::LossCounters;
 use slog_async::AsyncGuard;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// How long the guard waits for room to report the last dropped records.
@@ -39,7 +39,12 @@ impl LogGuard {
         losses: Arc<LossCounters>,
         overflow: Overflow,
     ) -> Self {
-        LogGuard { channel, async_guard: Some(async_guard), losses, overflow }
+        LogGuard {
+            channel,
+            async_guard: Some(async_guard),
+            losses,
+            overflow,
+        }
     }
 
     /// The losses counted so far.
@@ -68,7 +73,9 @@ impl LogGuard {
         drop(async_guard);
         let unreported = self.losses.dropped_unreported.load(Ordering::Acquire);
         if unreported > 0 {
-            eprintln!("logged-model: {unreported} log records were dropped and could not be reported");
+            eprintln!(
+                "logged-model: {unreported} log records were dropped and could not be reported"
+            );
         }
     }
 }

@@ -57,9 +57,26 @@ mod tests {
     #[test]
     fn every_key_constant_is_reserved() {
         let constants = [
-            TIMESTAMP, LEVEL, MESSAGE, ECS, LOGGER, ORIGIN_FILE, ORIGIN_LINE, HOSTNAME, PID, ACTION,
-            MODEL_QUALIFIED_NAME, MODEL_VERSION, PREDICTION_ID, CORRELATION_ID, STATUS, DURATION,
-            ERROR_INFO, FIELD_ERRORS, DROPPED_RECORDS, FAILED_WRITES,
+            TIMESTAMP,
+            LEVEL,
+            MESSAGE,
+            ECS,
+            LOGGER,
+            ORIGIN_FILE,
+            ORIGIN_LINE,
+            HOSTNAME,
+            PID,
+            ACTION,
+            MODEL_QUALIFIED_NAME,
+            MODEL_VERSION,
+            PREDICTION_ID,
+            CORRELATION_ID,
+            STATUS,
+            DURATION,
+            ERROR_INFO,
+            FIELD_ERRORS,
+            DROPPED_RECORDS,
+            FAILED_WRITES,
         ];
         for key in constants {
             assert!(RESERVED.contains(&key), "{key} is missing from RESERVED");

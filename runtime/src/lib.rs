@@ -60,7 +60,7 @@ mod logged_fields;
 mod model;
 mod prediction;
 
-pub use builder::{init_from_env, LoggerBuilder};
+pub use builder::{LoggerBuilder, init_from_env};
 pub use capture::CapturedOutput;
 pub use config::{ConfigError, Overflow};
 pub use fields::FieldRecorder;

@@ -53,10 +53,14 @@ impl log::Log for LogBridge {
             function: "",
             module: record.module_path_static().unwrap_or("<unknown>"),
         };
-        let record_static =
-            RecordStatic { location: &location, tag: "", level: slog_level(record.level()) };
+        let record_static = RecordStatic {
+            location: &location,
+            tag: "",
+            level: slog_level(record.level()),
+        };
         let kv = slog::SingleKV(keys::LOGGER, record.target());
-        self.logger.log(&Record::new(&record_static, record.args(), BorrowedKV(&kv)));
+        self.logger
+            .log(&Record::new(&record_static, record.args(), BorrowedKV(&kv)));
     }
 
     fn flush(&self) {}

@@ -4,10 +4,10 @@ use crate::keys;
 use crate::logged_fields::LoggedFields;
 use crate::model::{AsyncModel, Model};
 use crate::prediction::PredictionCall;
-use slog::{o, Logger};
+use slog::{Logger, o};
 use std::collections::BTreeSet;
-use std::future::{poll_fn, Future};
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::task::Poll;
 
@@ -72,8 +72,14 @@ impl<M: LoggedFields> Logged<M> {
             .chain(spec.output_keys)
             .chain(keys::RESERVED);
         let carried = logger_keys(logger);
-        if let Some(key) = written_by_decorator.into_iter().find(|key| carried.contains(**key)) {
-            return Err(WrapError::KeyCollision { model: qualified_name, key: (*key).to_owned() });
+        if let Some(key) = written_by_decorator
+            .into_iter()
+            .find(|key| carried.contains(**key))
+        {
+            return Err(WrapError::KeyCollision {
+                model: qualified_name,
+                key: (*key).to_owned(),
+            });
         }
         let logger_name = spec
             .logger_name
@@ -128,20 +134,8 @@ where
         }) else {
             return self.model.predict(input);
         };
-        match catch_unwind(AssertUnwindSafe(|| self.model.predict(input))) {
-            Ok(Ok(output)) => {
-                call.created(|fields| M::record_output(&output, fields));
-                Ok(output)
-            }
-            Ok(Err(error)) => {
-                call.failed(&error);
-                Err(error)
-            }
-            Err(payload) => {
-                call.panicked(&*payload);
-                resume_unwind(payload)
-            }
-        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.model.predict(input)));
+        call.finish(outcome, M::record_output)
     }
 }
 
@@ -164,48 +158,39 @@ where
         self.model.version()
     }
 
-    fn predict(
-        &self,
-        input: &Self::Input,
-    ) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send {
-        async move {
-            let Some(call) = PredictionCall::start(&self.logger, M::log_spec(), |fields| {
-                M::record_input(input, fields)
-            }) else {
-                return self.model.predict(input).await;
-            };
-            let mut prediction = pin!(self.model.predict(input));
-            let outcome = poll_fn(|cx| {
-                match catch_unwind(AssertUnwindSafe(|| prediction.as_mut().poll(cx))) {
-                    Ok(Poll::Pending) => Poll::Pending,
-                    Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
-                    Err(payload) => Poll::Ready(Err(payload)),
-                }
-            })
-            .await;
-            match outcome {
-                Ok(Ok(output)) => {
-                    call.created(|fields| M::record_output(&output, fields));
-                    Ok(output)
-                }
-                Ok(Err(error)) => {
-                    call.failed(&error);
-                    Err(error)
-                }
-                Err(payload) => {
-                    call.panicked(&*payload);
-                    resume_unwind(payload)
-                }
-            }
-        }
+    async fn predict(&self, input: &Self::Input) -> Result<Self::Output, Self::Error> {
+        let Some(call) = PredictionCall::start(&self.logger, M::log_spec(), |fields| {
+            M::record_input(input, fields)
+        }) else {
+            return self.model.predict(input).await;
+        };
+        let outcome = catch_unwind_async(self.model.predict(input)).await;
+        call.finish(outcome, M::record_output)
     }
+}
+
+/// Awaits `future`, catching a panic in any of its polls.
+async fn catch_unwind_async<F: Future>(future: F) -> std::thread::Result<F::Output> {
+    let mut future = pin!(future);
+    poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(payload) => Poll::Ready(Err(payload)),
+        },
+    )
+    .await
 }
 
 /// The keys a logger adds to every record it makes.
 fn logger_keys(logger: &Logger) -> BTreeSet<String> {
     struct KeyCollector(BTreeSet<String>);
     impl slog::Serializer for KeyCollector {
-        fn emit_arguments(&mut self, key: slog::Key, _value: &std::fmt::Arguments<'_>) -> slog::Result {
+        fn emit_arguments(
+            &mut self,
+            key: slog::Key,
+            _value: &std::fmt::Arguments<'_>,
+        ) -> slog::Result {
             self.0.insert(key.to_string());
             Ok(())
         }
@@ -215,8 +200,18 @@ fn logger_keys(logger: &Logger) -> BTreeSet<String> {
             Ok(())
         }
     }
-    let location = slog::RecordLocation { file: file!(), line: line!(), column: 0, function: "", module: module_path!() };
-    let record_static = slog::RecordStatic { location: &location, tag: "", level: slog::Level::Info };
+    let location = slog::RecordLocation {
+        file: file!(),
+        line: line!(),
+        column: 0,
+        function: "",
+        module: module_path!(),
+    };
+    let record_static = slog::RecordStatic {
+        location: &location,
+        tag: "",
+        level: slog::Level::Info,
+    };
     let mut collector = KeyCollector(BTreeSet::new());
     // A value whose serialization fails only hides its own key.
     let _ = slog::KV::serialize(

@@ -5,7 +5,7 @@ use crate::correlation::{self, CorrelationId};
 use crate::fields::FieldRecorder;
 use crate::keys;
 use crate::logged_fields::LogSpec;
-use slog::{BorrowedKV, Drain, Level, Logger, Record, RecordStatic, Serializer, KV};
+use slog::{BorrowedKV, Drain, KV, Level, Logger, Record, RecordStatic, Serializer};
 use std::any::Any;
 use std::fmt::Display;
 use std::time::Instant;
@@ -55,8 +55,31 @@ impl<'a> PredictionCall<'a> {
         Some(call)
     }
 
+    /// Logs the outcome of the model's `predict` and hands it back: the
+    /// output, the error unchanged, or the panic resumed.
+    pub(crate) fn finish<O, E: Display>(
+        self,
+        outcome: std::thread::Result<Result<O, E>>,
+        record_output: impl FnOnce(&O, &mut FieldRecorder),
+    ) -> Result<O, E> {
+        match outcome {
+            Ok(Ok(output)) => {
+                self.created(|fields| record_output(&output, fields));
+                Ok(output)
+            }
+            Ok(Err(error)) => {
+                self.failed(&error);
+                Err(error)
+            }
+            Err(payload) => {
+                self.panicked(&*payload);
+                std::panic::resume_unwind(payload)
+            }
+        }
+    }
+
     /// Logs "Prediction created." with the output fields.
-    pub(crate) fn created(mut self, record_output: impl FnOnce(&mut FieldRecorder)) {
+    fn created(mut self, record_output: impl FnOnce(&mut FieldRecorder)) {
         self.finished = true;
         if self.logger.is_enabled(Level::Info) {
             let mut fields = FieldRecorder::default();
@@ -66,19 +89,25 @@ impl<'a> PredictionCall<'a> {
     }
 
     /// Logs "Prediction exception." for an error the model returned.
-    pub(crate) fn failed(mut self, error: &dyn Display) {
+    fn failed(mut self, error: &dyn Display) {
         self.finished = true;
         self.exception(&error.to_string());
     }
 
     /// Logs "Prediction exception." for a panic inside `predict`.
-    pub(crate) fn panicked(mut self, payload: &(dyn Any + Send)) {
+    fn panicked(mut self, payload: &(dyn Any + Send)) {
         self.finished = true;
         self.exception(panic_message(payload));
     }
 
     fn exception(&self, error_info: &str) {
-        self.emit(Level::Error, EXCEPTION, Some("error"), &FieldRecorder::default(), Some(error_info));
+        self.emit(
+            Level::Error,
+            EXCEPTION,
+            Some("error"),
+            &FieldRecorder::default(),
+            Some(error_info),
+        );
     }
 
     fn emit(
@@ -89,9 +118,8 @@ impl<'a> PredictionCall<'a> {
         fields: &FieldRecorder,
         error_info: Option<&str>,
     ) {
-        let duration_ns = status.map(|_| {
-            u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
-        });
+        let duration_ns =
+            status.map(|_| u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX));
         let kv = PredictionKv {
             prediction_id: &self.prediction_id,
             correlation_id: self.correlation_id.as_ref(),
@@ -100,8 +128,16 @@ impl<'a> PredictionCall<'a> {
             duration_ns,
             error_info,
         };
-        let record_static = RecordStatic { location: &self.spec.location, tag: "", level };
-        self.logger.log(&Record::new(&record_static, &format_args!("{message}"), BorrowedKV(&kv)));
+        let record_static = RecordStatic {
+            location: &self.spec.location,
+            tag: "",
+            level,
+        };
+        self.logger.log(&Record::new(
+            &record_static,
+            &format_args!("{message}"),
+            BorrowedKV(&kv),
+        ));
     }
 }
 

@@ -26,7 +26,11 @@ impl Captured {
         let (logger, guard) = builder
             .build_with_writer(output.clone())
             .expect("the test's logger configuration is valid");
-        Captured { logger, guard, output }
+        Captured {
+            logger,
+            guard,
+            output,
+        }
     }
 
     /// A logger with the default configuration.
@@ -51,5 +55,8 @@ impl Default for Captured {
 
 /// The records whose `message` is `message`.
 pub fn with_message<'a>(records: &'a [JsonRecord], message: &str) -> Vec<&'a JsonRecord> {
-    records.iter().filter(|record| record["message"] == message).collect()
+    records
+        .iter()
+        .filter(|record| record["message"] == message)
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! Models for tests: one of the shape of the credit-risk model, and small
 //! ones that fail, panic or await.
 
-use logged_model::{logged_model, AsyncModel, Model};
+use logged_model::{AsyncModel, Model, logged_model};
 use serde::Serialize;
 use std::fmt;
 
@@ -46,7 +46,10 @@ impl Application {
             duration_in_month: 12,
             credit_amount: 2500.5,
             purpose: Purpose::CarNew,
-            applicant: Applicant { age: 35, income: None },
+            applicant: Applicant {
+                age: 35,
+                income: None,
+            },
             note: "line one\nline \"two\"\u{1}".to_owned(),
         }
     }

@@ -35,7 +35,14 @@ impl ChannelDrain {
         losses: Arc<LossCounters>,
     ) -> Self {
         ChannelDrain {
-            inner: Arc::new(ChannelInner { core, level, overflow, process, root_values, losses }),
+            inner: Arc::new(ChannelInner {
+                core,
+                level,
+                overflow,
+                process,
+                root_values,
+                losses,
+            }),
         }
     }
 
@@ -46,7 +53,9 @@ impl ChannelDrain {
             process: Arc::clone(&self.inner.process),
             logger_values: values.clone(),
         };
-        self.inner.core.log(record, &OwnedKVList::from(OwnedKV(head)))
+        self.inner
+            .core
+            .log(record, &OwnedKVList::from(OwnedKV(head)))
     }
 
     /// Queues a report of the records dropped so far, if there are any and
@@ -63,7 +72,12 @@ impl ChannelDrain {
         let deadline = Instant::now() + patience;
         loop {
             self.report_dropped();
-            let settled = self.inner.losses.dropped_unreported.load(std::sync::atomic::Ordering::Acquire) == 0;
+            let settled = self
+                .inner
+                .losses
+                .dropped_unreported
+                .load(std::sync::atomic::Ordering::Acquire)
+                == 0;
             if settled || Instant::now() >= deadline {
                 return;
             }
@@ -88,7 +102,10 @@ impl Drain for ChannelDrain {
             Err(AsyncError::Full) => self.inner.losses.count_dropped(),
             // The writer thread is gone: the guard was dropped.
             Err(AsyncError::Fatal(_)) => {
-                self.inner.losses.after_shutdown.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.inner
+                    .losses
+                    .after_shutdown
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
         Ok(())

@@ -2,7 +2,7 @@
 //! record, lower-cased (`POD_NAME` becomes `pod_name`). Values are read once,
 //! when the logger is built.
 
-use slog::{Record, Serializer, KV};
+use slog::{KV, Record, Serializer};
 
 /// Logged for a configured variable that is not set.
 pub(crate) const MISSING_VALUE: &str = "N/A";

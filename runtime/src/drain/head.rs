@@ -2,7 +2,7 @@
 //! message, the ECS version, the origin, the host and the process.
 
 use crate::keys;
-use slog::{Level, Record, Serializer, KV};
+use slog::{KV, Level, Record, Serializer};
 use std::sync::Arc;
 use std::time::SystemTime;
 

@@ -33,7 +33,9 @@ impl<W: Write> LineWriter<W> {
     ) -> Self {
         let line = LineBuffer::default();
         LineWriter {
-            json: slog_json::Json::new(line.clone()).set_newlines(true).build(),
+            json: slog_json::Json::new(line.clone())
+                .set_newlines(true)
+                .build(),
             line,
             output: RefCell::new(output),
             line_unterminated: Cell::new(false),
@@ -58,7 +60,11 @@ impl<W: Write> LineWriter<W> {
     }
 
     fn write_unformattable(&self, record: &Record<'_>, error: &io::Error) -> bool {
-        let record_static = RecordStatic { location: record.location(), tag: "", level: Level::Error };
+        let record_static = RecordStatic {
+            location: record.location(),
+            tag: "",
+            level: Level::Error,
+        };
         let original = record.msg().to_string();
         let reason = error.to_string();
         let kv = (
@@ -141,7 +147,10 @@ impl<W: Write> Drain for LineWriter<W> {
 impl<W: Write> Drop for LineWriter<W> {
     fn drop(&mut self) {
         self.report_failed_writes();
-        let unreported = self.losses.failed_writes_unreported.load(std::sync::atomic::Ordering::Acquire);
+        let unreported = self
+            .losses
+            .failed_writes_unreported
+            .load(std::sync::atomic::Ordering::Acquire);
         if unreported > 0 {
             // The output never recovered; stderr is the last place to say so.
             let _ = writeln!(
@@ -182,7 +191,10 @@ impl LineBuffer {
 
 impl Write for LineBuffer {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
         Ok(bytes.len())
     }
 

@@ -78,16 +78,27 @@ impl Report {
     }
 
     /// Logs the report into `drain` as a `WARN` record.
-    pub(crate) fn log_to<D: Drain>(&self, drain: &D, values: &OwnedKVList) -> Result<D::Ok, D::Err> {
+    pub(crate) fn log_to<D: Drain>(
+        &self,
+        drain: &D,
+        values: &OwnedKVList,
+    ) -> Result<D::Ok, D::Err> {
         let key = match self.kind {
             LossKind::Dropped => keys::DROPPED_RECORDS,
             LossKind::FailedWrites => keys::FAILED_WRITES,
         };
-        let record_static =
-            RecordStatic { location: &REPORT_LOCATION, tag: "", level: Level::Warning };
+        let record_static = RecordStatic {
+            location: &REPORT_LOCATION,
+            tag: "",
+            level: Level::Warning,
+        };
         let kv = slog::SingleKV(key, self.count);
         drain.log(
-            &Record::new(&record_static, &format_args!("{}", self.message()), BorrowedKV(&kv)),
+            &Record::new(
+                &record_static,
+                &format_args!("{}", self.message()),
+                BorrowedKV(&kv),
+            ),
             values,
         )
     }
