@@ -1,0 +1,23 @@
+//! The credit-risk example service: a logistic regression trained with linfa
+//! on the German Credit data set, served over HTTP by axum, every prediction
+//! logged by logged-model.
+
+pub mod application;
+pub mod artifact;
+mod categorical;
+pub mod dataset;
+pub mod encoding;
+pub mod examples;
+pub mod metrics;
+pub mod model;
+pub mod scoring;
+pub mod training;
+
+/// The version written into artifacts this code trains.
+pub const MODEL_VERSION: &str = "0.1.0";
+
+/// The committed data set, relative to this crate.
+pub const DATA_PATH: &str = "data/german_credit.csv";
+
+/// The committed artifact, relative to this crate.
+pub const ARTIFACT_PATH: &str = "model/credit_risk_model.json";

@@ -1,0 +1,88 @@
+//! The credit-risk model, with its predictions logged by `#[logged_model]`.
+
+use crate::application::{CreditApplication, InvalidField};
+use crate::artifact::ModelArtifact;
+use crate::scoring::probability_of_bad;
+use logged_model::{logged_model, Model};
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The name clients use in the API's paths.
+pub const QUALIFIED_NAME: &str = "credit_risk_model";
+
+/// The model's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CreditRisk {
+    /// Lending is expected to cost less than refusing.
+    Safe,
+    /// Refusing is expected to cost less than lending.
+    Risky,
+}
+
+/// What the model predicts for an application.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CreditRiskPrediction {
+    /// `risky` when the probability of bad credit reaches the model's threshold.
+    pub credit_risk: CreditRisk,
+    /// The probability that the credit goes bad, from 0 to 1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub probability_of_risky: f64,
+}
+
+/// Why the model gave no prediction.
+#[derive(Debug, thiserror::Error)]
+pub enum PredictionError {
+    /// A value is outside the range the model was trained on.
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] InvalidField),
+    /// The features could not be arranged for the classifier.
+    #[error("the features do not fit the classifier: {0}")]
+    Features(#[from] ndarray::ShapeError),
+}
+
+/// The trained logistic regression behind the service.
+pub struct CreditRiskModel {
+    artifact: ModelArtifact,
+}
+
+impl CreditRiskModel {
+    /// The model of a loaded artifact.
+    pub fn new(artifact: ModelArtifact) -> Self {
+        CreditRiskModel { artifact }
+    }
+
+    /// The artifact it predicts with.
+    pub fn artifact(&self) -> &ModelArtifact {
+        &self.artifact
+    }
+}
+
+#[logged_model(input_fields = [duration_in_month, credit_amount], output_fields = [credit_risk])]
+impl Model for CreditRiskModel {
+    type Input = CreditApplication;
+    type Output = CreditRiskPrediction;
+    type Error = PredictionError;
+
+    fn qualified_name(&self) -> &str {
+        QUALIFIED_NAME
+    }
+
+    fn version(&self) -> &str {
+        &self.artifact.model_version
+    }
+
+    fn predict(&self, input: &CreditApplication) -> Result<CreditRiskPrediction, PredictionError> {
+        input.validate()?;
+        let features = self.artifact.encoder.encode(input);
+        let features = Array2::from_shape_vec((1, features.len()), features)?;
+        let probability = probability_of_bad(&self.artifact.classifier, &features)
+            .first()
+            .copied()
+            .ok_or(ndarray::ShapeError::from_kind(ndarray::ErrorKind::OutOfBounds))?;
+        let credit_risk =
+            if probability >= self.artifact.settings.threshold { CreditRisk::Risky } else { CreditRisk::Safe };
+        Ok(CreditRiskPrediction { credit_risk, probability_of_risky: probability })
+    }
+}

@@ -1,0 +1,101 @@
+//! Trains the model: a stratified, seeded train/test split, the encoding
+//! fitted on the training rows, and linfa's logistic regression.
+
+use crate::artifact::{ModelArtifact, TrainingSettings};
+use crate::dataset::{Creditability, LabelledApplication};
+use crate::encoding::Encoder;
+use crate::metrics::{Metrics, COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY};
+use crate::scoring::probability_of_bad;
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainingError {
+    /// A class has too few rows for the split.
+    #[error("the split left no {0:?} rows on one side; the data set is too small")]
+    EmptySplit(Creditability),
+    /// linfa could not fit the model.
+    #[error("fitting the logistic regression failed: {0}")]
+    Fit(#[from] linfa_logistic::error::Error),
+    /// The feature matrix has an inconsistent shape.
+    #[error("the feature matrix is malformed: {0}")]
+    Shape(#[from] ndarray::ShapeError),
+}
+
+/// The settings this project trains with.
+pub fn default_settings() -> TrainingSettings {
+    TrainingSettings {
+        seed: 42,
+        test_fraction: 0.2,
+        l2_penalty: 1.0,
+        max_iterations: 200,
+        // Predict risky when the expected cost of lending is higher than
+        // that of refusing: p(bad) * 5 >= (1 - p(bad)) * 1.
+        threshold: COST_GOOD_PREDICTED_RISKY / (COST_GOOD_PREDICTED_RISKY + COST_BAD_PREDICTED_SAFE),
+    }
+}
+
+/// Row indexes of the training and test sides, each class split in the same
+/// proportion, shuffled by a generator seeded with `seed`.
+pub fn stratified_split(rows: &[LabelledApplication], test_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    for class in [Creditability::Good, Creditability::Bad] {
+        let mut indexes: Vec<usize> =
+            rows.iter().enumerate().filter(|(_, row)| row.creditability == class).map(|(i, _)| i).collect();
+        indexes.shuffle(&mut rng);
+        let test_count = (indexes.len() as f64 * test_fraction).round() as usize;
+        test.extend_from_slice(&indexes[..test_count]);
+        train.extend_from_slice(&indexes[test_count..]);
+    }
+    train.sort_unstable();
+    test.sort_unstable();
+    (train, test)
+}
+
+/// Trains on `rows` and evaluates on the held-out side.
+pub fn train(rows: &[LabelledApplication], settings: TrainingSettings, model_version: &str) -> Result<ModelArtifact, TrainingError> {
+    let (train_rows, test_rows) = stratified_split(rows, settings.test_fraction, settings.seed);
+    for class in [Creditability::Good, Creditability::Bad] {
+        for side in [&train_rows, &test_rows] {
+            if !side.iter().any(|&i| rows[i].creditability == class) {
+                return Err(TrainingError::EmptySplit(class));
+            }
+        }
+    }
+    let training: Vec<&LabelledApplication> = train_rows.iter().map(|&i| &rows[i]).collect();
+    let applications: Vec<_> = training.iter().map(|row| &row.application).collect();
+    let encoder = Encoder::fit(&applications).ok_or(TrainingError::EmptySplit(Creditability::Good))?;
+    let features = matrix(&encoder, applications.iter().copied())?;
+    let targets: Array1<Creditability> = training.iter().map(|row| row.creditability).collect();
+    let classifier = LogisticRegression::default()
+        .alpha(settings.l2_penalty)
+        .max_iterations(settings.max_iterations)
+        .fit(&Dataset::new(features, targets))?;
+
+    let held_out: Vec<&LabelledApplication> = test_rows.iter().map(|&i| &rows[i]).collect();
+    let test_features = matrix(&encoder, held_out.iter().map(|row| &row.application))?;
+    let scored: Vec<(f64, bool)> = probability_of_bad(&classifier, &test_features)
+        .into_iter()
+        .zip(&held_out)
+        .map(|(probability, row)| (probability, row.creditability == Creditability::Bad))
+        .collect();
+    let metrics = Metrics::evaluate(&scored, settings.threshold);
+    Ok(ModelArtifact::new(model_version, settings, rows.len(), train_rows.len(), encoder, classifier, metrics))
+}
+
+fn matrix<'a>(encoder: &Encoder, applications: impl Iterator<Item = &'a crate::application::CreditApplication>) -> Result<Array2<f64>, ndarray::ShapeError> {
+    let mut values = Vec::new();
+    let mut rows = 0;
+    for application in applications {
+        values.extend(encoder.encode(application));
+        rows += 1;
+    }
+    Array2::from_shape_vec((rows, encoder.feature_names.len()), values)
+}
