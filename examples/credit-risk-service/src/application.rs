@@ -198,51 +198,64 @@ categorical! {
 #[serde(deny_unknown_fields)]
 pub struct CreditApplication {
     /// Status of the existing checking account.
+    #[schema(inline)]
     pub status_of_existing_checking_account: CheckingAccount,
     /// How long the credit runs, in months (1 to 120).
     #[schema(minimum = 1, maximum = 120)]
     pub duration_in_month: u32,
     /// Repayment of earlier credits.
+    #[schema(inline)]
     pub credit_history: CreditHistory,
     /// What the credit is for.
+    #[schema(inline)]
     pub purpose: Purpose,
     /// The amount asked for, in DM (above 0, at most 1,000,000).
     #[schema(exclusive_minimum = 0, maximum = 1_000_000)]
     pub credit_amount: f64,
     /// Savings accounts and bonds.
+    #[schema(inline)]
     pub savings_account_and_bonds: Savings,
     /// Present employment since.
+    #[schema(inline)]
     pub present_employment_since: Employment,
     /// Installment rate in percent of disposable income, as the data set's code (1 to 4).
     #[schema(minimum = 1, maximum = 4)]
     pub installment_rate_in_percentage_of_disposable_income: u8,
     /// Personal status and sex.
+    #[schema(inline)]
     pub personal_status_and_sex: PersonalStatus,
     /// Other debtors or guarantors.
+    #[schema(inline)]
     pub other_debtors_or_guarantors: OtherDebtors,
     /// Present residence since, as the data set's code (1 to 4).
     #[schema(minimum = 1, maximum = 4)]
     pub present_residence_since: u8,
     /// The most valuable property.
+    #[schema(inline)]
     pub property: Property,
     /// Age in years (18 to 120).
     #[schema(minimum = 18, maximum = 120)]
     pub age_in_years: u32,
     /// Other installment plans.
+    #[schema(inline)]
     pub other_installment_plans: InstallmentPlans,
     /// Housing.
+    #[schema(inline)]
     pub housing: Housing,
     /// Number of existing credits at this bank, as the data set's code (1 to 4).
     #[schema(minimum = 1, maximum = 4)]
     pub number_of_existing_credits_at_this_bank: u8,
     /// Job.
+    #[schema(inline)]
     pub job: Job,
     /// Number of people the applicant provides maintenance for (1 or 2, as in the data set).
     #[schema(minimum = 1, maximum = 2)]
     pub number_of_people_being_liable_to_provide_maintenance_for: u8,
     /// Telephone.
+    #[schema(inline)]
     pub telephone: Telephone,
     /// Foreign worker.
+    #[schema(inline)]
     pub foreign_worker: ForeignWorker,
 }
 

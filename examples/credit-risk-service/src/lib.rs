@@ -3,21 +3,24 @@
 //! logged by logged-model.
 
 pub mod application;
+pub mod cli;
 pub mod artifact;
 mod categorical;
 pub mod dataset;
 pub mod encoding;
 pub mod examples;
+pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod scoring;
+pub mod server;
 pub mod training;
 
 /// The version written into artifacts this code trains.
 pub const MODEL_VERSION: &str = "0.1.0";
 
-/// The committed data set, relative to this crate.
-pub const DATA_PATH: &str = "data/german_credit.csv";
+/// The committed data set.
+pub const DEFAULT_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/german_credit.csv");
 
-/// The committed artifact, relative to this crate.
-pub const ARTIFACT_PATH: &str = "model/credit_risk_model.json";
+/// The committed artifact.
+pub const DEFAULT_ARTIFACT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/model/credit_risk_model.json");

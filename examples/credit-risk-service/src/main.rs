@@ -1,15 +1,99 @@
-use credit_risk_service::{dataset, training, MODEL_VERSION};
-use std::path::Path;
+//! The credit-risk service's executable: `serve` (the default) or `train`.
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let rows = dataset::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/german_credit.csv").as_path())?;
-    for alpha in [0.01, 0.1, 1.0, 3.0, 10.0, 30.0] {
-        for iters in [200u64, 1000] {
-            let mut s = training::default_settings();
-            s.l2_penalty = alpha; s.max_iterations = iters;
-            let artifact = training::train(&rows, s, MODEL_VERSION)?;
-            println!("alpha {alpha} iters {iters}: auc {:.4} acc {:.4} cost {:.4}", artifact.metrics.roc_auc, artifact.metrics.accuracy, artifact.metrics.mean_cost);
+use clap::Parser;
+use credit_risk_service::artifact::ModelArtifact;
+use credit_risk_service::cli::{Cli, Command, ServeArgs, TrainArgs};
+use credit_risk_service::http::state::AppState;
+use credit_risk_service::model::CreditRiskModel;
+use credit_risk_service::{dataset, server, training, MODEL_VERSION};
+use logged_model::{Logged, LoggerBuilder};
+use std::process::ExitCode;
+use std::time::Duration;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Train(args)) => train(&args),
+        Some(Command::Serve(args)) => serve(&args),
+        None => serve(&cli.serve),
+    }
+}
+
+fn train(args: &TrainArgs) -> ExitCode {
+    let result = dataset::load(&args.data)
+        .map_err(|e| e.to_string())
+        .and_then(|rows| {
+            let settings = credit_risk_service::artifact::TrainingSettings { seed: args.seed, ..training::default_settings() };
+            training::train(&rows, settings, MODEL_VERSION).map_err(|e| e.to_string())
+        })
+        .and_then(|artifact| artifact.save(&args.out).map(|()| artifact).map_err(|e| e.to_string()));
+    match result {
+        Ok(artifact) => {
+            println!("{}", artifact.metrics);
+            println!("wrote {}", args.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("training failed: {error}");
+            ExitCode::FAILURE
         }
     }
-    Ok(())
+}
+
+fn serve(args: &ServeArgs) -> ExitCode {
+    // Before the logger exists, a failure is still written as a JSON line.
+    let (logger, guard) = match LoggerBuilder::from_env().and_then(LoggerBuilder::build) {
+        Ok(built) => built,
+        Err(error) => {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "log.level": "CRITICAL",
+                    "message": "Service failed to start: invalid logging configuration.",
+                    "error_info": error.to_string(),
+                })
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let code = match run(args, &logger) {
+        Ok(()) => {
+            slog::info!(logger, "Service stopped.");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            slog::crit!(logger, "Service failed."; "error_info" => error);
+            ExitCode::FAILURE
+        }
+    };
+    drop(logger);
+    // Writes every queued record before the process exits.
+    drop(guard);
+    code
+}
+
+fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
+    let artifact = ModelArtifact::load(&args.model).map_err(|e| e.to_string())?;
+    slog::info!(logger, "Model loaded.";
+        "roc_auc" => artifact.metrics.roc_auc,
+        "model_version" => artifact.model_version.clone(),
+        "model_path" => args.model.display().to_string());
+    let model = Logged::new(CreditRiskModel::new(artifact), logger).map_err(|e| e.to_string())?;
+    let state = AppState::new(model, logger.clone(), Duration::from_secs(args.request_timeout));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let address = format!("{}:{}", args.host, args.port);
+        let listener = tokio::net::TcpListener::bind(&address)
+            .await
+            .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        slog::info!(logger, "Service started.";
+            "server.port" => local.port(), "server.address" => local.ip().to_string());
+        server::serve(listener, state, server::shutdown_signal(), Duration::from_secs(args.shutdown_timeout))
+            .await
+            .map_err(|e| format!("the server failed: {e}"))
+    })
 }

@@ -25,6 +25,7 @@ pub enum CreditRisk {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CreditRiskPrediction {
     /// `risky` when the probability of bad credit reaches the model's threshold.
+    #[schema(inline)]
     pub credit_risk: CreditRisk,
     /// The probability that the credit goes bad, from 0 to 1.
     #[schema(minimum = 0.0, maximum = 1.0)]

@@ -1,0 +1,60 @@
+//! The command line: `serve` (the default) and `train`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// The credit-risk service.
+#[derive(Debug, Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The options of `serve`, when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the model over HTTP (the default).
+    Serve(ServeArgs),
+    /// Train the model on the data set and write the artifact.
+    Train(TrainArgs),
+}
+
+/// Options of `serve`. Logging is configured by `LOG_LEVEL`, `LOG_ENV_VARS`,
+/// `LOG_OVERFLOW` and `LOG_CHANNEL_SIZE`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "HTTP_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// The port to listen on.
+    #[arg(long, env = "HTTP_PORT", default_value_t = 8000)]
+    pub port: u16,
+    /// The model artifact to serve.
+    #[arg(long, env = "MODEL_PATH", default_value = crate::DEFAULT_ARTIFACT)]
+    pub model: PathBuf,
+    /// Seconds a request may take before it is answered with 503.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub request_timeout: u64,
+    /// Seconds shutdown waits for open requests before it gives up on them.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 20)]
+    pub shutdown_timeout: u64,
+}
+
+/// Options of `train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The German Credit CSV.
+    #[arg(long, default_value = crate::DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Where to write the artifact.
+    #[arg(long, default_value = crate::DEFAULT_ARTIFACT)]
+    pub out: PathBuf,
+    /// Seed of the train/test split.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}

@@ -1,0 +1,131 @@
+//! The endpoints. Each handler is small: extraction errors and status codes
+//! live in `error` and `json_body`.
+
+use super::error::{ApiError, ErrorBody};
+use super::json_body::JsonBody;
+use super::state::SharedState;
+use crate::application::CreditApplication;
+use crate::model::{CreditRiskPrediction, PredictionError, QUALIFIED_NAME};
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::Json;
+use logged_model::Model;
+use serde::{Deserialize, Serialize};
+use utoipa::{PartialSchema, ToSchema};
+
+/// Predicts the credit risk of one application.
+#[utoipa::path(
+    post,
+    path = "/api/models/{model}/prediction",
+    params(("model" = String, Path, description = "The model's qualified name", example = "credit_risk_model")),
+    request_body = CreditApplication,
+    responses(
+        (status = 200, description = "The prediction", body = CreditRiskPrediction),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 404, description = "No model of that name", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "The content type is not application/json", body = ErrorBody),
+        (status = 422, description = "A field is missing, unknown, of the wrong type or out of range", body = ErrorBody),
+    ),
+    tag = "models"
+)]
+pub async fn predict(
+    State(state): State<SharedState>,
+    Path(model): Path<String>,
+    body: Result<JsonBody<CreditApplication>, ApiError>,
+) -> Result<Json<CreditRiskPrediction>, ApiError> {
+    if model != QUALIFIED_NAME {
+        return Err(ApiError::UnknownModel(model));
+    }
+    let JsonBody(application) = body?;
+    state.model.predict(&application).map(Json).map_err(|error| match error {
+        PredictionError::InvalidInput(invalid) => {
+            ApiError::InvalidInput { field: Some(invalid.field.to_owned()), detail: invalid.to_string() }
+        }
+        PredictionError::Features(_) => ApiError::Internal,
+    })
+}
+
+/// A model the service serves.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ModelDescription {
+    /// The name used in the API's paths.
+    pub qualified_name: String,
+    /// A name for people.
+    pub display_name: String,
+    /// The model's version.
+    pub version: String,
+    /// What the model does.
+    pub description: String,
+    /// The JSON schema of the prediction request.
+    pub input_schema: serde_json::Value,
+    /// The JSON schema of the prediction response.
+    pub output_schema: serde_json::Value,
+}
+
+/// Lists the models with their input and output schemas.
+#[utoipa::path(get, path = "/api/models", responses((status = 200, body = Vec<ModelDescription>)), tag = "models")]
+pub async fn list_models(State(state): State<SharedState>) -> Json<Vec<ModelDescription>> {
+    let metrics = &state.model.inner().artifact().metrics;
+    Json(vec![ModelDescription {
+        qualified_name: QUALIFIED_NAME.to_owned(),
+        display_name: "Credit Risk Model".to_owned(),
+        version: state.model.version().to_owned(),
+        description: format!(
+            "Logistic regression trained on the German Credit data set; predicts whether lending to an \
+             applicant is expected to cost more than refusing (ROC AUC {:.3} on held-out rows).",
+            metrics.roc_auc
+        ),
+        input_schema: serde_json::to_value(CreditApplication::schema()).unwrap_or_default(),
+        output_schema: serde_json::to_value(CreditRiskPrediction::schema()).unwrap_or_default(),
+    }])
+}
+
+/// A health probe's answer.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`, `ready`, `started` or `shutting_down`.
+    pub status: String,
+}
+
+fn health(status: &str) -> Json<Health> {
+    Json(Health { status: status.to_owned() })
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/api/health", responses((status = 200, body = Health)), tag = "health")]
+pub async fn live() -> Json<Health> {
+    health("ok")
+}
+
+/// Readiness: the model is loaded and the service is not shutting down.
+#[utoipa::path(
+    get,
+    path = "/api/health/ready",
+    responses((status = 200, body = Health), (status = 503, body = Health)),
+    tag = "health"
+)]
+pub async fn ready(State(state): State<SharedState>) -> (StatusCode, Json<Health>) {
+    if state.is_ready() {
+        (StatusCode::OK, health("ready"))
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, health("shutting_down"))
+    }
+}
+
+/// Startup: the service has loaded its model and serves. The model loads
+/// before the port opens, so any answer means started.
+#[utoipa::path(get, path = "/api/health/startup", responses((status = 200, body = Health)), tag = "health")]
+pub async fn startup() -> Json<Health> {
+    health("started")
+}
+
+/// Any path with no route.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(uri.path().to_owned())
+}
+
+/// A route that exists, with a method it does not take.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
+}

@@ -1,0 +1,76 @@
+//! Around every request: its id, the correlation scope of its predictions,
+//! the timeout, and one access-log record.
+
+use super::error::ApiError;
+use super::state::SharedState;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use logged_model::correlation::WithCorrelationId;
+use std::time::Instant;
+
+/// The header that carries the request id, in and out.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The longest request id taken from a client.
+const MAX_REQUEST_ID_LENGTH: usize = 128;
+
+/// The client's request id if it is sane (1 to 128 characters of letters,
+/// digits, `-`, `_`, `.`, `:`), else a new UUID.
+pub fn request_id(request: &Request) -> String {
+    request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| is_sane(id))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+fn is_sane(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LENGTH
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// The middleware: runs the request with its id as the correlation id and
+/// within the timeout, echoes the id, and writes the access-log record.
+pub async fn handle(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id(&request);
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let outcome = tokio::time::timeout(state.request_timeout, next.run(request).with_correlation_id(id.as_str())).await;
+    let mut response = outcome.unwrap_or_else(|_| {
+        ApiError::Timeout { seconds: state.request_timeout.as_secs() }.into_response()
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    let status = response.status().as_u16();
+    let duration_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    // slog writes a record's pairs last to first.
+    slog::info!(state.logger, "Request handled.";
+        "correlation_id" => id,
+        "event.duration" => duration_ns,
+        "http.response.status_code" => status,
+        "url.path" => path,
+        "http.request.method" => method,
+        "log.logger" => "http.access",
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_sane;
+
+    #[test]
+    fn sane_ids_are_short_and_plain() {
+        assert!(is_sane("req-42_a.b:c"));
+        assert!(!is_sane(""));
+        assert!(!is_sane("has space"));
+        assert!(!is_sane("quote\""));
+        assert!(!is_sane(&"x".repeat(129)));
+    }
+}
