@@ -17,7 +17,7 @@ macro_rules! categorical {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $( $(#[$variant_meta:meta])* $variant:ident => $text:literal, )+
+            $( $(#[$variant_meta:meta])* $variant:ident => $text:tt, )+
         }
     ) => {
         $(#[$meta])*
