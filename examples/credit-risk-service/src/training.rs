@@ -1,7 +1,8 @@
 //! Trains the model: a stratified, seeded train/test split, the encoding
 //! fitted on the training rows, and linfa's logistic regression.
 
-use crate::artifact::{ModelArtifact, TrainingSettings};
+pub use crate::artifact::TrainingSettings;
+use crate::artifact::ModelArtifact;
 use crate::dataset::{Creditability, LabelledApplication};
 use crate::encoding::Encoder;
 use crate::metrics::{Metrics, COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY};
