@@ -276,7 +276,10 @@ impl CreditApplication {
     /// field that is out of it.
     pub fn validate(&self) -> Result<(), InvalidField> {
         check_integer("duration_in_month", self.duration_in_month.into(), 1..=120)?;
-        if !(self.credit_amount.is_finite() && self.credit_amount > 0.0 && self.credit_amount <= 1_000_000.0) {
+        if !(self.credit_amount.is_finite()
+            && self.credit_amount > 0.0
+            && self.credit_amount <= 1_000_000.0)
+        {
             return Err(InvalidField {
                 field: "credit_amount",
                 expected: "above 0 and at most 1000000".to_owned(),
@@ -285,10 +288,15 @@ impl CreditApplication {
         }
         check_integer(
             "installment_rate_in_percentage_of_disposable_income",
-            self.installment_rate_in_percentage_of_disposable_income.into(),
+            self.installment_rate_in_percentage_of_disposable_income
+                .into(),
             1..=4,
         )?;
-        check_integer("present_residence_since", self.present_residence_since.into(), 1..=4)?;
+        check_integer(
+            "present_residence_since",
+            self.present_residence_since.into(),
+            1..=4,
+        )?;
         check_integer("age_in_years", self.age_in_years.into(), 18..=120)?;
         check_integer(
             "number_of_existing_credits_at_this_bank",
@@ -297,13 +305,18 @@ impl CreditApplication {
         )?;
         check_integer(
             "number_of_people_being_liable_to_provide_maintenance_for",
-            self.number_of_people_being_liable_to_provide_maintenance_for.into(),
+            self.number_of_people_being_liable_to_provide_maintenance_for
+                .into(),
             1..=2,
         )
     }
 }
 
-fn check_integer(field: &'static str, value: u64, range: RangeInclusive<u64>) -> Result<(), InvalidField> {
+fn check_integer(
+    field: &'static str,
+    value: u64,
+    range: RangeInclusive<u64>,
+) -> Result<(), InvalidField> {
     if range.contains(&value) {
         Ok(())
     } else {

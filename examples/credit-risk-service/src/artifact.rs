@@ -102,15 +102,24 @@ impl ModelArtifact {
 
     /// Writes the artifact to `path`.
     pub fn save(&self, path: &Path) -> Result<(), ArtifactError> {
-        let invalid = |reason: String| ArtifactError::Invalid { path: path.display().to_string(), reason };
+        let invalid = |reason: String| ArtifactError::Invalid {
+            path: path.display().to_string(),
+            reason,
+        };
         let json = self.to_json().map_err(|e| invalid(e.to_string()))?;
-        std::fs::write(path, json).map_err(|source| ArtifactError::Io { path: path.display().to_string(), source })
+        std::fs::write(path, json).map_err(|source| ArtifactError::Io {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// Reads and checks the artifact at `path`.
     pub fn load(path: &Path) -> Result<Self, ArtifactError> {
         let name = path.display().to_string();
-        let json = std::fs::read_to_string(path).map_err(|source| ArtifactError::Io { path: name.clone(), source })?;
+        let json = std::fs::read_to_string(path).map_err(|source| ArtifactError::Io {
+            path: name.clone(),
+            source,
+        })?;
         Self::from_json(&json).map_err(|reason| ArtifactError::Invalid { path: name, reason })
     }
 
@@ -118,10 +127,15 @@ impl ModelArtifact {
     pub fn from_json(json: &str) -> Result<Self, String> {
         let artifact: ModelArtifact = serde_json::from_str(json).map_err(|e| e.to_string())?;
         if artifact.format != FORMAT {
-            return Err(format!("format is {:?}; this service reads {FORMAT:?}", artifact.format));
+            return Err(format!(
+                "format is {:?}; this service reads {FORMAT:?}",
+                artifact.format
+            ));
         }
         if !artifact.encoder.matches_code(&sample_application()) {
-            return Err("its feature columns differ from the ones this code encodes; retrain it".to_owned());
+            return Err(
+                "its feature columns differ from the ones this code encodes; retrain it".to_owned(),
+            );
         }
         if artifact.classifier.params().len() != artifact.encoder.feature_names.len() {
             return Err(format!(

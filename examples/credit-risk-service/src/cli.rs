@@ -40,6 +40,13 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered with 503.
     #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
     pub request_timeout: u64,
+    /// Whether predictions are logged (`on`, `off`): off serves the bare
+    /// model, to measure what the logging costs.
+    #[arg(long, env = "PREDICTION_LOGGING", default_value = "on", value_parser = on_off)]
+    pub prediction_logging: bool,
+    /// Whether every request writes an access-log record (`on`, `off`).
+    #[arg(long, env = "ACCESS_LOGGING", default_value = "on", value_parser = on_off)]
+    pub access_logging: bool,
     /// Seconds shutdown waits for open requests before it gives up on them.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 20)]
     pub shutdown_timeout: u64,
@@ -57,4 +64,12 @@ pub struct TrainArgs {
     /// Seed of the train/test split.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+fn on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("expected on or off, not {other:?}")),
+    }
 }

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The data set's target: `good` or `bad` credit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Creditability {
     /// Repaid as agreed.
@@ -56,31 +58,56 @@ pub enum DatasetError {
 /// Reads every row of the CSV at `path`.
 pub fn load(path: &Path) -> Result<Vec<LabelledApplication>, DatasetError> {
     let name = path.display().to_string();
-    let csv_error = |source| DatasetError::Csv { path: name.clone(), source };
+    let csv_error = |source| DatasetError::Csv {
+        path: name.clone(),
+        source,
+    };
     let mut reader = csv::Reader::from_path(path).map_err(csv_error)?;
     let headers = reader.headers().map_err(csv_error)?.clone();
     let target = headers
         .iter()
         .position(|header| header == "creditability")
         .ok_or_else(|| DatasetError::NoTarget { path: name.clone() })?;
-    let feature_headers: csv::StringRecord =
-        headers.iter().enumerate().filter(|(i, _)| *i != target).map(|(_, h)| h).collect();
+    let feature_headers: csv::StringRecord = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != target)
+        .map(|(_, h)| h)
+        .collect();
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let row = index + 1;
-        let row_error = |reason: String| DatasetError::Row { path: name.clone(), row, reason };
+        let row_error = |reason: String| DatasetError::Row {
+            path: name.clone(),
+            row,
+            reason,
+        };
         let record = record.map_err(csv_error)?;
-        let features: csv::StringRecord =
-            record.iter().enumerate().filter(|(i, _)| *i != target).map(|(_, v)| v).collect();
-        let application: CreditApplication =
-            features.deserialize(Some(&feature_headers)).map_err(|e| row_error(e.to_string()))?;
-        application.validate().map_err(|e| row_error(e.to_string()))?;
+        let features: csv::StringRecord = record
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != target)
+            .map(|(_, v)| v)
+            .collect();
+        let application: CreditApplication = features
+            .deserialize(Some(&feature_headers))
+            .map_err(|e| row_error(e.to_string()))?;
+        application
+            .validate()
+            .map_err(|e| row_error(e.to_string()))?;
         let creditability = match record.get(target) {
             Some("good") => Creditability::Good,
             Some("bad") => Creditability::Bad,
-            other => return Err(row_error(format!("creditability must be good or bad, not {other:?}"))),
+            other => {
+                return Err(row_error(format!(
+                    "creditability must be good or bad, not {other:?}"
+                )));
+            }
         };
-        rows.push(LabelledApplication { application, creditability });
+        rows.push(LabelledApplication {
+            application,
+            creditability,
+        });
     }
     Ok(rows)
 }

@@ -50,24 +50,55 @@ fn numeric_values(application: &CreditApplication) -> [f64; 7] {
 
 /// Calls `visit` with each categorical attribute's name, the index of its
 /// value, and all its category names, in a fixed order.
-fn visit_categoricals(application: &CreditApplication, mut visit: impl FnMut(&str, usize, Vec<&'static str>)) {
+fn visit_categoricals(
+    application: &CreditApplication,
+    mut visit: impl FnMut(&str, usize, Vec<&'static str>),
+) {
     fn one<C: Categorical>(
         visit: &mut impl FnMut(&str, usize, Vec<&'static str>),
         name: &str,
         value: C,
     ) {
-        visit(name, value.index(), C::ALL.iter().map(|category| category.name()).collect());
+        visit(
+            name,
+            value.index(),
+            C::ALL.iter().map(|category| category.name()).collect(),
+        );
     }
     let a = application;
-    one(&mut visit, "status_of_existing_checking_account", a.status_of_existing_checking_account);
+    one(
+        &mut visit,
+        "status_of_existing_checking_account",
+        a.status_of_existing_checking_account,
+    );
     one(&mut visit, "credit_history", a.credit_history);
     one(&mut visit, "purpose", a.purpose);
-    one(&mut visit, "savings_account_and_bonds", a.savings_account_and_bonds);
-    one(&mut visit, "present_employment_since", a.present_employment_since);
-    one(&mut visit, "personal_status_and_sex", a.personal_status_and_sex);
-    one(&mut visit, "other_debtors_or_guarantors", a.other_debtors_or_guarantors);
+    one(
+        &mut visit,
+        "savings_account_and_bonds",
+        a.savings_account_and_bonds,
+    );
+    one(
+        &mut visit,
+        "present_employment_since",
+        a.present_employment_since,
+    );
+    one(
+        &mut visit,
+        "personal_status_and_sex",
+        a.personal_status_and_sex,
+    );
+    one(
+        &mut visit,
+        "other_debtors_or_guarantors",
+        a.other_debtors_or_guarantors,
+    );
     one(&mut visit, "property", a.property);
-    one(&mut visit, "other_installment_plans", a.other_installment_plans);
+    one(
+        &mut visit,
+        "other_installment_plans",
+        a.other_installment_plans,
+    );
     one(&mut visit, "housing", a.housing);
     one(&mut visit, "job", a.job);
     one(&mut visit, "telephone", a.telephone);
@@ -76,9 +107,16 @@ fn visit_categoricals(application: &CreditApplication, mut visit: impl FnMut(&st
 
 /// The column names this code produces, for checking a loaded encoder.
 fn expected_feature_names(sample: &CreditApplication) -> Vec<String> {
-    let mut names: Vec<String> = NUMERIC_NAMES.iter().map(|name| (*name).to_owned()).collect();
+    let mut names: Vec<String> = NUMERIC_NAMES
+        .iter()
+        .map(|name| (*name).to_owned())
+        .collect();
     visit_categoricals(sample, |attribute, _, categories| {
-        names.extend(categories.iter().map(|category| format!("{attribute}={category}")));
+        names.extend(
+            categories
+                .iter()
+                .map(|category| format!("{attribute}={category}")),
+        );
     });
     names
 }
@@ -94,19 +132,34 @@ impl Encoder {
             .map(|(column, name)| {
                 let values: Vec<f64> = rows.iter().map(|row| numeric_values(row)[column]).collect();
                 let mean = values.iter().sum::<f64>() / count;
-                let variance = values.iter().map(|value| (value - mean).powi(2)).sum::<f64>() / count;
+                let variance = values
+                    .iter()
+                    .map(|value| (value - mean).powi(2))
+                    .sum::<f64>()
+                    / count;
                 let std_dev = if variance > 0.0 { variance.sqrt() } else { 1.0 };
-                Standardization { name: (*name).to_owned(), mean, std_dev }
+                Standardization {
+                    name: (*name).to_owned(),
+                    mean,
+                    std_dev,
+                }
             })
             .collect();
-        Some(Encoder { feature_names: expected_feature_names(first), numeric })
+        Some(Encoder {
+            feature_names: expected_feature_names(first),
+            numeric,
+        })
     }
 
     /// Whether this encoder's columns are the ones this code produces, so an
     /// artifact made by other code is refused at load instead of mispredicting.
     pub fn matches_code(&self, sample: &CreditApplication) -> bool {
         self.feature_names == expected_feature_names(sample)
-            && self.numeric.iter().map(|n| n.name.as_str()).eq(NUMERIC_NAMES)
+            && self
+                .numeric
+                .iter()
+                .map(|n| n.name.as_str())
+                .eq(NUMERIC_NAMES)
     }
 
     /// The feature vector of `application`.
@@ -116,7 +169,9 @@ impl Encoder {
             features.push((value - scale.mean) / scale.std_dev);
         }
         visit_categoricals(application, |_, index, categories| {
-            features.extend((0..categories.len()).map(|position| if position == index { 1.0 } else { 0.0 }));
+            features.extend(
+                (0..categories.len()).map(|position| if position == index { 1.0 } else { 0.0 }),
+            );
         });
         features
     }

@@ -3,9 +3,9 @@
 //! logged by logged-model.
 
 pub mod application;
-pub mod cli;
 pub mod artifact;
 mod categorical;
+pub mod cli;
 pub mod dataset;
 pub mod encoding;
 pub mod examples;
@@ -23,4 +23,5 @@ pub const MODEL_VERSION: &str = "0.1.0";
 pub const DEFAULT_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/german_credit.csv");
 
 /// The committed artifact.
-pub const DEFAULT_ARTIFACT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/model/credit_risk_model.json");
+pub const DEFAULT_ARTIFACT: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/model/credit_risk_model.json");

@@ -3,9 +3,9 @@
 use clap::Parser;
 use credit_risk_service::artifact::ModelArtifact;
 use credit_risk_service::cli::{Cli, Command, ServeArgs, TrainArgs};
-use credit_risk_service::http::state::AppState;
+use credit_risk_service::http::state::{AppState, ServedModel};
 use credit_risk_service::model::CreditRiskModel;
-use credit_risk_service::{dataset, server, training, MODEL_VERSION};
+use credit_risk_service::{MODEL_VERSION, dataset, server, training};
 use logged_model::{Logged, LoggerBuilder};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -23,10 +23,18 @@ fn train(args: &TrainArgs) -> ExitCode {
     let result = dataset::load(&args.data)
         .map_err(|e| e.to_string())
         .and_then(|rows| {
-            let settings = credit_risk_service::artifact::TrainingSettings { seed: args.seed, ..training::default_settings() };
+            let settings = credit_risk_service::artifact::TrainingSettings {
+                seed: args.seed,
+                ..training::default_settings()
+            };
             training::train(&rows, settings, MODEL_VERSION).map_err(|e| e.to_string())
         })
-        .and_then(|artifact| artifact.save(&args.out).map(|()| artifact).map_err(|e| e.to_string()));
+        .and_then(|artifact| {
+            artifact
+                .save(&args.out)
+                .map(|()| artifact)
+                .map_err(|e| e.to_string())
+        });
     match result {
         Ok(artifact) => {
             println!("{}", artifact.metrics);
@@ -78,8 +86,22 @@ fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
         "roc_auc" => artifact.metrics.roc_auc,
         "model_version" => artifact.model_version.clone(),
         "model_path" => args.model.display().to_string());
-    let model = Logged::new(CreditRiskModel::new(artifact), logger).map_err(|e| e.to_string())?;
-    let state = AppState::new(model, logger.clone(), Duration::from_secs(args.request_timeout));
+    let roc_auc = artifact.metrics.roc_auc;
+    let model = CreditRiskModel::new(artifact);
+    let model: Box<ServedModel> = if args.prediction_logging {
+        Box::new(Logged::new(model, logger).map_err(|e| e.to_string())?)
+    } else {
+        slog::warn!(logger, "Prediction logging is off.");
+        Box::new(model)
+    };
+    let state = AppState::new(
+        model,
+        roc_auc,
+        logger.clone(),
+        Duration::from_secs(args.request_timeout),
+    )
+    .with_access_log(args.access_logging)
+    .shared();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -92,8 +114,13 @@ fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         slog::info!(logger, "Service started.";
             "server.port" => local.port(), "server.address" => local.ip().to_string());
-        server::serve(listener, state, server::shutdown_signal(), Duration::from_secs(args.shutdown_timeout))
-            .await
-            .map_err(|e| format!("the server failed: {e}"))
+        server::serve(
+            listener,
+            state,
+            server::shutdown_signal(),
+            Duration::from_secs(args.shutdown_timeout),
+        )
+        .await
+        .map_err(|e| format!("the server failed: {e}"))
     })
 }

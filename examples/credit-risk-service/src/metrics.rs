@@ -58,16 +58,29 @@ impl Metrics {
             }
         }
         let c = confusion;
-        let rows = c.bad_predicted_risky + c.bad_predicted_safe + c.good_predicted_risky + c.good_predicted_safe;
+        let rows = c.bad_predicted_risky
+            + c.bad_predicted_safe
+            + c.good_predicted_risky
+            + c.good_predicted_safe;
         let ratio = |numerator: u32, denominator: u32| {
-            if denominator == 0 { 0.0 } else { f64::from(numerator) / f64::from(denominator) }
+            if denominator == 0 {
+                0.0
+            } else {
+                f64::from(numerator) / f64::from(denominator)
+            }
         };
         Metrics {
             threshold,
             rows,
             accuracy: ratio(c.bad_predicted_risky + c.good_predicted_safe, rows),
-            precision_bad: ratio(c.bad_predicted_risky, c.bad_predicted_risky + c.good_predicted_risky),
-            recall_bad: ratio(c.bad_predicted_risky, c.bad_predicted_risky + c.bad_predicted_safe),
+            precision_bad: ratio(
+                c.bad_predicted_risky,
+                c.bad_predicted_risky + c.good_predicted_risky,
+            ),
+            recall_bad: ratio(
+                c.bad_predicted_risky,
+                c.bad_predicted_risky + c.bad_predicted_safe,
+            ),
             roc_auc: roc_auc(scored),
             mean_cost: (COST_BAD_PREDICTED_SAFE * f64::from(c.bad_predicted_safe)
                 + COST_GOOD_PREDICTED_RISKY * f64::from(c.good_predicted_risky))
@@ -80,15 +93,29 @@ impl Metrics {
 /// The probability that a random bad row scores above a random good row
 /// (ties count half): the Mann-Whitney form of the ROC AUC.
 pub fn roc_auc(scored: &[(f64, bool)]) -> f64 {
-    let bad: Vec<f64> = scored.iter().filter(|(_, bad)| *bad).map(|(p, _)| *p).collect();
-    let good: Vec<f64> = scored.iter().filter(|(_, bad)| !*bad).map(|(p, _)| *p).collect();
+    let bad: Vec<f64> = scored
+        .iter()
+        .filter(|(_, bad)| *bad)
+        .map(|(p, _)| *p)
+        .collect();
+    let good: Vec<f64> = scored
+        .iter()
+        .filter(|(_, bad)| !*bad)
+        .map(|(p, _)| *p)
+        .collect();
     if bad.is_empty() || good.is_empty() {
         return 0.5;
     }
     let mut wins = 0.0;
     for b in &bad {
         for g in &good {
-            wins += if b > g { 1.0 } else if b == g { 0.5 } else { 0.0 };
+            wins += if b > g {
+                1.0
+            } else if b == g {
+                0.5
+            } else {
+                0.0
+            };
         }
     }
     wins / (bad.len() * good.len()) as f64
@@ -105,8 +132,16 @@ impl fmt::Display for Metrics {
         writeln!(f, "ROC AUC:            {:.4}", self.roc_auc)?;
         writeln!(f, "mean cost (5:1):    {:.4}", self.mean_cost)?;
         writeln!(f, "confusion matrix:   predicted risky  predicted safe")?;
-        writeln!(f, "  truly bad         {:>14}  {:>14}", c.bad_predicted_risky, c.bad_predicted_safe)?;
-        write!(f, "  truly good        {:>14}  {:>14}", c.good_predicted_risky, c.good_predicted_safe)
+        writeln!(
+            f,
+            "  truly bad         {:>14}  {:>14}",
+            c.bad_predicted_risky, c.bad_predicted_safe
+        )?;
+        write!(
+            f,
+            "  truly good        {:>14}  {:>14}",
+            c.good_predicted_risky, c.good_predicted_safe
+        )
     }
 }
 
@@ -133,7 +168,12 @@ mod tests {
         let metrics = Metrics::evaluate(&scored, 0.5);
         assert_eq!(
             metrics.confusion,
-            ConfusionMatrix { bad_predicted_risky: 1, bad_predicted_safe: 1, good_predicted_risky: 1, good_predicted_safe: 1 }
+            ConfusionMatrix {
+                bad_predicted_risky: 1,
+                bad_predicted_safe: 1,
+                good_predicted_risky: 1,
+                good_predicted_safe: 1
+            }
         );
         assert_eq!(metrics.accuracy, 0.5);
         assert_eq!(metrics.precision_bad, 0.5);

@@ -3,7 +3,7 @@
 use crate::application::{CreditApplication, InvalidField};
 use crate::artifact::ModelArtifact;
 use crate::scoring::probability_of_bad;
-use logged_model::{logged_model, Model};
+use logged_model::{Model, logged_model};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -81,9 +81,17 @@ impl Model for CreditRiskModel {
         let probability = probability_of_bad(&self.artifact.classifier, &features)
             .first()
             .copied()
-            .ok_or(ndarray::ShapeError::from_kind(ndarray::ErrorKind::OutOfBounds))?;
-        let credit_risk =
-            if probability >= self.artifact.settings.threshold { CreditRisk::Risky } else { CreditRisk::Safe };
-        Ok(CreditRiskPrediction { credit_risk, probability_of_risky: probability })
+            .ok_or(ndarray::ShapeError::from_kind(
+                ndarray::ErrorKind::OutOfBounds,
+            ))?;
+        let credit_risk = if probability >= self.artifact.settings.threshold {
+            CreditRisk::Risky
+        } else {
+            CreditRisk::Safe
+        };
+        Ok(CreditRiskPrediction {
+            credit_risk,
+            probability_of_risky: probability,
+        })
     }
 }

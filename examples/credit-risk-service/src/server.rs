@@ -21,7 +21,10 @@ pub async fn serve(
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
         shutdown.await;
         signal_state.stop_accepting();
-        slog::info!(signal_state.logger, "Shutdown started: finishing open requests.");
+        slog::info!(
+            signal_state.logger,
+            "Shutdown started: finishing open requests."
+        );
         let _ = draining_tx.send(());
     });
     tokio::select! {

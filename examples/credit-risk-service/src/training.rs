@@ -1,17 +1,17 @@
 //! Trains the model: a stratified, seeded train/test split, the encoding
 //! fitted on the training rows, and linfa's logistic regression.
 
-pub use crate::artifact::TrainingSettings;
 use crate::artifact::ModelArtifact;
+pub use crate::artifact::TrainingSettings;
 use crate::dataset::{Creditability, LabelledApplication};
 use crate::encoding::Encoder;
-use crate::metrics::{Metrics, COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY};
+use crate::metrics::{COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY, Metrics};
 use crate::scoring::probability_of_bad;
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 /// Why training failed.
@@ -37,19 +37,28 @@ pub fn default_settings() -> TrainingSettings {
         max_iterations: 200,
         // Predict risky when the expected cost of lending is higher than
         // that of refusing: p(bad) * 5 >= (1 - p(bad)) * 1.
-        threshold: COST_GOOD_PREDICTED_RISKY / (COST_GOOD_PREDICTED_RISKY + COST_BAD_PREDICTED_SAFE),
+        threshold: COST_GOOD_PREDICTED_RISKY
+            / (COST_GOOD_PREDICTED_RISKY + COST_BAD_PREDICTED_SAFE),
     }
 }
 
 /// Row indexes of the training and test sides, each class split in the same
 /// proportion, shuffled by a generator seeded with `seed`.
-pub fn stratified_split(rows: &[LabelledApplication], test_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+pub fn stratified_split(
+    rows: &[LabelledApplication],
+    test_fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut train = Vec::new();
     let mut test = Vec::new();
     for class in [Creditability::Good, Creditability::Bad] {
-        let mut indexes: Vec<usize> =
-            rows.iter().enumerate().filter(|(_, row)| row.creditability == class).map(|(i, _)| i).collect();
+        let mut indexes: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| row.creditability == class)
+            .map(|(i, _)| i)
+            .collect();
         indexes.shuffle(&mut rng);
         let test_count = (indexes.len() as f64 * test_fraction).round() as usize;
         test.extend_from_slice(&indexes[..test_count]);
@@ -61,7 +70,11 @@ pub fn stratified_split(rows: &[LabelledApplication], test_fraction: f64, seed: 
 }
 
 /// Trains on `rows` and evaluates on the held-out side.
-pub fn train(rows: &[LabelledApplication], settings: TrainingSettings, model_version: &str) -> Result<ModelArtifact, TrainingError> {
+pub fn train(
+    rows: &[LabelledApplication],
+    settings: TrainingSettings,
+    model_version: &str,
+) -> Result<ModelArtifact, TrainingError> {
     let (train_rows, test_rows) = stratified_split(rows, settings.test_fraction, settings.seed);
     for class in [Creditability::Good, Creditability::Bad] {
         for side in [&train_rows, &test_rows] {
@@ -72,7 +85,8 @@ pub fn train(rows: &[LabelledApplication], settings: TrainingSettings, model_ver
     }
     let training: Vec<&LabelledApplication> = train_rows.iter().map(|&i| &rows[i]).collect();
     let applications: Vec<_> = training.iter().map(|row| &row.application).collect();
-    let encoder = Encoder::fit(&applications).ok_or(TrainingError::EmptySplit(Creditability::Good))?;
+    let encoder =
+        Encoder::fit(&applications).ok_or(TrainingError::EmptySplit(Creditability::Good))?;
     let features = matrix(&encoder, applications.iter().copied())?;
     let targets: Array1<Creditability> = training.iter().map(|row| row.creditability).collect();
     let classifier = LogisticRegression::default()
@@ -88,10 +102,21 @@ pub fn train(rows: &[LabelledApplication], settings: TrainingSettings, model_ver
         .map(|(probability, row)| (probability, row.creditability == Creditability::Bad))
         .collect();
     let metrics = Metrics::evaluate(&scored, settings.threshold);
-    Ok(ModelArtifact::new(model_version, settings, rows.len(), train_rows.len(), encoder, classifier, metrics))
+    Ok(ModelArtifact::new(
+        model_version,
+        settings,
+        rows.len(),
+        train_rows.len(),
+        encoder,
+        classifier,
+        metrics,
+    ))
 }
 
-fn matrix<'a>(encoder: &Encoder, applications: impl Iterator<Item = &'a crate::application::CreditApplication>) -> Result<Array2<f64>, ndarray::ShapeError> {
+fn matrix<'a>(
+    encoder: &Encoder,
+    applications: impl Iterator<Item = &'a crate::application::CreditApplication>,
+) -> Result<Array2<f64>, ndarray::ShapeError> {
     let mut values = Vec::new();
     let mut rows = 0;
     for application in applications {

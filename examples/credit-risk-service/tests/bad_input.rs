@@ -3,15 +3,24 @@
 
 mod common;
 
-use common::{application_with, application_without, good_application_json, TestService};
+use common::{TestService, application_with, application_without, good_application_json};
 use serde_json::json;
 
 fn assert_error(response: &common::Response, status: u16, code: &str) -> serde_json::Value {
-    assert_eq!(response.status, status, "{:?}", String::from_utf8_lossy(&response.body));
+    assert_eq!(
+        response.status,
+        status,
+        "{:?}",
+        String::from_utf8_lossy(&response.body)
+    );
     assert_eq!(response.header("content-type"), Some("application/json"));
     let body = response.json();
     assert_eq!(body["error"], code);
-    assert!(body["detail"].as_str().is_some_and(|detail| !detail.is_empty()));
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|detail| !detail.is_empty())
+    );
     body
 }
 
@@ -26,14 +35,19 @@ fn malformed_json_is_400() {
 #[test]
 fn a_missing_field_is_422_naming_it() {
     let service = TestService::start();
-    let body = assert_error(&service.predict(&application_without("age_in_years")), 422, "invalid_input");
+    let body = assert_error(
+        &service.predict(&application_without("age_in_years")),
+        422,
+        "invalid_input",
+    );
     assert_eq!(body["field"], "age_in_years");
 }
 
 #[test]
 fn an_unknown_field_is_422_naming_it() {
     let service = TestService::start();
-    let mut value: serde_json::Value = serde_json::from_str(&good_application_json()).expect("JSON");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&good_application_json()).expect("JSON");
     value["favourite_colour"] = json!("blue");
     let body = assert_error(&service.predict(&value.to_string()), 422, "invalid_input");
     assert_eq!(body["field"], "favourite_colour");
@@ -47,9 +61,16 @@ fn a_wrongly_typed_field_is_422_naming_it() {
         ("credit_amount", json!(null)),
         ("age_in_years", json!(-4)),
         ("purpose", json!("holiday")),
-        ("installment_rate_in_percentage_of_disposable_income", json!(300)),
+        (
+            "installment_rate_in_percentage_of_disposable_income",
+            json!(300),
+        ),
     ] {
-        let body = assert_error(&service.predict(&application_with(field, value)), 422, "invalid_input");
+        let body = assert_error(
+            &service.predict(&application_with(field, value)),
+            422,
+            "invalid_input",
+        );
         assert_eq!(body["field"], field);
     }
 }
@@ -66,9 +87,16 @@ fn a_value_out_of_range_is_422_naming_the_field() {
         ("age_in_years", json!(17)),
         ("age_in_years", json!(121)),
         ("present_residence_since", json!(5)),
-        ("number_of_people_being_liable_to_provide_maintenance_for", json!(0)),
+        (
+            "number_of_people_being_liable_to_provide_maintenance_for",
+            json!(0),
+        ),
     ] {
-        let body = assert_error(&service.predict(&application_with(field, value.clone())), 422, "invalid_input");
+        let body = assert_error(
+            &service.predict(&application_with(field, value.clone())),
+            422,
+            "invalid_input",
+        );
         assert_eq!(body["field"], field, "{field} = {value}");
     }
 }
@@ -95,7 +123,11 @@ fn a_wrong_content_type_is_415() {
     let path = "/api/models/credit_risk_model/prediction";
     let body = good_application_json();
     for headers in [&[("content-type", "text/plain")][..], &[][..]] {
-        assert_error(&service.request("POST", path, headers, body.as_bytes()), 415, "unsupported_media_type");
+        assert_error(
+            &service.request("POST", path, headers, body.as_bytes()),
+            415,
+            "unsupported_media_type",
+        );
     }
 }
 
@@ -114,14 +146,26 @@ fn an_unknown_model_is_404() {
 #[test]
 fn an_unknown_path_is_404() {
     let service = TestService::start();
-    assert_error(&service.request("GET", "/api/nothing", &[], b""), 404, "not_found");
+    assert_error(
+        &service.request("GET", "/api/nothing", &[], b""),
+        404,
+        "not_found",
+    );
 }
 
 #[test]
 fn a_wrong_method_is_405() {
     let service = TestService::start();
-    assert_error(&service.request("GET", "/api/models/credit_risk_model/prediction", &[], b""), 405, "method_not_allowed");
-    assert_error(&service.request("DELETE", "/api/models", &[], b""), 405, "method_not_allowed");
+    assert_error(
+        &service.request("GET", "/api/models/credit_risk_model/prediction", &[], b""),
+        405,
+        "method_not_allowed",
+    );
+    assert_error(
+        &service.request("DELETE", "/api/models", &[], b""),
+        405,
+        "method_not_allowed",
+    );
 }
 
 #[test]
@@ -129,7 +173,9 @@ fn a_request_slower_than_the_timeout_is_503() {
     use std::io::Write;
     let service = TestService::start_with_timeout(std::time::Duration::from_millis(300));
     let mut stream = std::net::TcpStream::connect(service.address).expect("connects");
-    stream.set_read_timeout(Some(common::SOCKET_TIMEOUT)).expect("a timeout");
+    stream
+        .set_read_timeout(Some(common::SOCKET_TIMEOUT))
+        .expect("a timeout");
     // Announce a body and never send it: the handler waits, the timeout answers.
     write!(
         stream,
@@ -151,12 +197,18 @@ fn a_panicking_handler_answers_500_with_a_json_body_and_logs_an_error() {
     use tower_http::catch_panic::CatchPanicLayer;
 
     let output = logged_model::CapturedOutput::default();
-    let (logger, guard) = logged_model::LoggerBuilder::new().build_with_writer(output.clone()).expect("valid");
+    let (logger, guard) = logged_model::LoggerBuilder::new()
+        .build_with_writer(output.clone())
+        .expect("valid");
     let app = axum::Router::new()
         .route("/boom", get(boom))
-        .layer(CatchPanicLayer::custom(PanicResponder { logger: logger.clone() }));
+        .layer(CatchPanicLayer::custom(PanicResponder {
+            logger: logger.clone(),
+        }));
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("a port");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("a port");
     let address = listener.local_addr().expect("an address");
     runtime.spawn(async move { axum::serve(listener, app).await });
     let response = common::send(address, "GET", "/boom", &[], b"");

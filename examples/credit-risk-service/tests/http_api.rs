@@ -3,14 +3,17 @@
 
 mod common;
 
-use common::{good_application_json, TestService};
+use common::{TestService, good_application_json};
 use serde_json::Value;
 
 type Record = serde_json::Map<String, Value>;
 
 /// The records of requests: all but the server's own shutdown record.
 fn requests_records(records: Vec<Record>) -> Vec<Record> {
-    records.into_iter().filter(|r| r["message"] != "Shutdown started: finishing open requests.").collect()
+    records
+        .into_iter()
+        .filter(|r| r["message"] != "Shutdown started: finishing open requests.")
+        .collect()
 }
 
 #[test]
@@ -28,7 +31,8 @@ fn a_prediction_answers_with_the_risk_and_its_probability() {
 #[test]
 fn a_risky_applicant_is_predicted_risky() {
     let service = TestService::start();
-    let body = serde_json::to_string(&credit_risk_service::examples::risky_applicant()).expect("serializes");
+    let body = serde_json::to_string(&credit_risk_service::examples::risky_applicant())
+        .expect("serializes");
     let response = service.predict(&body);
     assert_eq!(response.status, 200);
     assert_eq!(response.json()["credit_risk"], "risky");
@@ -40,13 +44,23 @@ fn a_prediction_writes_two_records_and_one_access_record_all_with_the_request_id
     let response = service.request(
         "POST",
         "/api/models/credit_risk_model/prediction",
-        &[("content-type", "application/json"), ("x-request-id", "req-7.a_b:c")],
+        &[
+            ("content-type", "application/json"),
+            ("x-request-id", "req-7.a_b:c"),
+        ],
         good_application_json().as_bytes(),
     );
     assert_eq!(response.header("x-request-id"), Some("req-7.a_b:c"));
     let records = requests_records(service.stop());
     let messages: Vec<&Value> = records.iter().map(|r| &r["message"]).collect();
-    assert_eq!(messages, ["Prediction requested.", "Prediction created.", "Request handled."]);
+    assert_eq!(
+        messages,
+        [
+            "Prediction requested.",
+            "Prediction created.",
+            "Request handled."
+        ]
+    );
     for record in &records {
         assert_eq!(record["correlation_id"], "req-7.a_b:c");
     }
@@ -57,7 +71,10 @@ fn a_prediction_writes_two_records_and_one_access_record_all_with_the_request_id
     let access = &records[2];
     assert_eq!(access["log.logger"], "http.access");
     assert_eq!(access["http.request.method"], "POST");
-    assert_eq!(access["url.path"], "/api/models/credit_risk_model/prediction");
+    assert_eq!(
+        access["url.path"],
+        "/api/models/credit_risk_model/prediction"
+    );
     assert_eq!(access["http.response.status_code"], 200);
     assert!(access["event.duration"].is_u64());
 }
@@ -67,7 +84,9 @@ fn an_insane_request_id_is_replaced_by_a_fresh_uuid() {
     let service = TestService::start();
     for bad in ["has spaces", "quote\"d", &"x".repeat(129)] {
         let response = service.request("GET", "/api/health", &[("x-request-id", bad)], b"");
-        let id = response.header("x-request-id").expect("an id is always echoed");
+        let id = response
+            .header("x-request-id")
+            .expect("an id is always echoed");
         assert_ne!(id, bad);
         assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
     }
@@ -82,10 +101,20 @@ fn every_request_writes_exactly_one_access_record() {
     service.request("GET", "/nowhere", &[], b"");
     service.predict("{");
     let records = requests_records(service.stop());
-    let access: Vec<_> = records.iter().filter(|r| r["message"] == "Request handled.").collect();
-    let statuses: Vec<&Value> = access.iter().map(|r| &r["http.response.status_code"]).collect();
+    let access: Vec<_> = records
+        .iter()
+        .filter(|r| r["message"] == "Request handled.")
+        .collect();
+    let statuses: Vec<&Value> = access
+        .iter()
+        .map(|r| &r["http.response.status_code"])
+        .collect();
     assert_eq!(statuses, [200, 404, 400]);
-    assert_eq!(records.len(), 3, "no prediction records for requests that never reach the model");
+    assert_eq!(
+        records.len(),
+        3,
+        "no prediction records for requests that never reach the model"
+    );
 }
 
 #[test]
@@ -98,11 +127,21 @@ fn the_model_list_describes_the_model_with_its_schemas() {
     assert_eq!(model["qualified_name"], "credit_risk_model");
     assert_eq!(model["display_name"], "Credit Risk Model");
     assert_eq!(model["version"], "0.1.0");
-    assert!(model["description"].as_str().is_some_and(|d| d.contains("German Credit")));
-    let input_properties = model["input_schema"]["properties"].as_object().expect("input properties");
+    assert!(
+        model["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("German Credit"))
+    );
+    let input_properties = model["input_schema"]["properties"]
+        .as_object()
+        .expect("input properties");
     assert_eq!(input_properties.len(), 20);
     let purposes = &input_properties["purpose"]["oneOf"][0]["enum"];
-    assert_eq!(purposes.as_array().map(Vec::len), Some(10), "categories are listed inline");
+    assert_eq!(
+        purposes.as_array().map(Vec::len),
+        Some(10),
+        "categories are listed inline"
+    );
     assert_eq!(purposes[0], "car (new)", "under the data set's names");
     assert!(model["output_schema"]["properties"]["credit_risk"].is_object());
 }
@@ -110,7 +149,11 @@ fn the_model_list_describes_the_model_with_its_schemas() {
 #[test]
 fn health_endpoints_answer_ok() {
     let service = TestService::start();
-    for (path, status) in [("/api/health", "ok"), ("/api/health/ready", "ready"), ("/api/health/startup", "started")] {
+    for (path, status) in [
+        ("/api/health", "ok"),
+        ("/api/health/ready", "ready"),
+        ("/api/health/startup", "started"),
+    ] {
         let response = service.request("GET", path, &[], b"");
         assert_eq!(response.status, 200, "{path}");
         assert_eq!(response.json()["status"], status);
@@ -123,13 +166,20 @@ fn the_openapi_document_and_the_offline_docs_page_are_served() {
     let openapi = service.request("GET", "/openapi.json", &[], b"");
     assert_eq!(openapi.status, 200);
     let document = openapi.json();
-    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert!(
+        document["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
     assert!(document["paths"]["/api/models/{model}/prediction"]["post"].is_object());
     let docs = service.request("GET", "/docs/", &[], b"");
     assert_eq!(docs.status, 200);
     let page = String::from_utf8_lossy(&docs.body);
     assert!(page.contains("swagger-ui"), "the vendored Swagger UI page");
     let script = service.request("GET", "/docs/swagger-ui-bundle.js", &[], b"");
-    assert_eq!(script.status, 200, "its assets are served from the binary, not the internet");
+    assert_eq!(
+        script.status, 200,
+        "its assets are served from the binary, not the internet"
+    );
     assert!(script.body.len() > 100_000);
 }

@@ -30,18 +30,28 @@ fn start_service() -> (Child, mpsc::Receiver<String>, SocketAddr) {
             }
         }
     });
-    let started = lines.recv_timeout(Duration::from_secs(30)).expect("a first record");
+    let started = lines
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a first record");
     let mut port = None;
     let mut seen = vec![started];
     while port.is_none() {
-        let record: serde_json::Value = serde_json::from_str(seen.last().expect("a line")).expect("JSON");
+        let record: serde_json::Value =
+            serde_json::from_str(seen.last().expect("a line")).expect("JSON");
         if record["message"] == "Service started." {
             port = record["server.port"].as_u64();
         } else {
-            seen.push(lines.recv_timeout(Duration::from_secs(30)).expect("the start record"));
+            seen.push(
+                lines
+                    .recv_timeout(Duration::from_secs(30))
+                    .expect("the start record"),
+            );
         }
     }
-    let address = SocketAddr::from(([127, 0, 0, 1], u16::try_from(port.unwrap_or(0)).expect("a port")));
+    let address = SocketAddr::from((
+        [127, 0, 0, 1],
+        u16::try_from(port.unwrap_or(0)).expect("a port"),
+    ));
     // Hand the start-up lines back for counting.
     let (all_tx, all) = mpsc::channel();
     std::thread::spawn(move || {
@@ -63,14 +73,20 @@ fn read_keep_alive_response(stream: &mut TcpStream) -> u16 {
         head.push(byte[0]);
     }
     let response = common::parse_response(&head);
-    let length: usize = response.header("content-length").and_then(|v| v.parse().ok()).expect("a length");
+    let length: usize = response
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .expect("a length");
     let mut body = vec![0u8; length];
     stream.read_exact(&mut body).expect("a body");
     response.status
 }
 
 fn terminate(child: &Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
     assert!(status.success());
 }
 
@@ -95,7 +111,8 @@ fn sigterm_finishes_in_flight_requests_and_loses_no_record() {
 
     // An idle keep-alive connection, used once and left open.
     let mut idle = TcpStream::connect(address).expect("connects");
-    idle.set_read_timeout(Some(common::SOCKET_TIMEOUT)).expect("a timeout");
+    idle.set_read_timeout(Some(common::SOCKET_TIMEOUT))
+        .expect("a timeout");
     write!(idle, "GET /api/health HTTP/1.1\r\nhost: x\r\n\r\n").expect("writes");
     assert_eq!(read_keep_alive_response(&mut idle), 200);
 
@@ -119,12 +136,17 @@ fn sigterm_finishes_in_flight_requests_and_loses_no_record() {
             })
         })
         .collect();
-    let successes: usize = workers.into_iter().map(|w| w.join().expect("no panic")).sum();
+    let successes: usize = workers
+        .into_iter()
+        .map(|w| w.join().expect("no panic"))
+        .sum();
     assert_eq!(successes, PREDICTIONS);
 
     // A request in flight when the signal arrives: its body is not complete yet.
     let mut in_flight = TcpStream::connect(address).expect("connects");
-    in_flight.set_read_timeout(Some(common::SOCKET_TIMEOUT)).expect("a timeout");
+    in_flight
+        .set_read_timeout(Some(common::SOCKET_TIMEOUT))
+        .expect("a timeout");
     let (first, rest) = body.split_at(body.len() / 2);
     write!(
         in_flight,
@@ -137,27 +159,48 @@ fn sigterm_finishes_in_flight_requests_and_loses_no_record() {
     let signalled = Instant::now();
     terminate(&child);
     std::thread::sleep(Duration::from_millis(200));
-    in_flight.write_all(rest.as_bytes()).expect("the rest of the body");
+    in_flight
+        .write_all(rest.as_bytes())
+        .expect("the rest of the body");
     let response = common::read_response(&mut in_flight);
     assert_eq!(response.status, 200, "the in-flight request finishes");
 
     let status = wait_bounded(&mut child, Duration::from_secs(10));
     assert!(status.success(), "a clean exit: {status:?}");
-    assert!(signalled.elapsed() < Duration::from_secs(10), "the idle connection did not hold the process");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "the idle connection did not hold the process"
+    );
     drop(idle);
 
     let lines: Vec<String> = lines.iter().collect();
-    let records: Vec<serde_json::Value> =
-        lines.iter().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))).collect();
+    let records: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
     let count = |message: &str| records.iter().filter(|r| r["message"] == message).count();
     let predictions = PREDICTIONS + 1;
     assert_eq!(count("Prediction requested."), predictions);
     assert_eq!(count("Prediction created."), predictions);
-    assert_eq!(count("Request handled."), PREDICTIONS + 2, "the health check, the load and the in-flight request");
+    assert_eq!(
+        count("Request handled."),
+        PREDICTIONS + 2,
+        "the health check, the load and the in-flight request"
+    );
     assert_eq!(count("Shutdown started: finishing open requests."), 1);
-    assert_eq!(records.last().map(|r| r["message"].clone()), Some("Service stopped.".into()));
-    assert!(records.iter().all(|r| r["pod_name"] == "credit-risk-test-pod"));
-    let in_flight_records = records.iter().filter(|r| r["correlation_id"] == "in-flight-1").count();
+    assert_eq!(
+        records.last().map(|r| r["message"].clone()),
+        Some("Service stopped.".into())
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r["pod_name"] == "credit-risk-test-pod")
+    );
+    let in_flight_records = records
+        .iter()
+        .filter(|r| r["correlation_id"] == "in-flight-1")
+        .count();
     assert_eq!(in_flight_records, 3);
 }
 
@@ -173,7 +216,11 @@ fn an_invalid_logging_configuration_stops_start_up_with_a_json_line() {
     let stdout = String::from_utf8(output.stdout).expect("UTF-8");
     let record: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
     assert_eq!(record["log.level"], "CRITICAL");
-    assert!(record["error_info"].as_str().is_some_and(|e| e.starts_with("LOG_LEVEL=\"loud\" is not valid")));
+    assert!(
+        record["error_info"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("LOG_LEVEL=\"loud\" is not valid"))
+    );
 }
 
 #[test]
@@ -186,9 +233,16 @@ fn a_missing_model_artifact_stops_start_up_with_a_critical_record() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).expect("UTF-8");
-    let records: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
     let last = records.last().expect("a record");
     assert_eq!(last["log.level"], "CRITICAL");
     assert_eq!(last["message"], "Service failed.");
-    assert!(last["error_info"].as_str().is_some_and(|e| e.contains("no/such/model.json")));
+    assert!(
+        last["error_info"]
+            .as_str()
+            .is_some_and(|e| e.contains("no/such/model.json"))
+    );
 }

@@ -1,9 +1,9 @@
 //! The service's errors and their HTTP form: a status code and a JSON body
 //! of one stable shape, `{"error": code, "detail": sentence, "field": path?}`.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -107,7 +107,11 @@ impl ApiError {
             ApiError::InvalidInput { field, .. } => field.clone(),
             _ => None,
         };
-        ErrorBody { error: self.code().to_owned(), detail: self.to_string(), field }
+        ErrorBody {
+            error: self.code().to_owned(),
+            detail: self.to_string(),
+            field,
+        }
     }
 }
 

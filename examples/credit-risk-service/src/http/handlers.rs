@@ -6,10 +6,9 @@ use super::json_body::JsonBody;
 use super::state::SharedState;
 use crate::application::CreditApplication;
 use crate::model::{CreditRiskPrediction, PredictionError, QUALIFIED_NAME};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode, Uri};
-use axum::Json;
-use logged_model::Model;
 use serde::{Deserialize, Serialize};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -38,12 +37,17 @@ pub async fn predict(
         return Err(ApiError::UnknownModel(model));
     }
     let JsonBody(application) = body?;
-    state.model.predict(&application).map(Json).map_err(|error| match error {
-        PredictionError::InvalidInput(invalid) => {
-            ApiError::InvalidInput { field: Some(invalid.field.to_owned()), detail: invalid.to_string() }
-        }
-        PredictionError::Features(_) => ApiError::Internal,
-    })
+    state
+        .model
+        .predict(&application)
+        .map(Json)
+        .map_err(|error| match error {
+            PredictionError::InvalidInput(invalid) => ApiError::InvalidInput {
+                field: Some(invalid.field.to_owned()),
+                detail: invalid.to_string(),
+            },
+            PredictionError::Features(_) => ApiError::Internal,
+        })
 }
 
 /// A model the service serves.
@@ -66,7 +70,6 @@ pub struct ModelDescription {
 /// Lists the models with their input and output schemas.
 #[utoipa::path(get, path = "/api/models", responses((status = 200, body = Vec<ModelDescription>)), tag = "models")]
 pub async fn list_models(State(state): State<SharedState>) -> Json<Vec<ModelDescription>> {
-    let metrics = &state.model.inner().artifact().metrics;
     Json(vec![ModelDescription {
         qualified_name: QUALIFIED_NAME.to_owned(),
         display_name: "Credit Risk Model".to_owned(),
@@ -74,7 +77,7 @@ pub async fn list_models(State(state): State<SharedState>) -> Json<Vec<ModelDesc
         description: format!(
             "Logistic regression trained on the German Credit data set; predicts whether lending to an \
              applicant is expected to cost more than refusing (ROC AUC {:.3} on held-out rows).",
-            metrics.roc_auc
+            state.roc_auc
         ),
         input_schema: serde_json::to_value(CreditApplication::schema()).unwrap_or_default(),
         output_schema: serde_json::to_value(CreditRiskPrediction::schema()).unwrap_or_default(),
@@ -89,7 +92,9 @@ pub struct Health {
 }
 
 fn health(status: &str) -> Json<Health> {
-    Json(Health { status: status.to_owned() })
+    Json(Health {
+        status: status.to_owned(),
+    })
 }
 
 /// Liveness: the process answers.
@@ -127,5 +132,8 @@ pub async fn not_found(uri: Uri) -> ApiError {
 
 /// A route that exists, with a method it does not take.
 pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
-    ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
 }

@@ -5,8 +5,8 @@
 use super::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
 /// The largest request body accepted, in bytes.
@@ -24,22 +24,32 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .get(CONTENT_TYPE)
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
         if !content_type.as_deref().is_some_and(is_json) {
-            return Err(ApiError::UnsupportedMediaType(content_type.unwrap_or_else(|| "none".to_owned())));
+            return Err(ApiError::UnsupportedMediaType(
+                content_type.unwrap_or_else(|| "none".to_owned()),
+            ));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge { limit: BODY_LIMIT }
-            } else {
-                ApiError::BodyUnreadable(rejection.body_text())
-            }
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+                } else {
+                    ApiError::BodyUnreadable(rejection.body_text())
+                }
+            })?;
         parse(&bytes).map(JsonBody)
     }
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Deserializes `bytes`, telling syntax errors (400) from data errors (422).
@@ -54,14 +64,24 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let field = if path == "." { missing_field(&inner.to_string()) } else { Some(path.clone()) };
-                let detail = if path == "." { inner.to_string() } else { format!("{path}: {inner}") };
+                let field = if path == "." {
+                    missing_field(&inner.to_string())
+                } else {
+                    Some(path.clone())
+                };
+                let detail = if path == "." {
+                    inner.to_string()
+                } else {
+                    format!("{path}: {inner}")
+                };
                 ApiError::InvalidInput { field, detail }
             }
             _ => ApiError::MalformedJson(inner.to_string()),
         }
     })?;
-    deserializer.end().map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
     Ok(value)
 }
 

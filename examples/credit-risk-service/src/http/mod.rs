@@ -8,9 +8,9 @@ pub mod panics;
 pub mod request_context;
 pub mod state;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::Router;
 use state::SharedState;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
@@ -28,7 +28,12 @@ pub fn router(state: SharedState) -> Router {
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(json_body::BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(panics::PanicResponder { logger: state.logger.clone() }));
-    api.layer(axum::middleware::from_fn_with_state(state.clone(), request_context::handle))
-        .with_state(state)
+        .layer(CatchPanicLayer::custom(panics::PanicResponder {
+            logger: state.logger.clone(),
+        }));
+    api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        request_context::handle,
+    ))
+    .with_state(state)
 }

@@ -7,8 +7,17 @@ use utoipa::OpenApi;
 /// The service's API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Credit risk service", description = "Credit-risk predictions with structured prediction logs."),
-    paths(handlers::predict, handlers::list_models, handlers::live, handlers::ready, handlers::startup),
+    info(
+        title = "Credit risk service",
+        description = "Credit-risk predictions with structured prediction logs."
+    ),
+    paths(
+        handlers::predict,
+        handlers::list_models,
+        handlers::live,
+        handlers::ready,
+        handlers::startup
+    ),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;

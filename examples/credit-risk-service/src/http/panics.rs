@@ -18,13 +18,18 @@ pub struct PanicResponder {
 impl ResponseForPanic for PanicResponder {
     type ResponseBody = Body;
 
-    fn response_for_panic(&mut self, panic: Box<dyn Any + Send + 'static>) -> axum::http::Response<Body> {
+    fn response_for_panic(
+        &mut self,
+        panic: Box<dyn Any + Send + 'static>,
+    ) -> axum::http::Response<Body> {
         let message = panic
             .downcast_ref::<String>()
             .map(String::as_str)
             .or_else(|| panic.downcast_ref::<&str>().copied())
             .unwrap_or("a panic with a payload that is not a string");
         slog::error!(self.logger, "Request handler panicked."; "error_info" => message.to_owned());
-        ApiError::Internal.into_response().map(|body| Body::new(body.map_err(axum::Error::new)))
+        ApiError::Internal
+            .into_response()
+            .map(|body| Body::new(body.map_err(axum::Error::new)))
     }
 }

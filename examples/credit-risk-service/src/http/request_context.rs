@@ -30,7 +30,9 @@ pub fn request_id(request: &Request) -> String {
 fn is_sane(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_REQUEST_ID_LENGTH
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 /// The middleware: runs the request with its id as the correlation id and
@@ -40,12 +42,22 @@ pub async fn handle(State(state): State<SharedState>, request: Request, next: Ne
     let id = request_id(&request);
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
-    let outcome = tokio::time::timeout(state.request_timeout, next.run(request).with_correlation_id(id.as_str())).await;
+    let outcome = tokio::time::timeout(
+        state.request_timeout,
+        next.run(request).with_correlation_id(id.as_str()),
+    )
+    .await;
     let mut response = outcome.unwrap_or_else(|_| {
-        ApiError::Timeout { seconds: state.request_timeout.as_secs() }.into_response()
+        ApiError::Timeout {
+            seconds: state.request_timeout.as_secs(),
+        }
+        .into_response()
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    if !state.access_log {
+        return response;
     }
     let status = response.status().as_u16();
     let duration_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);

@@ -1,18 +1,29 @@
-//! What every handler shares: the logged model, the logger, and whether the
-//! service is ready for traffic.
+//! What every handler shares: the model (its predictions logged or not), the
+//! logger, and whether the service is ready for traffic.
 
-use crate::model::CreditRiskModel;
-use logged_model::Logged;
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::application::CreditApplication;
+use crate::model::{CreditRiskPrediction, PredictionError};
+use logged_model::Model;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// The model as the handlers use it: the logged decorator in production, the
+/// bare model when prediction logging is switched off (to measure its cost).
+pub type ServedModel = dyn Model<Input = CreditApplication, Output = CreditRiskPrediction, Error = PredictionError>
+    + Send
+    + Sync;
 
 /// The state behind every request, shared through one `Arc`.
 pub struct AppState {
-    /// The model, its predictions logged.
-    pub model: Logged<CreditRiskModel>,
+    /// The model.
+    pub model: Box<ServedModel>,
+    /// The model's held-out ROC AUC, for its description.
+    pub roc_auc: f64,
     /// The service's root logger.
     pub logger: slog::Logger,
+    /// Whether every request writes an access-log record.
+    pub access_log: bool,
     /// How long a request may take.
     pub request_timeout: Duration,
     ready: AtomicBool,
@@ -22,9 +33,32 @@ pub struct AppState {
 pub type SharedState = Arc<AppState>;
 
 impl AppState {
-    /// State for a loaded model; ready at once.
-    pub fn new(model: Logged<CreditRiskModel>, logger: slog::Logger, request_timeout: Duration) -> SharedState {
-        Arc::new(AppState { model, logger, request_timeout, ready: AtomicBool::new(true) })
+    /// State for a loaded model, with the access log on; ready at once.
+    pub fn new(
+        model: Box<ServedModel>,
+        roc_auc: f64,
+        logger: slog::Logger,
+        request_timeout: Duration,
+    ) -> Self {
+        AppState {
+            model,
+            roc_auc,
+            logger,
+            access_log: true,
+            request_timeout,
+            ready: AtomicBool::new(true),
+        }
+    }
+
+    /// Switches the access log on or off.
+    pub fn with_access_log(mut self, on: bool) -> Self {
+        self.access_log = on;
+        self
+    }
+
+    /// Shares the state.
+    pub fn shared(self) -> SharedState {
+        Arc::new(self)
     }
 
     /// Whether the service takes traffic: false once shutdown begins.

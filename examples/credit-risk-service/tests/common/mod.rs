@@ -32,11 +32,14 @@ impl TestService {
 
     pub fn start_with_timeout(request_timeout: Duration) -> Self {
         let output = CapturedOutput::default();
-        let (logger, guard) =
-            LoggerBuilder::new().build_with_writer(output.clone()).expect("a valid logger configuration");
-        let artifact = ModelArtifact::load(credit_risk_service::DEFAULT_ARTIFACT.as_ref()).expect("the committed artifact loads");
+        let (logger, guard) = LoggerBuilder::new()
+            .build_with_writer(output.clone())
+            .expect("a valid logger configuration");
+        let artifact = ModelArtifact::load(credit_risk_service::DEFAULT_ARTIFACT.as_ref())
+            .expect("the committed artifact loads");
+        let roc_auc = artifact.metrics.roc_auc;
         let model = Logged::new(CreditRiskModel::new(artifact), &logger).expect("no key collides");
-        let state = AppState::new(model, logger, request_timeout);
+        let state = AppState::new(Box::new(model), roc_auc, logger, request_timeout).shared();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -55,11 +58,24 @@ impl TestService {
             },
             Duration::from_secs(5),
         ));
-        TestService { address, output, guard: Some(guard), stop: Some(stop), runtime: Some(runtime), server: Some(server) }
+        TestService {
+            address,
+            output,
+            guard: Some(guard),
+            stop: Some(stop),
+            runtime: Some(runtime),
+            server: Some(server),
+        }
     }
 
     /// Sends one request on a new connection and reads the whole response.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
         send(self.address, method, path, headers, body)
     }
 
@@ -108,25 +124,48 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 }
 
 /// One request over a fresh connection, `Connection: close`.
-pub fn send(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+pub fn send(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     let mut stream = TcpStream::connect_timeout(&address, SOCKET_TIMEOUT).expect("connects");
-    stream.set_read_timeout(Some(SOCKET_TIMEOUT)).expect("a read timeout");
-    stream.set_write_timeout(Some(SOCKET_TIMEOUT)).expect("a write timeout");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    stream
+        .set_read_timeout(Some(SOCKET_TIMEOUT))
+        .expect("a read timeout");
+    stream
+        .set_write_timeout(Some(SOCKET_TIMEOUT))
+        .expect("a write timeout");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).expect("writes the head");
+    stream
+        .write_all(request.as_bytes())
+        .expect("writes the head");
     // The server may answer (413) before it reads a large body, then close.
     let _ = stream.write_all(body);
     read_response(&mut stream)
@@ -140,7 +179,10 @@ pub fn read_response(stream: &mut TcpStream) -> Response {
 }
 
 pub fn parse_response(raw: &[u8]) -> Response {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status = lines
@@ -152,7 +194,11 @@ pub fn parse_response(raw: &[u8]) -> Response {
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
         .collect();
-    Response { status, headers, body: raw[split + 4..].to_vec() }
+    Response {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
 }
 
 /// A valid request body: the first row of the data set.
@@ -162,14 +208,16 @@ pub fn good_application_json() -> String {
 
 /// The valid body with one field replaced.
 pub fn application_with(field: &str, value: serde_json::Value) -> String {
-    let mut body = serde_json::to_value(credit_risk_service::examples::good_applicant()).expect("serializes");
+    let mut body =
+        serde_json::to_value(credit_risk_service::examples::good_applicant()).expect("serializes");
     body[field] = value;
     body.to_string()
 }
 
 /// The valid body without one field.
 pub fn application_without(field: &str) -> String {
-    let mut body = serde_json::to_value(credit_risk_service::examples::good_applicant()).expect("serializes");
+    let mut body =
+        serde_json::to_value(credit_risk_service::examples::good_applicant()).expect("serializes");
     body.as_object_mut().expect("an object").remove(field);
     body.to_string()
 }
