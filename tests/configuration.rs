@@ -110,3 +110,23 @@ fn env_fields_given_in_code_are_checked_the_same_way() {
         .build_with_writer(std::io::sink());
     assert!(matches!(result, Err(ConfigError::ReservedEnvKey { .. })));
 }
+
+#[test]
+fn log_drain_selects_the_drain_and_both_write_the_same_keys() {
+    let mut key_lists = Vec::new();
+    for value in ["line", "slog-async"] {
+        let captured = Captured::with(from_env(&[("LOG_DRAIN", value)]).expect("valid"));
+        slog::info!(captured.logger, "Same keys."; "answer" => 42);
+        let records = captured.finish();
+        key_lists.push(records[0].keys().cloned().collect::<Vec<_>>());
+    }
+    assert_eq!(key_lists[0], key_lists[1]);
+}
+
+#[test]
+fn an_invalid_drain_names_the_variable_and_the_valid_values() {
+    assert_eq!(
+        error_of(&[("LOG_DRAIN", "fast")]),
+        "LOG_DRAIN=\"fast\" is not valid; expected line or slog-async"
+    );
+}

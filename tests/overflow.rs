@@ -3,90 +3,93 @@
 //! emitted, exactly.
 
 use logged_model::{LoggerBuilder, Overflow};
+use logged_model_test_support::on_both_drains;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// An output that takes a while for each line, so the channel fills up.
-#[derive(Clone, Default)]
-struct SlowOutput(Arc<Mutex<Vec<u8>>>);
+on_both_drains! {
+    /// An output that takes a while for each line, so the channel fills up.
+    #[derive(Clone, Default)]
+    struct SlowOutput(Arc<Mutex<Vec<u8>>>);
 
-impl Write for SlowOutput {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        std::thread::sleep(Duration::from_micros(50));
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("poisoned"))?
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
+    impl Write for SlowOutput {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            std::thread::sleep(Duration::from_micros(50));
+            self.0
+                .lock()
+                .map_err(|_| io::Error::other("poisoned"))?
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
 
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-const EMITTED: u64 = 20_000;
-const DROP_REPORT: &str = "Log records dropped: the log channel was full.";
-
-#[test]
-fn lines_written_plus_reported_drops_equal_records_emitted() {
-    let output = SlowOutput::default();
-    let (logger, guard) = LoggerBuilder::new()
-        .overflow(Overflow::Drop)
-        .channel_size(4)
-        .build_with_writer(output.clone())
-        .expect("valid configuration");
-    for sequence in 0..EMITTED {
-        slog::info!(logger, "Tick."; "sequence" => sequence);
-    }
-    drop(logger);
-    let stats = guard.finish();
-
-    let bytes = output.0.lock().expect("not poisoned").clone();
-    let text = String::from_utf8(bytes).expect("UTF-8");
-    let mut ticks = 0;
-    let mut reported = 0;
-    for line in text.lines() {
-        let record: serde_json::Value = serde_json::from_str(line).expect("every line is JSON");
-        if record["message"] == DROP_REPORT {
-            assert_eq!(record["log.level"], "WARN");
-            reported += record["dropped_records"].as_u64().expect("a count");
-        } else {
-            assert_eq!(record["message"], "Tick.");
-            ticks += 1;
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
         }
     }
-    assert!(stats.dropped > 0, "the tiny channel overflowed");
-    assert_eq!(reported, stats.dropped, "every drop is reported once");
-    assert_eq!(ticks + reported, EMITTED);
-}
 
-#[test]
-fn in_block_mode_a_slow_output_loses_nothing() {
-    let output = SlowOutput::default();
-    let (logger, guard) = LoggerBuilder::new()
-        .channel_size(4)
-        .build_with_writer(output.clone())
-        .expect("valid configuration");
-    for sequence in 0..2_000u64 {
-        slog::info!(logger, "Tick."; "sequence" => sequence);
+    const EMITTED: u64 = 20_000;
+    const DROP_REPORT: &str = "Log records dropped: the log channel was full.";
+
+    #[test]
+    fn lines_written_plus_reported_drops_equal_records_emitted() {
+        let output = SlowOutput::default();
+        let (logger, guard) = LoggerBuilder::new().drain(DRAIN)
+            .overflow(Overflow::Drop)
+            .channel_size(4)
+            .build_with_writer(output.clone())
+            .expect("valid configuration");
+        for sequence in 0..EMITTED {
+            slog::info!(logger, "Tick."; "sequence" => sequence);
+        }
+        drop(logger);
+        let stats = guard.finish();
+
+        let bytes = output.0.lock().expect("not poisoned").clone();
+        let text = String::from_utf8(bytes).expect("UTF-8");
+        let mut ticks = 0;
+        let mut reported = 0;
+        for line in text.lines() {
+            let record: serde_json::Value = serde_json::from_str(line).expect("every line is JSON");
+            if record["message"] == DROP_REPORT {
+                assert_eq!(record["log.level"], "WARN");
+                reported += record["dropped_records"].as_u64().expect("a count");
+            } else {
+                assert_eq!(record["message"], "Tick.");
+                ticks += 1;
+            }
+        }
+        assert!(stats.dropped > 0, "the tiny channel overflowed");
+        assert_eq!(reported, stats.dropped, "every drop is reported once");
+        assert_eq!(ticks + reported, EMITTED);
     }
-    drop(logger);
-    assert_eq!(guard.finish().dropped, 0);
-    let bytes = output.0.lock().expect("not poisoned").clone();
-    let sequences: Vec<u64> = String::from_utf8(bytes)
-        .expect("UTF-8")
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<serde_json::Value>(line).expect("JSON")["sequence"]
-                .as_u64()
-                .expect("a number")
-        })
-        .collect();
-    assert_eq!(
-        sequences,
-        (0..2_000).collect::<Vec<_>>(),
-        "all of them, in order"
-    );
+
+    #[test]
+    fn in_block_mode_a_slow_output_loses_nothing() {
+        let output = SlowOutput::default();
+        let (logger, guard) = LoggerBuilder::new().drain(DRAIN)
+            .channel_size(4)
+            .build_with_writer(output.clone())
+            .expect("valid configuration");
+        for sequence in 0..2_000u64 {
+            slog::info!(logger, "Tick."; "sequence" => sequence);
+        }
+        drop(logger);
+        assert_eq!(guard.finish().dropped, 0);
+        let bytes = output.0.lock().expect("not poisoned").clone();
+        let sequences: Vec<u64> = String::from_utf8(bytes)
+            .expect("UTF-8")
+            .lines()
+            .map(|line| {
+                serde_json::from_str::<serde_json::Value>(line).expect("JSON")["sequence"]
+                    .as_u64()
+                    .expect("a number")
+            })
+            .collect();
+        assert_eq!(
+            sequences,
+            (0..2_000).collect::<Vec<_>>(),
+            "all of them, in order"
+        );
+    }
 }

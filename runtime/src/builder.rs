@@ -1,11 +1,14 @@
 //! [`LoggerBuilder`]: makes the root `slog::Logger` whose records go, as JSON
 //! lines, through slog-async's channel to a writer thread.
 
-use crate::config::{self, ConfigError, EnvLookup, Overflow};
-use crate::drain::channel::ChannelDrain;
+use crate::config::{self, ConfigError, DrainKind, EnvLookup, Overflow};
+use crate::drain::async_channel::ChannelDrain;
+use crate::drain::async_writer::LineWriter;
 use crate::drain::env_fields::{EnvFields, MISSING_VALUE};
 use crate::drain::head::ProcessFields;
-use crate::drain::line_writer::LineWriter;
+use crate::drain::json_line::ProcessKeys;
+use crate::drain::line_drain::LineDrain;
+use crate::drain::line_queue::{LineQueue, ReportFormatter};
 use crate::drain::losses::LossCounters;
 use crate::guard::LogGuard;
 use crate::log_bridge;
@@ -13,6 +16,12 @@ use slog::{Level, Logger, OwnedKV, OwnedKVList};
 use slog_async::AsyncCore;
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// How long shutdown waits for room to report the last dropped records
+/// (slog-async drain; the line drain reports them without waiting).
+const DROP_REPORT_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Builds the root logger and the [`LogGuard`] that flushes it.
 ///
@@ -35,6 +44,7 @@ pub struct LoggerBuilder {
     env_vars: Vec<String>,
     overflow: Overflow,
     channel_size: usize,
+    drain: DrainKind,
     capture_log_crate: bool,
     env: EnvLookup,
 }
@@ -46,6 +56,7 @@ impl Default for LoggerBuilder {
             env_vars: Vec::new(),
             overflow: Overflow::Block,
             channel_size: config::DEFAULT_CHANNEL_SIZE,
+            drain: DrainKind::default(),
             capture_log_crate: false,
             env: config::process_env(),
         }
@@ -54,7 +65,7 @@ impl Default for LoggerBuilder {
 
 impl LoggerBuilder {
     /// The defaults: level `info`, no environment fields, overflow `block`,
-    /// a channel of 1024 records, the `log` crate not captured.
+    /// a channel of 1024 records, the line drain, the `log` crate not captured.
     pub fn new() -> Self {
         Self::default()
     }
@@ -93,6 +104,9 @@ impl LoggerBuilder {
         if let Some(size) = (builder.env)("LOG_CHANNEL_SIZE")? {
             builder.channel_size = config::parse_channel_size(&size)?;
         }
+        if let Some(drain) = (builder.env)("LOG_DRAIN")? {
+            builder.drain = config::parse_drain(&drain)?;
+        }
         Ok(builder)
     }
 
@@ -128,6 +142,12 @@ impl LoggerBuilder {
         self
     }
 
+    /// Which drain carries the records to the writer thread; see [`DrainKind`].
+    pub fn drain(mut self, drain: DrainKind) -> Self {
+        self.drain = drain;
+        self
+    }
+
     /// Whether records of the `log` crate go through this logger too, so
     /// that the process prints only JSON lines. Only one logger per process
     /// can capture them.
@@ -156,29 +176,76 @@ impl LoggerBuilder {
         }
         let env_fields = self.read_env_fields()?;
         let root_values = OwnedKVList::from(OwnedKV(env_fields.clone()));
-        let process = Arc::new(ProcessFields::of_this_process());
+        let process = ProcessFields::of_this_process();
         let losses = Arc::new(LossCounters::default());
-        let line_writer = LineWriter::new(
-            writer,
-            Arc::clone(&losses),
-            Arc::clone(&process),
-            root_values.clone(),
-        );
-        let (core, async_guard) = AsyncCore::custom(line_writer)
-            .chan_size(self.channel_size)
-            .blocking(self.overflow == Overflow::Block)
-            .thread_name("logged-model-writer".to_owned())
-            .build_with_guard();
-        let channel = ChannelDrain::new(
-            core,
-            self.level,
-            self.overflow,
-            process,
-            root_values,
-            Arc::clone(&losses),
-        );
-        let logger = Logger::root(channel.clone(), OwnedKV(env_fields));
-        let guard = LogGuard::new(channel, async_guard, losses, self.overflow);
+        let (logger, guard) = match self.drain {
+            DrainKind::Line => {
+                let process_keys = Arc::new(ProcessKeys::new(&process.hostname, process.pid));
+                let reports = ReportFormatter {
+                    process: Arc::clone(&process_keys),
+                    root_values,
+                };
+                let queue = LineQueue::new(
+                    self.channel_size,
+                    self.overflow,
+                    Arc::clone(&losses),
+                    reports,
+                );
+                let writer = queue
+                    .spawn_writer(writer)
+                    .map_err(|e| ConfigError::WriterThread(e.to_string()))?;
+                let drain = LineDrain {
+                    queue: queue.clone(),
+                    level: self.level,
+                    process: process_keys,
+                };
+                let guard = LogGuard::new(Arc::clone(&losses), move || {
+                    queue.close();
+                    // A writer that panicked has nothing left to flush.
+                    let _ = writer.join();
+                });
+                (Logger::root(drain, OwnedKV(env_fields)), guard)
+            }
+            DrainKind::SlogAsync => {
+                let process = Arc::new(process);
+                let line_writer = LineWriter::new(
+                    writer,
+                    Arc::clone(&losses),
+                    Arc::clone(&process),
+                    root_values.clone(),
+                );
+                let (core, async_guard) = AsyncCore::custom(line_writer)
+                    .chan_size(self.channel_size)
+                    .blocking(self.overflow == Overflow::Block)
+                    .thread_name("logged-model-writer".to_owned())
+                    .build_with_guard();
+                let channel = ChannelDrain::new(
+                    core,
+                    self.level,
+                    self.overflow,
+                    process,
+                    root_values,
+                    Arc::clone(&losses),
+                );
+                let logger = Logger::root(channel.clone(), OwnedKV(env_fields));
+                let overflow = self.overflow;
+                let shutdown_losses = Arc::clone(&losses);
+                let guard = LogGuard::new(Arc::clone(&losses), move || {
+                    if overflow == Overflow::Drop {
+                        channel.flush_drop_report(DROP_REPORT_PATIENCE);
+                    }
+                    // Sends the finish message behind every queued record and joins.
+                    drop(async_guard);
+                    let unreported = shutdown_losses.dropped_unreported.load(Ordering::Acquire);
+                    if unreported > 0 {
+                        eprintln!(
+                            "logged-model: {unreported} log records were dropped and could not be reported"
+                        );
+                    }
+                });
+                (logger, guard)
+            }
+        };
         if self.capture_log_crate {
             log_bridge::install(logger.clone(), self.level)?;
         }

@@ -7,6 +7,7 @@
 //! | `LOG_ENV_VARS` | comma-separated variable names, e.g. `POD_NAME,NODE_NAME,APP_NAME` | none |
 //! | `LOG_OVERFLOW` | `block` (nothing is ever dropped) or `drop` (the caller never waits; losses are counted and reported) | `block` |
 //! | `LOG_CHANNEL_SIZE` | records the channel holds, 1 to 1048576 | `1024` |
+//! | `LOG_DRAIN` | `line` (format on the caller, write in batches) or `slog-async` (slog-async over slog-json) | `line` |
 //!
 //! An invalid value is an error that names the variable and the values it
 //! takes; nothing falls back to a default silently.
@@ -26,6 +27,19 @@ pub enum Overflow {
     /// The caller never waits: the record is dropped and counted, and the
     /// count is reported in a record of its own as soon as there is room.
     Drop,
+}
+
+/// How records travel from the caller to the writer thread. Both write the
+/// same lines, with the same policies and loss reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DrainKind {
+    /// The caller formats the JSON line into a reused buffer and queues the
+    /// bytes; the writer thread writes them in batches. The fastest.
+    #[default]
+    Line,
+    /// slog-async hands an owned copy of the record to its worker thread,
+    /// where slog-json formats it.
+    SlogAsync,
 }
 
 /// The largest channel the configuration accepts.
@@ -81,6 +95,9 @@ pub enum ConfigError {
         /// The key both map to.
         key: String,
     },
+    /// The writer thread could not be started.
+    #[error("the log writer thread could not be started: {0}")]
+    WriterThread(String),
     /// The process already has a logger for the `log` crate.
     #[error(
         "another logger is already installed for the `log` crate; turn off `capture_log_crate` or remove the other logger"
@@ -129,6 +146,18 @@ pub(crate) fn parse_overflow(value: &str) -> Result<Overflow, ConfigError> {
             variable: "LOG_OVERFLOW",
             value: value.to_owned(),
             expected: "block or drop",
+        }),
+    }
+}
+
+pub(crate) fn parse_drain(value: &str) -> Result<DrainKind, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "line" => Ok(DrainKind::Line),
+        "slog-async" => Ok(DrainKind::SlogAsync),
+        _ => Err(ConfigError::InvalidValue {
+            variable: "LOG_DRAIN",
+            value: value.to_owned(),
+            expected: "line or slog-async",
         }),
     }
 }

@@ -62,7 +62,7 @@ mod prediction;
 
 pub use builder::{LoggerBuilder, init_from_env};
 pub use capture::CapturedOutput;
-pub use config::{ConfigError, Overflow};
+pub use config::{ConfigError, DrainKind, Overflow};
 pub use fields::FieldRecorder;
 pub use guard::{LogGuard, LogStats};
 pub use logged::{Logged, WrapError};

@@ -3,7 +3,7 @@
 
 pub mod models;
 
-use logged_model::{CapturedOutput, LogGuard, LoggerBuilder};
+use logged_model::{CapturedOutput, DrainKind, LogGuard, LoggerBuilder};
 use serde_json::{Map, Value};
 
 /// A JSON log record.
@@ -38,6 +38,11 @@ impl Captured {
         Self::with(LoggerBuilder::new())
     }
 
+    /// A logger with the default configuration on `drain`.
+    pub fn on(drain: DrainKind) -> Self {
+        Self::with(LoggerBuilder::new().drain(drain))
+    }
+
     /// Flushes every record and returns them parsed, panicking (failing the
     /// test) on any line that is not a JSON object.
     pub fn finish(self) -> Vec<JsonRecord> {
@@ -59,4 +64,24 @@ pub fn with_message<'a>(records: &'a [JsonRecord], message: &str) -> Vec<&'a Jso
         .iter()
         .filter(|record| record["message"] == message)
         .collect()
+}
+
+/// Defines the tests given once for each drain, in modules `line` and
+/// `slog_async`, each with a constant `DRAIN` to build loggers with.
+#[macro_export]
+macro_rules! on_both_drains {
+    ($($item:item)*) => {
+        mod line {
+            #[allow(unused_imports)]
+            use super::*;
+            const DRAIN: logged_model::DrainKind = logged_model::DrainKind::Line;
+            $($item)*
+        }
+        mod slog_async {
+            #[allow(unused_imports)]
+            use super::*;
+            const DRAIN: logged_model::DrainKind = logged_model::DrainKind::SlogAsync;
+            $($item)*
+        }
+    };
 }

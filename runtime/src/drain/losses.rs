@@ -22,9 +22,10 @@ impl LossCounters {
         self.dropped_unreported.fetch_add(1, Ordering::AcqRel);
     }
 
-    pub(crate) fn count_failed_write(&self) {
-        self.failed_writes.fetch_add(1, Ordering::Relaxed);
-        self.failed_writes_unreported.fetch_add(1, Ordering::AcqRel);
+    pub(crate) fn count_failed_writes(&self, lines: u64) {
+        self.failed_writes.fetch_add(lines, Ordering::Relaxed);
+        self.failed_writes_unreported
+            .fetch_add(lines, Ordering::AcqRel);
     }
 
     /// Takes the unreported count of `kind`, reports it with `send`, and
@@ -83,6 +84,11 @@ impl Report {
         drain: &D,
         values: &OwnedKVList,
     ) -> Result<D::Ok, D::Err> {
+        self.with_record(|record| drain.log(record, values))
+    }
+
+    /// Calls `f` with the report as a `WARN` record.
+    pub(crate) fn with_record<R>(&self, f: impl FnOnce(&Record<'_>) -> R) -> R {
         let key = match self.kind {
             LossKind::Dropped => keys::DROPPED_RECORDS,
             LossKind::FailedWrites => keys::FAILED_WRITES,
@@ -93,13 +99,10 @@ impl Report {
             level: Level::Warning,
         };
         let kv = slog::SingleKV(key, self.count);
-        drain.log(
-            &Record::new(
-                &record_static,
-                &format_args!("{}", self.message()),
-                BorrowedKV(&kv),
-            ),
-            values,
-        )
+        f(&Record::new(
+            &record_static,
+            &format_args!("{}", self.message()),
+            BorrowedKV(&kv),
+        ))
     }
 }

@@ -7,8 +7,13 @@
 //! slog-json into one line and writes it, counting the writes that fail.
 //! [`head::RecordHead`] supplies the keys that open every line.
 
-pub(crate) mod channel;
+pub(crate) mod async_channel;
+pub(crate) mod async_writer;
 pub(crate) mod env_fields;
 pub(crate) mod head;
-pub(crate) mod line_writer;
+pub(crate) mod json_line;
+pub(crate) mod line_drain;
+pub(crate) mod line_queue;
 pub(crate) mod losses;
+pub(crate) mod output;
+pub(crate) mod timestamp;

@@ -5,9 +5,10 @@
 
 use super::head::{ProcessFields, RecordHead};
 use super::losses::{LossCounters, LossKind};
+use super::output::LineOutput;
 use crate::keys;
 use slog::{BorrowedKV, Drain, Level, Never, OwnedKV, OwnedKVList, Record, RecordStatic};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
@@ -16,9 +17,7 @@ use std::time::SystemTime;
 pub(crate) struct LineWriter<W: Write> {
     json: slog_json::Json<LineBuffer>,
     line: LineBuffer,
-    output: RefCell<W>,
-    /// A failed write may have left part of a line; the next line first ends it.
-    line_unterminated: Cell<bool>,
+    output: RefCell<LineOutput<W>>,
     losses: Arc<LossCounters>,
     process: Arc<ProcessFields>,
     root_values: OwnedKVList,
@@ -37,8 +36,7 @@ impl<W: Write> LineWriter<W> {
                 .set_newlines(true)
                 .build(),
             line,
-            output: RefCell::new(output),
-            line_unterminated: Cell::new(false),
+            output: RefCell::new(LineOutput::new(output)),
             losses,
             process,
             root_values,
@@ -84,19 +82,10 @@ impl<W: Write> LineWriter<W> {
     }
 
     fn write_line(&self, line: &[u8]) -> bool {
-        let mut output = self.output.borrow_mut();
-        if self.line_unterminated.get() {
-            if write_counted(&mut *output, b"\n").is_err() {
-                self.losses.count_failed_write();
-                return false;
-            }
-            self.line_unterminated.set(false);
-        }
-        match write_counted(&mut *output, line).and_then(|()| output.flush().map_err(|e| (0, e))) {
+        match self.output.borrow_mut().write_lines(line) {
             Ok(()) => true,
-            Err((written, _error)) => {
-                self.line_unterminated.set(written > 0);
-                self.losses.count_failed_write();
+            Err(lost) => {
+                self.losses.count_failed_writes(lost);
                 false
             }
         }
@@ -112,14 +101,7 @@ impl<W: Write> LineWriter<W> {
 
     /// Writes a report line; a report that fails is not itself a lost record.
     fn write_line_uncounted(&self, line: &[u8]) -> bool {
-        let mut output = self.output.borrow_mut();
-        match write_counted(&mut *output, line).and_then(|()| output.flush().map_err(|e| (0, e))) {
-            Ok(()) => true,
-            Err((written, _error)) => {
-                self.line_unterminated.set(written > 0);
-                false
-            }
-        }
+        self.output.borrow_mut().write_lines(line).is_ok()
     }
 
     /// The head of a record the writer makes itself.
@@ -159,23 +141,6 @@ impl<W: Write> Drop for LineWriter<W> {
             );
         }
     }
-}
-
-/// Writes all of `bytes`; on failure, says how many bytes went out first.
-fn write_counted(output: &mut impl Write, mut bytes: &[u8]) -> Result<(), (usize, io::Error)> {
-    let mut written = 0;
-    while !bytes.is_empty() {
-        match output.write(bytes) {
-            Ok(0) => return Err((written, io::ErrorKind::WriteZero.into())),
-            Ok(n) => {
-                written += n;
-                bytes = &bytes[n..];
-            }
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err((written, error)),
-        }
-    }
-    Ok(())
 }
 
 /// The buffer slog-json formats one record into.

@@ -1,0 +1,59 @@
+//! The line drain, the default: the caller formats its record as a JSON
+//! line into a buffer it reuses, and queues the finished bytes for the
+//! writer thread. Formatting on the caller costs less than handing
+//! slog-async a record to own: no allocation, no copy of every value.
+
+use super::json_line::{ProcessKeys, format_record};
+use super::line_queue::LineQueue;
+use slog::{Drain, Level, Never, OwnedKVList, Record};
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// A line buffer larger than this is not kept for the next record.
+const RETAINED_LINE_BYTES: usize = 64 << 10;
+
+thread_local! {
+    static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Formats on the caller's thread and queues the line.
+pub(crate) struct LineDrain {
+    pub(crate) queue: LineQueue,
+    pub(crate) level: Level,
+    pub(crate) process: Arc<ProcessKeys>,
+}
+
+impl LineDrain {
+    fn format_and_queue(&self, line: &mut Vec<u8>, record: &Record<'_>, values: &OwnedKVList) {
+        line.clear();
+        format_record(line, SystemTime::now(), &self.process, record, values);
+        self.queue.push(line);
+    }
+}
+
+impl Drain for LineDrain {
+    type Ok = ();
+    type Err = Never;
+
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), Never> {
+        if !record.level().is_at_least(self.level) {
+            return Ok(());
+        }
+        LINE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut line) => {
+                self.format_and_queue(&mut line, record, values);
+                if line.capacity() > RETAINED_LINE_BYTES {
+                    *line = Vec::new();
+                }
+            }
+            // A value that logs while it is being formatted: use a fresh buffer.
+            Err(_) => self.format_and_queue(&mut Vec::new(), record, values),
+        });
+        Ok(())
+    }
+
+    fn is_enabled(&self, level: Level) -> bool {
+        level.is_at_least(self.level)
+    }
+}

@@ -1,0 +1,218 @@
+//! The line drain's queue: finished JSON lines wait in one byte buffer, at
+//! most `capacity` records, until the writer thread takes them all at once
+//! and writes them in one call. Callers copy a line in under a short lock;
+//! nothing is allocated once the buffers have grown to their working size.
+
+use super::json_line::{ProcessKeys, format_record};
+use super::losses::{LossCounters, LossKind, Report};
+use super::output::LineOutput;
+use crate::config::Overflow;
+use slog::OwnedKVList;
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::SystemTime;
+
+/// A batch buffer larger than this is given back after it is written, so a
+/// burst does not keep its memory for the life of the process.
+const RETAINED_BATCH_BYTES: usize = 4 << 20;
+
+/// The queue, shared by the callers, the writer thread and the guard.
+#[derive(Clone)]
+pub(crate) struct LineQueue {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    pending: Mutex<Pending>,
+    not_empty: Condvar,
+    not_full: Condvar,
+    capacity: usize,
+    overflow: Overflow,
+    losses: Arc<LossCounters>,
+    reports: ReportFormatter,
+}
+
+struct Pending {
+    lines: Vec<u8>,
+    records: usize,
+    /// Dropped since the last report; counted under the lock, so exact.
+    dropped_unreported: u64,
+    closed: bool,
+}
+
+/// Formats the drain's own reports, with the process's keys and the
+/// environment fields like every other record.
+pub(crate) struct ReportFormatter {
+    pub(crate) process: Arc<ProcessKeys>,
+    pub(crate) root_values: OwnedKVList,
+}
+
+impl ReportFormatter {
+    fn format(&self, out: &mut Vec<u8>, report: &Report) {
+        report.with_record(|record| {
+            format_record(
+                out,
+                SystemTime::now(),
+                &self.process,
+                record,
+                &self.root_values,
+            )
+        });
+    }
+}
+
+impl LineQueue {
+    pub(crate) fn new(
+        capacity: usize,
+        overflow: Overflow,
+        losses: Arc<LossCounters>,
+        reports: ReportFormatter,
+    ) -> Self {
+        let pending = Pending {
+            lines: Vec::new(),
+            records: 0,
+            dropped_unreported: 0,
+            closed: false,
+        };
+        LineQueue {
+            shared: Arc::new(Shared {
+                pending: Mutex::new(pending),
+                not_empty: Condvar::new(),
+                not_full: Condvar::new(),
+                capacity,
+                overflow,
+                losses,
+                reports,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues one line (or drops and counts it when the queue is full in
+    /// `drop` mode). A pending drop count is reported first, in the same
+    /// critical section, so written lines plus reported drops add up exactly.
+    pub(crate) fn push(&self, line: &[u8]) {
+        let shared = &self.shared;
+        let mut pending = self.lock();
+        while pending.records >= shared.capacity && !pending.closed {
+            match shared.overflow {
+                Overflow::Drop => {
+                    pending.dropped_unreported += 1;
+                    shared.losses.dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Overflow::Block => {
+                    pending = shared
+                        .not_full
+                        .wait(pending)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+        }
+        if pending.closed {
+            shared.losses.after_shutdown.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let was_empty = pending.records == 0;
+        self.append_drop_report(&mut pending);
+        pending.lines.extend_from_slice(line);
+        pending.records += 1;
+        drop(pending);
+        if was_empty {
+            shared.not_empty.notify_one();
+        }
+    }
+
+    fn append_drop_report(&self, pending: &mut Pending) {
+        if pending.dropped_unreported > 0 {
+            let report = Report {
+                kind: LossKind::Dropped,
+                count: pending.dropped_unreported,
+            };
+            self.shared.reports.format(&mut pending.lines, &report);
+            pending.records += 1;
+            pending.dropped_unreported = 0;
+        }
+    }
+
+    /// Reports the last drops, and lets the writer finish once it has
+    /// written everything queued.
+    pub(crate) fn close(&self) {
+        let mut pending = self.lock();
+        self.append_drop_report(&mut pending);
+        pending.closed = true;
+        drop(pending);
+        self.shared.not_empty.notify_all();
+        self.shared.not_full.notify_all();
+    }
+
+    /// Starts the writer thread.
+    pub(crate) fn spawn_writer<W: Write + Send + 'static>(
+        &self,
+        output: W,
+    ) -> std::io::Result<JoinHandle<()>> {
+        let queue = self.clone();
+        std::thread::Builder::new()
+            .name("logged-model-writer".to_owned())
+            .spawn(move || queue.write_until_closed(LineOutput::new(output)))
+    }
+
+    fn write_until_closed<W: Write>(&self, mut output: LineOutput<W>) {
+        let shared = &self.shared;
+        let mut batch = Vec::new();
+        let mut report_line = Vec::new();
+        loop {
+            {
+                let mut pending = self.lock();
+                while pending.records == 0 && !pending.closed {
+                    pending = shared
+                        .not_empty
+                        .wait(pending)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                if pending.records == 0 {
+                    break;
+                }
+                std::mem::swap(&mut batch, &mut pending.lines);
+                pending.records = 0;
+            }
+            shared.not_full.notify_all();
+            match output.write_lines(&batch) {
+                Ok(()) => self.report_failed_writes(&mut output, &mut report_line),
+                Err(lost) => shared.losses.count_failed_writes(lost),
+            }
+            batch.clear();
+            if batch.capacity() > RETAINED_BATCH_BYTES {
+                batch = Vec::new();
+            }
+        }
+        self.report_failed_writes(&mut output, &mut report_line);
+        let unreported = shared
+            .losses
+            .failed_writes_unreported
+            .load(Ordering::Acquire);
+        if unreported > 0 {
+            // The output never recovered; stderr is the last place to say so.
+            let _ = writeln!(
+                std::io::stderr(),
+                "logged-model: {unreported} log records were lost because the log output failed to write them"
+            );
+        }
+    }
+
+    fn report_failed_writes<W: Write>(&self, output: &mut LineOutput<W>, line: &mut Vec<u8>) {
+        self.shared.losses.report(LossKind::FailedWrites, |report| {
+            line.clear();
+            self.shared.reports.format(line, report);
+            output.write_lines(line).is_ok()
+        });
+    }
+}
