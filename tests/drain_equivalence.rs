@@ -20,7 +20,7 @@ fn lines_on(drain: DrainKind) -> Vec<String> {
     );
     let logger = captured
         .logger
-        .new(slog::o!("component" => "equivalence", "pi" => 3.14159));
+        .new(slog::o!("component" => "equivalence", "ratio" => 2.5e-7));
     let nested = Nested {
         income: None,
         tags: vec!["a", "b\"c"],
