@@ -2,7 +2,8 @@
 
 use logged_model::{AsyncModel, Logged, LoggerBuilder, Model, WrapError, correlation};
 use logged_model_test_support::models::{
-    AmountTooLarge, Application, AsyncCreditModel, CreditModel, PodAwareModel, PodInput,
+    AmountTooLarge, Application, AsyncCreditModel, CreditModel, GridInput, PodAwareModel, PodInput,
+    UnserializableFieldModel,
 };
 use logged_model_test_support::on_both_drains;
 use logged_model_test_support::{Captured, JsonRecord, with_message};
@@ -422,6 +423,22 @@ on_both_drains! {
         );
         drop(model);
         assert!(captured.finish().is_empty());
+    }
+
+    #[test]
+    fn a_field_serde_cannot_write_is_null_and_its_reason_is_listed() {
+        let captured = Captured::on(DRAIN);
+        let model = Logged::new(UnserializableFieldModel, &captured.logger).expect("no key collides");
+        let input = GridInput { cells: [((0, 1), 5)].into_iter().collect(), size: 2 };
+        model.predict(&input).expect("predicts");
+        drop(model);
+        let records = captured.finish();
+        let requested = &records[0];
+        assert_eq!(requested["cells"], Value::Null);
+        assert_eq!(requested["size"], 2, "the fields after it are written");
+        assert_eq!(requested["field_errors"], json!(["cells: key must be a string"]));
+        let keys: Vec<&str> = requested.keys().map(String::as_str).collect();
+        assert_eq!(keys[keys.len() - 3..], ["cells", "size", "field_errors"]);
     }
 
     #[test]

@@ -96,16 +96,16 @@ fn logged_fields_impl(
                 &SPEC
             }
 
-            fn record_input(
-                #input: &Self::Input,
-                #recorder: &mut ::logged_model::__private::FieldRecorder,
+            fn record_input<'__logged_model>(
+                #input: &'__logged_model Self::Input,
+                #recorder: &mut ::logged_model::__private::FieldRecorder<'__logged_model>,
             ) {
                 #(#record_inputs)*
             }
 
-            fn record_output(
-                #output: &Self::Output,
-                #recorder: &mut ::logged_model::__private::FieldRecorder,
+            fn record_output<'__logged_model>(
+                #output: &'__logged_model Self::Output,
+                #recorder: &mut ::logged_model::__private::FieldRecorder<'__logged_model>,
             ) {
                 #(#record_outputs)*
             }
@@ -123,6 +123,6 @@ fn record_field(field: &FieldPath, value: &Ident, recorder: &Ident) -> TokenStre
     let value = Ident::new(&value.to_string(), span);
     let recorder = Ident::new(&recorder.to_string(), span);
     quote_spanned! {span=>
-        ::logged_model::__private::FieldRecorder::record(#recorder, #key, &#value #(.#segments)*);
+        ::logged_model::__private::FieldRecorder::record(#recorder, #key, &(*#value) #(.#segments)*);
     }
 }

@@ -1,48 +1,114 @@
-//! Turns the logged fields of an input or output into JSON values, keeping
-//! their JSON types: numbers stay numbers, enums are written as serde writes
-//! them and `None` is `null`.
+//! The logged fields of an input or output, borrowed from it and written
+//! with their JSON types: numbers stay numbers, enums are written as serde
+//! writes them and `None` is `null`.
 
+use crate::keys;
 use serde::Serialize;
 use serde_json::Value;
+use std::cell::RefCell;
 
-/// The values of one record's model fields, in the order they were listed.
+/// The fields of one record, in the order they were listed, borrowed from
+/// the input or output for as long as the record is being made.
 ///
 /// Filled by the code `#[logged_model]` generates; not meant to be used by hand.
-#[derive(Default)]
-pub struct FieldRecorder {
-    pub(crate) values: Vec<(&'static str, slog::Serde<Value>)>,
-    /// `"key: reason"` for each field whose value serde could not serialize.
-    pub(crate) errors: Vec<String>,
+pub struct FieldRecorder<'a> {
+    fields: Vec<(&'static str, &'a dyn erased_serde::Serialize)>,
+    /// `"key: reason"` for each field serde could not serialize.
+    errors: RefCell<Vec<String>>,
 }
 
-impl FieldRecorder {
-    /// Records `value` under `key`. A value that serde cannot turn into JSON
-    /// (a map with non-string keys, a `Serialize` impl that fails) is logged
-    /// as `null` and the reason is listed under `field_errors`.
-    pub fn record<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
-        let json = serde_json::to_value(value).unwrap_or_else(|error| {
-            self.errors.push(format!("{key}: {error}"));
-            Value::Null
-        });
-        self.values.push((key, slog::Serde(json)));
+impl Default for FieldRecorder<'_> {
+    fn default() -> Self {
+        FieldRecorder {
+            fields: Vec::new(),
+            errors: RefCell::new(Vec::new()),
+        }
     }
 }
 
-impl slog::KV for FieldRecorder {
+impl<'a> FieldRecorder<'a> {
+    /// A recorder with room for `fields` fields.
+    pub(crate) fn with_capacity(fields: usize) -> Self {
+        FieldRecorder {
+            fields: Vec::with_capacity(fields),
+            errors: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Records `value` under `key`. A value that serde cannot turn into JSON
+    /// (a map with non-string keys, a `Serialize` impl that fails) is logged
+    /// as `null`, and the reason is listed under `field_errors`.
+    pub fn record<T: Serialize>(&mut self, key: &'static str, value: &'a T) {
+        self.fields.push((key, value));
+    }
+}
+
+impl slog::KV for FieldRecorder<'_> {
     fn serialize(
         &self,
         _record: &slog::Record<'_>,
         serializer: &mut dyn slog::Serializer,
     ) -> slog::Result {
-        for (key, value) in &self.values {
-            serializer.emit_serde(key, value)?;
+        for &(key, value) in &self.fields {
+            let field = BorrowedField {
+                key,
+                value,
+                errors: &self.errors,
+            };
+            // A field that fails is written as null by the serializer and
+            // noted in `errors`; the record goes on.
+            if serializer.emit_serde(key, &field).is_err() {
+                serializer.emit_unit(key)?;
+            }
         }
-        if !self.errors.is_empty() {
+        let errors = self.errors.borrow();
+        if !errors.is_empty() {
             serializer.emit_serde(
-                crate::keys::FIELD_ERRORS,
-                &slog::Serde(Value::from(self.errors.clone())),
+                keys::FIELD_ERRORS,
+                &slog::Serde(Value::from(errors.clone())),
             )?;
         }
         Ok(())
+    }
+}
+
+/// One field, on its way to a serializer.
+struct BorrowedField<'a, 'r> {
+    key: &'static str,
+    value: &'a dyn erased_serde::Serialize,
+    errors: &'r RefCell<Vec<String>>,
+}
+
+impl Serialize for BorrowedField<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        erased_serde::serialize(self.value, serializer).inspect_err(|error| {
+            self.errors
+                .borrow_mut()
+                .push(format!("{}: {error}", self.key));
+        })
+    }
+}
+
+impl slog::Value for BorrowedField<'_, '_> {
+    fn serialize(
+        &self,
+        _record: &slog::Record<'_>,
+        key: slog::Key,
+        serializer: &mut dyn slog::Serializer,
+    ) -> slog::Result {
+        serializer.emit_serde(key, self)
+    }
+}
+
+impl slog::SerdeValue for BorrowedField<'_, '_> {
+    fn as_serde(&self) -> &dyn erased_serde::Serialize {
+        self
+    }
+
+    /// The owned copy slog-async sends to its thread.
+    fn to_sendable(&self) -> Box<dyn slog::SerdeValue + Send + 'static> {
+        Box::new(slog::Serde(
+            serde_json::to_value(self).unwrap_or(Value::Null),
+        ))
     }
 }

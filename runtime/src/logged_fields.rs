@@ -23,10 +23,10 @@ pub trait LoggedFields {
     fn log_spec() -> &'static LogSpec;
 
     /// Records the configured input fields of `input`.
-    fn record_input(input: &Self::Input, fields: &mut FieldRecorder);
+    fn record_input<'a>(input: &'a Self::Input, fields: &mut FieldRecorder<'a>);
 
     /// Records the configured output fields of `output`.
-    fn record_output(output: &Self::Output, fields: &mut FieldRecorder);
+    fn record_output<'a>(output: &'a Self::Output, fields: &mut FieldRecorder<'a>);
 }
 
 /// The attribute's arguments, as the generated code hands them over.

@@ -10,47 +10,59 @@ use std::any::Any;
 use std::fmt::Display;
 use std::time::Instant;
 
-const REQUESTED: &str = "Prediction requested.";
-const CREATED: &str = "Prediction created.";
-const EXCEPTION: &str = "Prediction exception.";
+/// The error text of a prediction whose future was dropped before it ended.
 const CANCELLED: &str = "Prediction cancelled: the caller dropped it before it completed.";
+
+/// The three messages. Each is written as a literal, so the drain copies
+/// it instead of formatting it.
+#[derive(Clone, Copy)]
+enum Message {
+    Requested,
+    Created,
+    Exception,
+}
 
 /// One prediction in flight. Dropping it before it is finished (an async
 /// prediction whose future was dropped) logs an exception, so that every
 /// "Prediction requested." has an outcome.
-pub(crate) struct PredictionCall<'a> {
-    logger: &'a Logger,
+pub(crate) struct PredictionCall<'l> {
+    logger: &'l Logger,
     spec: &'static LogSpec,
-    prediction_id: String,
+    /// The UUID, hyphenated, as text.
+    prediction_id: [u8; uuid::fmt::Hyphenated::LENGTH],
     correlation_id: Option<CorrelationId>,
     started: Instant,
     finished: bool,
 }
 
-impl<'a> PredictionCall<'a> {
+impl<'l> PredictionCall<'l> {
     /// Logs "Prediction requested." with the input fields and starts the
     /// clock. `None` when the logger would discard even an exception record,
     /// so a filtered-out decorator costs almost nothing.
-    pub(crate) fn start(
-        logger: &'a Logger,
+    pub(crate) fn start<'i>(
+        logger: &'l Logger,
         spec: &'static LogSpec,
-        record_input: impl FnOnce(&mut FieldRecorder),
+        record_input: impl FnOnce(&mut FieldRecorder<'i>),
     ) -> Option<Self> {
         if !logger.is_enabled(Level::Error) {
             return None;
         }
+        let mut prediction_id = [0; uuid::fmt::Hyphenated::LENGTH];
+        uuid::Uuid::new_v4()
+            .hyphenated()
+            .encode_lower(&mut prediction_id);
         let call = PredictionCall {
             logger,
             spec,
-            prediction_id: uuid::Uuid::new_v4().to_string(),
+            prediction_id,
             correlation_id: correlation::current(),
             started: Instant::now(),
             finished: false,
         };
         if logger.is_enabled(Level::Info) {
-            let mut fields = FieldRecorder::default();
+            let mut fields = FieldRecorder::with_capacity(spec.input_keys.len());
             record_input(&mut fields);
-            call.emit(Level::Info, REQUESTED, None, &fields, None);
+            call.emit(Level::Info, Message::Requested, None, &fields, None);
         }
         Some(call)
     }
@@ -60,11 +72,11 @@ impl<'a> PredictionCall<'a> {
     pub(crate) fn finish<O, E: Display>(
         self,
         outcome: std::thread::Result<Result<O, E>>,
-        record_output: impl FnOnce(&O, &mut FieldRecorder),
+        record_output: impl for<'o> FnOnce(&'o O, &mut FieldRecorder<'o>),
     ) -> Result<O, E> {
         match outcome {
             Ok(Ok(output)) => {
-                self.created(|fields| record_output(&output, fields));
+                self.created(&output, record_output);
                 Ok(output)
             }
             Ok(Err(error)) => {
@@ -79,12 +91,22 @@ impl<'a> PredictionCall<'a> {
     }
 
     /// Logs "Prediction created." with the output fields.
-    fn created(mut self, record_output: impl FnOnce(&mut FieldRecorder)) {
+    fn created<O>(
+        mut self,
+        output: &O,
+        record_output: impl for<'o> FnOnce(&'o O, &mut FieldRecorder<'o>),
+    ) {
         self.finished = true;
         if self.logger.is_enabled(Level::Info) {
-            let mut fields = FieldRecorder::default();
-            record_output(&mut fields);
-            self.emit(Level::Info, CREATED, Some("success"), &fields, None);
+            let mut fields = FieldRecorder::with_capacity(self.spec.output_keys.len());
+            record_output(output, &mut fields);
+            self.emit(
+                Level::Info,
+                Message::Created,
+                Some("success"),
+                &fields,
+                None,
+            );
         }
     }
 
@@ -103,7 +125,7 @@ impl<'a> PredictionCall<'a> {
     fn exception(&self, error_info: &str) {
         self.emit(
             Level::Error,
-            EXCEPTION,
+            Message::Exception,
             Some("error"),
             &FieldRecorder::default(),
             Some(error_info),
@@ -113,15 +135,16 @@ impl<'a> PredictionCall<'a> {
     fn emit(
         &self,
         level: Level,
-        message: &'static str,
+        message: Message,
         status: Option<&'static str>,
-        fields: &FieldRecorder,
+        fields: &FieldRecorder<'_>,
         error_info: Option<&str>,
     ) {
         let duration_ns =
             status.map(|_| u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX));
         let kv = PredictionKv {
-            prediction_id: &self.prediction_id,
+            // Only ASCII hex digits and hyphens were written into it.
+            prediction_id: std::str::from_utf8(&self.prediction_id).unwrap_or_default(),
             correlation_id: self.correlation_id.as_ref(),
             status,
             fields,
@@ -133,11 +156,24 @@ impl<'a> PredictionCall<'a> {
             tag: "",
             level,
         };
-        self.logger.log(&Record::new(
-            &record_static,
-            &format_args!("{message}"),
-            BorrowedKV(&kv),
-        ));
+        let kv = BorrowedKV(&kv);
+        match message {
+            Message::Requested => self.logger.log(&Record::new(
+                &record_static,
+                &format_args!("Prediction requested."),
+                kv,
+            )),
+            Message::Created => self.logger.log(&Record::new(
+                &record_static,
+                &format_args!("Prediction created."),
+                kv,
+            )),
+            Message::Exception => self.logger.log(&Record::new(
+                &record_static,
+                &format_args!("Prediction exception."),
+                kv,
+            )),
+        }
     }
 }
 
@@ -165,7 +201,7 @@ struct PredictionKv<'a> {
     prediction_id: &'a str,
     correlation_id: Option<&'a CorrelationId>,
     status: Option<&'static str>,
-    fields: &'a FieldRecorder,
+    fields: &'a FieldRecorder<'a>,
     duration_ns: Option<u64>,
     error_info: Option<&'a str>,
 }

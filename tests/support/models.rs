@@ -180,3 +180,33 @@ impl Model for PodAwareModel {
         Ok(())
     }
 }
+
+/// Input of [`UnserializableFieldModel`].
+pub struct GridInput {
+    /// A map with tuple keys, which JSON cannot represent.
+    pub cells: std::collections::BTreeMap<(u8, u8), u8>,
+    /// A plain field after it.
+    pub size: u8,
+}
+
+/// A model with a field serde cannot turn into JSON.
+pub struct UnserializableFieldModel;
+
+#[logged_model(input_fields = [cells, size])]
+impl Model for UnserializableFieldModel {
+    type Input = GridInput;
+    type Output = ();
+    type Error = std::convert::Infallible;
+
+    fn qualified_name(&self) -> &str {
+        "grid_model"
+    }
+
+    fn version(&self) -> &str {
+        "1"
+    }
+
+    fn predict(&self, _input: &GridInput) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}

@@ -95,24 +95,9 @@ fn try_format(
             .as_bytes(),
     );
     out.extend_from_slice(&process.0);
-    let mut serializer = LineSerializer {
-        out,
-        field_errors: Vec::new(),
-    };
+    let mut serializer = LineSerializer { out };
     values.serialize(record, &mut serializer)?;
     record.kv().serialize(record, &mut serializer)?;
-    let LineSerializer { out, field_errors } = serializer;
-    if !field_errors.is_empty() {
-        write_key(out, keys::FIELD_ERRORS);
-        out.push(b'[');
-        for (index, error) in field_errors.iter().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            write_string(out, error);
-        }
-        out.push(b']');
-    }
     out.extend_from_slice(b"}\n");
     Ok(())
 }
@@ -120,8 +105,6 @@ fn try_format(
 /// Writes each pair as `,"key":value`.
 struct LineSerializer<'a> {
     out: &'a mut Vec<u8>,
-    /// `"key: reason"` for each nested value serde could not serialize.
-    field_errors: Vec<String>,
 }
 
 macro_rules! emit_integer {
@@ -194,10 +177,10 @@ impl Serializer for LineSerializer<'_> {
     fn emit_serde(&mut self, key: Key, value: &dyn slog::SerdeValue) -> slog::Result {
         write_key(self.out, key);
         let start = self.out.len();
-        if let Err(error) = serde_json::to_writer(&mut *self.out, value.as_serde()) {
+        if serde_json::to_writer(&mut *self.out, value.as_serde()).is_err() {
+            // A model field notes its own error under `field_errors`.
             self.out.truncate(start);
             self.out.extend_from_slice(b"null");
-            self.field_errors.push(format!("{key}: {error}"));
         }
         Ok(())
     }
