@@ -12,29 +12,50 @@ use std::cell::RefCell;
 ///
 /// Filled by the code `#[logged_model]` generates; not meant to be used by hand.
 pub struct FieldRecorder<'a> {
-    fields: Vec<(&'static str, &'a dyn erased_serde::Serialize)>,
+    /// Most models log a few fields: they are kept inline, with no allocation.
+    fields: SmallFields<'a>,
     /// `"key: reason"` for each field serde could not serialize.
     errors: RefCell<Vec<String>>,
+}
+
+type Field<'a> = (&'static str, &'a dyn erased_serde::Serialize);
+
+/// Up to eight fields inline, the rest in a vector.
+#[derive(Default)]
+struct SmallFields<'a> {
+    inline: [Option<Field<'a>>; 8],
+    len: usize,
+    spilled: Vec<Field<'a>>,
+}
+
+impl<'a> SmallFields<'a> {
+    fn push(&mut self, field: Field<'a>) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = Some(field),
+            None => self.spilled.push(field),
+        }
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Field<'a>> + '_ {
+        self.inline
+            .iter()
+            .flatten()
+            .copied()
+            .chain(self.spilled.iter().copied())
+    }
 }
 
 impl Default for FieldRecorder<'_> {
     fn default() -> Self {
         FieldRecorder {
-            fields: Vec::new(),
+            fields: SmallFields::default(),
             errors: RefCell::new(Vec::new()),
         }
     }
 }
 
 impl<'a> FieldRecorder<'a> {
-    /// A recorder with room for `fields` fields.
-    pub(crate) fn with_capacity(fields: usize) -> Self {
-        FieldRecorder {
-            fields: Vec::with_capacity(fields),
-            errors: RefCell::new(Vec::new()),
-        }
-    }
-
     /// Records `value` under `key`. A value that serde cannot turn into JSON
     /// (a map with non-string keys, a `Serialize` impl that fails) is logged
     /// as `null`, and the reason is listed under `field_errors`.
@@ -49,7 +70,7 @@ impl slog::KV for FieldRecorder<'_> {
         _record: &slog::Record<'_>,
         serializer: &mut dyn slog::Serializer,
     ) -> slog::Result {
-        for &(key, value) in &self.fields {
+        for (key, value) in self.fields.iter() {
             let field = BorrowedField {
                 key,
                 value,

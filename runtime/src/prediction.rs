@@ -60,7 +60,7 @@ impl<'l> PredictionCall<'l> {
             finished: false,
         };
         if logger.is_enabled(Level::Info) {
-            let mut fields = FieldRecorder::with_capacity(spec.input_keys.len());
+            let mut fields = FieldRecorder::default();
             record_input(&mut fields);
             call.emit(Level::Info, Message::Requested, None, &fields, None);
         }
@@ -98,7 +98,7 @@ impl<'l> PredictionCall<'l> {
     ) {
         self.finished = true;
         if self.logger.is_enabled(Level::Info) {
-            let mut fields = FieldRecorder::with_capacity(self.spec.output_keys.len());
+            let mut fields = FieldRecorder::default();
             record_output(output, &mut fields);
             self.emit(
                 Level::Info,

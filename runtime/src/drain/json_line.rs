@@ -7,6 +7,7 @@ use super::head::level_name;
 use super::timestamp::write_rfc3339_micros;
 use crate::keys;
 use slog::{KV, Key, OwnedKVList, Record, Serializer};
+use std::cell::Cell;
 use std::fmt;
 use std::time::SystemTime;
 
@@ -77,18 +78,17 @@ fn try_format(
     record: &Record<'_>,
     values: &OwnedKVList,
 ) -> slog::Result {
+    // The keys of the head are constants, written without escaping; the
+    // test module checks each against its key name.
     out.extend_from_slice(b"{\"@timestamp\":\"");
     write_rfc3339_micros(out, time);
-    out.push(b'"');
-    write_key(out, keys::LEVEL);
-    write_string(out, level_name(record.level()));
-    write_key(out, keys::MESSAGE);
+    out.extend_from_slice(b"\",\"log.level\":\"");
+    out.extend_from_slice(level_name(record.level()).as_bytes());
+    out.extend_from_slice(b"\",\"message\":");
     write_arguments(out, record.msg());
-    write_key(out, keys::ECS);
-    write_string(out, keys::ECS_VERSION);
-    write_key(out, keys::ORIGIN_FILE);
+    out.extend_from_slice(b",\"ecs.version\":\"8.11.0\",\"log.origin.file.name\":");
     write_string(out, record.location().file);
-    write_key(out, keys::ORIGIN_LINE);
+    out.extend_from_slice(b",\"log.origin.file.line\":");
     out.extend_from_slice(
         itoa::Buffer::new()
             .format(record.location().line)
@@ -186,14 +186,32 @@ impl Serializer for LineSerializer<'_> {
     }
 }
 
+thread_local! {
+    /// Keys already seen to need no escaping, by address: a slog key is a
+    /// `&'static str`, so an address always holds the same text.
+    static PLAIN_KEYS: [Cell<(usize, usize)>; 64] = const { [const { Cell::new((0, 0)) }; 64] };
+}
+
 /// `,"key":`
-fn write_key(out: &mut Vec<u8>, key: &str) {
+#[inline]
+fn write_key(out: &mut Vec<u8>, key: &'static str) {
     out.extend_from_slice(b",\"");
-    write_escaped(out, key);
+    let identity = (key.as_ptr() as usize, key.len());
+    let slot = (identity.0 >> 3 ^ identity.1) % 64;
+    let known_plain = PLAIN_KEYS.with(|keys| keys[slot].get() == identity);
+    if known_plain {
+        out.extend_from_slice(key.as_bytes());
+    } else if is_plain(key.as_bytes()) {
+        out.extend_from_slice(key.as_bytes());
+        PLAIN_KEYS.with(|keys| keys[slot].set(identity));
+    } else {
+        write_escaped_slowly(out, key.as_bytes());
+    }
     out.extend_from_slice(b"\":");
 }
 
 /// A JSON string.
+#[inline]
 fn write_string(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
     write_escaped(out, value);
@@ -226,38 +244,104 @@ impl fmt::Write for EscapingWriter<'_> {
 
 /// Escapes `"`, `\` and control characters as serde_json does; everything
 /// else, UTF-8 included, is copied as it is.
+#[inline]
 fn write_escaped(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
+    if is_plain(bytes) {
+        out.extend_from_slice(bytes);
+    } else {
+        write_escaped_slowly(out, bytes);
+    }
+}
+
+fn write_escaped_slowly(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut run_start = 0;
     for (index, &byte) in bytes.iter().enumerate() {
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[run_start..index]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
+        if needs_escape(byte) {
+            out.extend_from_slice(&bytes[run_start..index]);
+            write_escape(out, byte);
+            run_start = index + 1;
+        }
+    }
+    out.extend_from_slice(&bytes[run_start..]);
+}
+
+#[inline]
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// Whether no byte of `bytes` needs escaping. Most text is plain; this tests
+/// eight bytes at a time without branching on each, the last group as the
+/// string's last eight bytes.
+#[inline]
+fn is_plain(bytes: &[u8]) -> bool {
+    if bytes.len() < 8 {
+        return !bytes.iter().any(|&byte| needs_escape(byte));
+    }
+    let word = |chunk: &[u8]| u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+    let mut chunks = bytes.chunks_exact(8);
+    let mut special = 0;
+    for chunk in &mut chunks {
+        special |= special_bytes(word(chunk));
+    }
+    special |= special_bytes(word(&bytes[bytes.len() - 8..]));
+    special == 0
+}
+
+/// Non-zero when any byte of `word` is below 0x20, a quote or a backslash.
+#[inline]
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    below_space
+        | has_zero(word ^ (ONES * u64::from(b'"')))
+        | has_zero(word ^ (ONES * u64::from(b'\\')))
+}
+
+fn write_escape(out: &mut Vec<u8>, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match byte {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        _ => {
             out.extend_from_slice(b"\\u00");
             out.push(HEX[usize::from(byte >> 4)]);
             out.push(HEX[usize::from(byte & 0xf)]);
-        } else {
-            out.extend_from_slice(escape);
         }
-        run_start = index + 1;
     }
-    out.extend_from_slice(&bytes[run_start..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_head_is_written_under_the_key_names_and_ecs_version() {
+        let source = include_str!("json_line.rs");
+        let head = &source[source.find("fn try_format").unwrap_or(0)
+            ..source
+                .find("let mut serializer = LineSerializer")
+                .unwrap_or(0)];
+        for key in [
+            keys::TIMESTAMP,
+            keys::LEVEL,
+            keys::MESSAGE,
+            keys::ECS,
+            keys::ORIGIN_FILE,
+            keys::ORIGIN_LINE,
+        ] {
+            assert!(head.contains(&format!("\\\"{key}\\\":")), "{key}");
+        }
+        assert!(head.contains(&format!("\\\"{}\\\"", keys::ECS_VERSION)));
+    }
 
     #[test]
     fn escaping_matches_serde_json_for_every_control_character_and_quotes() {
@@ -269,6 +353,25 @@ mod tests {
             String::from_utf8(ours).ok(),
             serde_json::to_string(&text).ok()
         );
+    }
+
+    #[test]
+    fn escapes_are_found_at_every_position_of_long_text() {
+        for length in 0..40 {
+            for position in 0..length {
+                for special in ['"', '\\', '\n', '\u{1f}'] {
+                    let mut text: String = "a".repeat(length);
+                    text.replace_range(position..position + 1, &special.to_string());
+                    let mut ours = Vec::new();
+                    write_string(&mut ours, &text);
+                    assert_eq!(
+                        String::from_utf8(ours).ok(),
+                        serde_json::to_string(&text).ok(),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

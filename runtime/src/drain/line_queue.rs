@@ -12,11 +12,20 @@ use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 /// A batch buffer larger than this is given back after it is written, so a
 /// burst does not keep its memory for the life of the process.
 const RETAINED_BATCH_BYTES: usize = 4 << 20;
+
+/// While records keep coming, the writer looks for more this often instead
+/// of being woken for each one: waking a thread is a system call, which
+/// would cost the caller more than formatting its record. It is also the
+/// longest a record waits before it is written.
+const BATCH_INTERVAL: Duration = Duration::from_millis(1);
+
+/// After this long without a record, the writer sleeps until woken.
+const IDLE_BEFORE_PARKING: Duration = Duration::from_millis(20);
 
 /// The queue, shared by the callers, the writer thread and the guard.
 #[derive(Clone)]
@@ -40,6 +49,20 @@ struct Pending {
     /// Dropped since the last report; counted under the lock, so exact.
     dropped_unreported: u64,
     closed: bool,
+    /// The writer waits on `not_empty`, with a timeout.
+    writer_waiting: bool,
+    /// The writer waits on `not_empty` with no timeout: it must be woken.
+    writer_parked: bool,
+    /// Callers waiting on `not_full`.
+    blocked_callers: usize,
+}
+
+impl Pending {
+    /// Whether a caller that just queued a record must wake the writer: it
+    /// sleeps for good, or the queue is half full.
+    fn writer_needs_waking(&self, capacity: usize) -> bool {
+        self.writer_waiting && (self.writer_parked || self.records >= capacity.div_ceil(2))
+    }
 }
 
 /// Formats the drain's own reports, with the process's keys and the
@@ -75,6 +98,9 @@ impl LineQueue {
             records: 0,
             dropped_unreported: 0,
             closed: false,
+            writer_waiting: false,
+            writer_parked: false,
+            blocked_callers: 0,
         };
         LineQueue {
             shared: Arc::new(Shared {
@@ -110,10 +136,15 @@ impl LineQueue {
                     return;
                 }
                 Overflow::Block => {
+                    if pending.writer_waiting {
+                        shared.not_empty.notify_one();
+                    }
+                    pending.blocked_callers += 1;
                     pending = shared
                         .not_full
                         .wait(pending)
                         .unwrap_or_else(PoisonError::into_inner);
+                    pending.blocked_callers -= 1;
                 }
             }
         }
@@ -121,12 +152,15 @@ impl LineQueue {
             shared.losses.after_shutdown.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let was_empty = pending.records == 0;
         self.append_drop_report(&mut pending);
         pending.lines.extend_from_slice(line);
         pending.records += 1;
+        let wake_writer = pending.writer_needs_waking(shared.capacity);
+        if wake_writer {
+            pending.writer_parked = false;
+        }
         drop(pending);
-        if was_empty {
+        if wake_writer {
             shared.not_empty.notify_one();
         }
     }
@@ -169,22 +203,40 @@ impl LineQueue {
         let shared = &self.shared;
         let mut batch = Vec::new();
         let mut report_line = Vec::new();
+        let mut last_record = Instant::now();
         loop {
-            {
+            let callers_to_wake = {
                 let mut pending = self.lock();
                 while pending.records == 0 && !pending.closed {
-                    pending = shared
-                        .not_empty
-                        .wait(pending)
-                        .unwrap_or_else(PoisonError::into_inner);
+                    let park = last_record.elapsed() >= IDLE_BEFORE_PARKING;
+                    pending.writer_waiting = true;
+                    pending.writer_parked = park;
+                    pending = if park {
+                        shared
+                            .not_empty
+                            .wait(pending)
+                            .unwrap_or_else(PoisonError::into_inner)
+                    } else {
+                        shared
+                            .not_empty
+                            .wait_timeout(pending, BATCH_INTERVAL)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0
+                    };
+                    pending.writer_waiting = false;
+                    pending.writer_parked = false;
                 }
                 if pending.records == 0 {
                     break;
                 }
                 std::mem::swap(&mut batch, &mut pending.lines);
                 pending.records = 0;
+                pending.blocked_callers
+            };
+            last_record = Instant::now();
+            if callers_to_wake > 0 {
+                shared.not_full.notify_all();
             }
-            shared.not_full.notify_all();
             match output.write_lines(&batch) {
                 Ok(()) => self.report_failed_writes(&mut output, &mut report_line),
                 Err(lost) => shared.losses.count_failed_writes(lost),

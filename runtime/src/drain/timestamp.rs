@@ -1,23 +1,46 @@
 //! `@timestamp` as RFC 3339 in UTC with microseconds, written straight into
 //! a line buffer: `2026-11-28T16:22:43.261113Z`.
 
+use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+thread_local! {
+    /// The last second formatted on this thread and its text up to the
+    /// seconds: consecutive records mostly share it.
+    static LAST_SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+}
 
 /// Appends `time` to `out`. A time before 1970 is written as the epoch.
 pub(crate) fn write_rfc3339_micros(out: &mut Vec<u8>, time: SystemTime) {
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since_epoch.as_secs();
+    let date_and_time = LAST_SECOND.with(|last| {
+        let (cached_second, cached_text) = last.get();
+        if cached_second == seconds {
+            return cached_text;
+        }
+        let text = format_second(seconds);
+        last.set((seconds, text));
+        text
+    });
+    let mut fraction = *b".000000Z";
+    put_digits(&mut fraction[1..7], u64::from(since_epoch.subsec_micros()));
+    out.extend_from_slice(&date_and_time);
+    out.extend_from_slice(&fraction);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a second since the epoch.
+fn format_second(seconds: u64) -> [u8; 19] {
     let (year, month, day) = civil_from_days(seconds / 86_400);
     let second_of_day = seconds % 86_400;
-    let mut text = *b"0000-00-00T00:00:00.000000Z";
+    let mut text = *b"0000-00-00T00:00:00";
     put_digits(&mut text[0..4], year);
     put_digits(&mut text[5..7], month);
     put_digits(&mut text[8..10], day);
     put_digits(&mut text[11..13], second_of_day / 3600);
     put_digits(&mut text[14..16], second_of_day / 60 % 60);
     put_digits(&mut text[17..19], second_of_day % 60);
-    put_digits(&mut text[20..26], u64::from(since_epoch.subsec_micros()));
-    out.extend_from_slice(&text);
+    text
 }
 
 /// Writes `value` right-aligned into `slot`, zero-padded.

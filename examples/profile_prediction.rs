@@ -1,0 +1,50 @@
+//! A fixed workload for instruction-level profiling of the decorator:
+//! `PREDICTIONS` logged predictions of the credit-risk model into a sink.
+//!
+//! ```sh
+//! cargo build --release --example profile_prediction
+//! valgrind --tool=callgrind target/release/examples/profile_prediction          # line drain
+//! valgrind --tool=callgrind target/release/examples/profile_prediction bare     # no logging
+//! valgrind --tool=callgrind target/release/examples/profile_prediction slog-async
+//! ```
+//!
+//! Callgrind counts instructions, which stay the same from run to run on a
+//! busy machine; dividing the difference from `bare` by `PREDICTIONS` gives
+//! the instructions the logging costs per prediction.
+
+use logged_model::{DrainKind, Logged, LoggerBuilder, Model};
+use std::hint::black_box;
+
+const PREDICTIONS: usize = 20_000;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let artifact = credit_risk_service::artifact::ModelArtifact::load(
+        credit_risk_service::DEFAULT_ARTIFACT.as_ref(),
+    )?;
+    let model = credit_risk_service::model::CreditRiskModel::new(artifact);
+    let input = credit_risk_service::examples::good_applicant();
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    if mode == "bare" {
+        for _ in 0..PREDICTIONS {
+            let _ = black_box(model.predict(black_box(&input)));
+        }
+        return Ok(());
+    }
+    let drain = if mode == "slog-async" {
+        DrainKind::SlogAsync
+    } else {
+        DrainKind::Line
+    };
+    let (logger, guard) = LoggerBuilder::new()
+        .drain(drain)
+        .env_vars(["POD_NAME", "NODE_NAME", "APP_NAME"])
+        .build_with_writer(std::io::sink())?;
+    let model = Logged::new(model, &logger)?;
+    for _ in 0..PREDICTIONS {
+        let _ = black_box(model.predict(black_box(&input)));
+    }
+    drop(model);
+    drop(logger);
+    guard.finish();
+    Ok(())
+}
