@@ -45,8 +45,11 @@ fn logged(
     )
 }
 
+/// How a row configures the logger.
+type Configure = fn(LoggerBuilder) -> LoggerBuilder;
+
 /// The logged-model rows: name and configuration.
-fn logged_rows() -> [(&'static str, fn(LoggerBuilder) -> LoggerBuilder); 4] {
+fn logged_rows() -> [(&'static str, Configure); 4] {
     [
         ("logged-model", |b| b),
         ("logged-model, drop mode", |b| b.overflow(Overflow::Drop)),
