@@ -71,15 +71,15 @@ impl slog::KV for FieldRecorder<'_> {
         serializer: &mut dyn slog::Serializer,
     ) -> slog::Result {
         for (key, value) in self.fields.iter() {
-            let field = BorrowedField {
-                key,
-                value,
-                errors: &self.errors,
-            };
-            // A field that fails is written as null by the serializer and
-            // noted in `errors`; the record goes on.
-            if serializer.emit_serde(key, &field).is_err() {
-                serializer.emit_unit(key)?;
+            let field = BorrowedField { key, value, errors: &self.errors };
+            // A serializer that cannot write a field writes null in its
+            // place (the line drain) and says why; the record goes on.
+            if let Err(error) = serializer.emit_serde(key, &field) {
+                let reason = match error {
+                    slog::Error::Io(io) => io.to_string(),
+                    other => other.to_string(),
+                };
+                self.errors.borrow_mut().push(format!("{key}: {reason}"));
             }
         }
         let errors = self.errors.borrow();
@@ -123,10 +123,12 @@ impl slog::Value for BorrowedField<'_, '_> {
 
 impl slog::SerdeValue for BorrowedField<'_, '_> {
     fn as_serde(&self) -> &dyn erased_serde::Serialize {
-        self
+        // The value itself: wrapping it again would cost an allocation.
+        self.value
     }
 
-    /// The owned copy slog-async sends to its thread.
+    /// The owned copy slog-async sends to its thread; a value that fails is
+    /// sent as null, its error noted for `field_errors`.
     fn to_sendable(&self) -> Box<dyn slog::SerdeValue + Send + 'static> {
         Box::new(slog::Serde(
             serde_json::to_value(self).unwrap_or(Value::Null),

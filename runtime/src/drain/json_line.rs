@@ -177,12 +177,17 @@ impl Serializer for LineSerializer<'_> {
     fn emit_serde(&mut self, key: Key, value: &dyn slog::SerdeValue) -> slog::Result {
         write_key(self.out, key);
         let start = self.out.len();
-        if serde_json::to_writer(&mut *self.out, value.as_serde()).is_err() {
-            // A model field notes its own error under `field_errors`.
-            self.out.truncate(start);
-            self.out.extend_from_slice(b"null");
+        match serde_json::to_writer(&mut *self.out, value.as_serde()) {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                // The value's place holds null; the caller decides whether
+                // the record can go on (a model field notes the error under
+                // `field_errors`) or not.
+                self.out.truncate(start);
+                self.out.extend_from_slice(b"null");
+                Err(slog::Error::Io(std::io::Error::other(error.to_string())))
+            }
         }
-        Ok(())
     }
 }
 
