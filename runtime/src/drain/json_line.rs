@@ -198,7 +198,7 @@ thread_local! {
 }
 
 /// `,"key":`
-#[inline]
+#[inline(always)]
 fn write_key(out: &mut Vec<u8>, key: &'static str) {
     out.extend_from_slice(b",\"");
     let identity = (key.as_ptr() as usize, key.len());
@@ -216,7 +216,7 @@ fn write_key(out: &mut Vec<u8>, key: &'static str) {
 }
 
 /// A JSON string.
-#[inline]
+#[inline(always)]
 fn write_string(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
     write_escaped(out, value);
@@ -249,7 +249,7 @@ impl fmt::Write for EscapingWriter<'_> {
 
 /// Escapes `"`, `\` and control characters as serde_json does; everything
 /// else, UTF-8 included, is copied as it is.
-#[inline]
+#[inline(always)]
 fn write_escaped(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     if is_plain(bytes) {
@@ -279,7 +279,7 @@ fn needs_escape(byte: u8) -> bool {
 /// Whether no byte of `bytes` needs escaping. Most text is plain; this tests
 /// eight bytes at a time without branching on each, the last group as the
 /// string's last eight bytes.
-#[inline]
+#[inline(always)]
 fn is_plain(bytes: &[u8]) -> bool {
     if bytes.len() < 8 {
         return !bytes.iter().any(|&byte| needs_escape(byte));
@@ -295,7 +295,7 @@ fn is_plain(bytes: &[u8]) -> bool {
 }
 
 /// Non-zero when any byte of `word` is below 0x20, a quote or a backslash.
-#[inline]
+#[inline(always)]
 fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
