@@ -92,4 +92,61 @@ on_both_drains! {
             "all of them, in order"
         );
     }
+
+    /// Records the largest single write it is given.
+    #[derive(Clone, Default)]
+    struct MeasuringOutput {
+        bytes: Arc<Mutex<Vec<u8>>>,
+        largest_write: Arc<Mutex<usize>>,
+    }
+
+    impl Write for MeasuringOutput {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            std::thread::sleep(Duration::from_micros(200));
+            let mut largest = self.largest_write.lock().map_err(|_| io::Error::other("poisoned"))?;
+            *largest = (*largest).max(bytes.len());
+            self.bytes.lock().map_err(|_| io::Error::other("poisoned"))?.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_slow_output_holds_memory_to_the_channel_capacity_not_the_backlog() {
+        const CAPACITY: usize = 16;
+        let output = MeasuringOutput::default();
+        let (logger, guard) = LoggerBuilder::new()
+            .drain(DRAIN)
+            .channel_size(CAPACITY)
+            .build_with_writer(output.clone())
+            .expect("valid configuration");
+        let producers: Vec<_> = (0..4)
+            .map(|producer| {
+                let logger = logger.clone();
+                std::thread::spawn(move || {
+                    for sequence in 0..500u64 {
+                        slog::info!(logger, "Tick."; "producer" => producer, "sequence" => sequence);
+                    }
+                })
+            })
+            .collect();
+        for producer in producers {
+            producer.join().expect("no panic");
+        }
+        drop(logger);
+        assert_eq!(guard.finish().dropped, 0);
+        let text = String::from_utf8(output.bytes.lock().expect("not poisoned").clone()).expect("UTF-8");
+        assert_eq!(text.lines().count(), 2000);
+        let longest_line = text.lines().map(|line| line.len() + 1).max().unwrap_or(0);
+        let largest_write = *output.largest_write.lock().expect("not poisoned");
+        // 2000 records were emitted far faster than written; each write
+        // still held at most one channel's worth.
+        assert!(
+            largest_write <= CAPACITY * longest_line,
+            "a write of {largest_write} bytes exceeds {CAPACITY} lines of at most {longest_line} bytes"
+        );
+    }
 }

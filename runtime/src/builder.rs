@@ -4,7 +4,7 @@
 use crate::config::{self, ConfigError, DrainKind, EnvLookup, Overflow};
 use crate::drain::async_channel::ChannelDrain;
 use crate::drain::async_writer::LineWriter;
-use crate::drain::env_fields::{EnvFields, MISSING_VALUE};
+use crate::drain::constant_values::ConstantValues;
 use crate::drain::head::ProcessFields;
 use crate::drain::json_line::ProcessKeys;
 use crate::drain::line_drain::LineDrain;
@@ -252,15 +252,18 @@ impl LoggerBuilder {
         Ok((logger, guard))
     }
 
-    fn read_env_fields(&self) -> Result<EnvFields, ConfigError> {
+    /// Logged for a configured variable that is not set.
+    const MISSING_VALUE: &'static str = "N/A";
+
+    fn read_env_fields(&self) -> Result<ConstantValues, ConfigError> {
         let mut fields = Vec::with_capacity(self.env_vars.len());
         for (name, key) in config::env_keys(&self.env_vars)? {
-            let value = (self.env)(&name)?.unwrap_or_else(|| MISSING_VALUE.to_owned());
+            let value = (self.env)(&name)?.unwrap_or_else(|| Self::MISSING_VALUE.to_owned());
             // slog keys are `&'static str`; these few are made once per logger.
             let key: &'static str = Box::leak(key.into_boxed_str());
             fields.push((key, value));
         }
-        Ok(EnvFields(fields))
+        Ok(ConstantValues::new(fields))
     }
 }
 

@@ -71,7 +71,11 @@ impl slog::KV for FieldRecorder<'_> {
         serializer: &mut dyn slog::Serializer,
     ) -> slog::Result {
         for (key, value) in self.fields.iter() {
-            let field = BorrowedField { key, value, errors: &self.errors };
+            let field = BorrowedField {
+                key,
+                value,
+                errors: &self.errors,
+            };
             // A serializer that cannot write a field writes null in its
             // place (the line drain) and says why; the record goes on.
             if let Err(error) = serializer.emit_serde(key, &field) {

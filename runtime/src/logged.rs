@@ -1,10 +1,11 @@
 //! [`Logged`]: the decorator that logs every prediction of a model.
 
+use crate::drain::constant_values::ConstantValues;
 use crate::keys;
 use crate::logged_fields::LoggedFields;
 use crate::model::{AsyncModel, Model};
 use crate::prediction::PredictionCall;
-use slog::{Logger, o};
+use slog::Logger;
 use std::collections::BTreeSet;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -84,13 +85,13 @@ impl<M: LoggedFields> Logged<M> {
         let logger_name = spec
             .logger_name
             .map_or_else(|| format!("{qualified_name}_logger"), str::to_owned);
-        // `o!` writes its pairs last to first.
-        let logger = logger.new(o!(
-            keys::MODEL_VERSION => M::model_version(&model).to_owned(),
-            keys::MODEL_QUALIFIED_NAME => qualified_name,
-            keys::ACTION => "predict",
-            keys::LOGGER => logger_name,
-        ));
+        let model_keys = ConstantValues::new(vec![
+            (keys::LOGGER, logger_name),
+            (keys::ACTION, "predict".to_owned()),
+            (keys::MODEL_QUALIFIED_NAME, qualified_name),
+            (keys::MODEL_VERSION, M::model_version(&model).to_owned()),
+        ]);
+        let logger = logger.new(slog::OwnedKV(model_keys));
         Ok(Logged { model, logger })
     }
 }

@@ -26,6 +26,34 @@ impl ProcessKeys {
     }
 }
 
+/// The key under which [`ConstantValues`](super::constant_values) hands the
+/// line serializer its pairs already formatted. Recognized by its address.
+pub(crate) static RAW_JSON_KEY: &str = "logged-model: raw JSON fragment";
+
+thread_local! {
+    /// The address of the line serializer formatting a record on this
+    /// thread, or 0.
+    static ACTIVE_LINE_SERIALIZER: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether `serializer` is the line serializer now formatting a record on
+/// this thread, which takes [`RAW_JSON_KEY`] fragments.
+pub(crate) fn is_active_line_serializer(serializer: &mut dyn Serializer) -> bool {
+    let address = serializer as *mut dyn Serializer as *mut () as usize;
+    ACTIVE_LINE_SERIALIZER.with(|active| active.get() == address)
+}
+
+/// `,"key":"value"` for each pair, as the line serializer writes them.
+pub(crate) fn render_pairs(pairs: &[(&'static str, String)]) -> String {
+    let mut out = Vec::new();
+    for (key, value) in pairs {
+        write_key(&mut out, key);
+        write_string(&mut out, value);
+    }
+    // Only UTF-8 text and ASCII escapes were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Appends `record` to `out` as one line ending in `\n`. If a value fails to
 /// serialize, the line is replaced by one that says so, with the original
 /// message, so the record is never lost or cut in half.
@@ -96,8 +124,13 @@ fn try_format(
     );
     out.extend_from_slice(&process.0);
     let mut serializer = LineSerializer { out };
-    values.serialize(record, &mut serializer)?;
-    record.kv().serialize(record, &mut serializer)?;
+    let address = &mut serializer as *mut LineSerializer<'_> as *mut () as usize;
+    let previous = ACTIVE_LINE_SERIALIZER.with(|active| active.replace(address));
+    let serialized = values
+        .serialize(record, &mut serializer)
+        .and_then(|()| record.kv().serialize(record, &mut serializer));
+    ACTIVE_LINE_SERIALIZER.with(|active| active.set(previous));
+    serialized?;
     out.extend_from_slice(b"}\n");
     Ok(())
 }
@@ -125,6 +158,10 @@ impl Serializer for LineSerializer<'_> {
     }
 
     fn emit_str(&mut self, key: Key, value: &str) -> slog::Result {
+        if std::ptr::eq(key, RAW_JSON_KEY) {
+            self.out.extend_from_slice(value.as_bytes());
+            return Ok(());
+        }
         write_key(self.out, key);
         write_string(self.out, value);
         Ok(())

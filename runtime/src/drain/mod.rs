@@ -9,7 +9,7 @@
 
 pub(crate) mod async_channel;
 pub(crate) mod async_writer;
-pub(crate) mod env_fields;
+pub(crate) mod constant_values;
 pub(crate) mod head;
 pub(crate) mod json_line;
 pub(crate) mod line_drain;
