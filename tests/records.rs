@@ -441,6 +441,29 @@ on_both_drains! {
         assert_eq!(keys[keys.len() - 3..], ["cells", "size", "field_errors"]);
     }
 
+    /// A value whose serialization always fails.
+    struct FailingValue;
+
+    impl slog::Value for FailingValue {
+        fn serialize(&self, _: &slog::Record<'_>, _: slog::Key, _: &mut dyn slog::Serializer) -> slog::Result {
+            Err(slog::Error::Io(std::io::Error::other("this value cannot be written")))
+        }
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_formatted_is_replaced_by_one_that_says_so() {
+        let captured = Captured::on(DRAIN);
+        slog::info!(captured.logger, "Original {}.", "message"; "bad" => FailingValue);
+        slog::info!(captured.logger, "Next.");
+        let records = captured.finish();
+        assert_eq!(records.len(), 2, "nothing half-written, nothing lost");
+        assert_eq!(records[0]["message"], "Log record could not be formatted.");
+        assert_eq!(records[0]["log.level"], "ERROR");
+        assert_eq!(records[0]["original_message"], "Original message.");
+        assert!(records[0]["error_info"].as_str().is_some_and(|e| e.contains("this value cannot be written")));
+        assert_eq!(records[1]["message"], "Next.");
+    }
+
     #[test]
     fn with_message_finds_records_by_message() {
         let records = predict_once(&Application::typical());

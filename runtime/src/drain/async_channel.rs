@@ -4,8 +4,10 @@
 use super::head::{ProcessFields, RecordHead};
 use super::losses::{LossCounters, LossKind};
 use crate::config::Overflow;
+use crate::keys;
 use slog::{Drain, Level, Never, OwnedKV, OwnedKVList, Record};
 use slog_async::{AsyncCore, AsyncError};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -53,9 +55,38 @@ impl ChannelDrain {
             process: Arc::clone(&self.inner.process),
             logger_values: values.clone(),
         };
-        self.inner
-            .core
-            .log(record, &OwnedKVList::from(OwnedKV(head)))
+        let head = OwnedKVList::from(OwnedKV(head));
+        // slog-async copies the record's values on this thread and panics
+        // when one fails to serialize. The caller must never see that: the
+        // record is replaced by one that says why it could not be logged.
+        match catch_unwind(AssertUnwindSafe(|| self.inner.core.log(record, &head))) {
+            Ok(queued) => queued,
+            Err(panic) => {
+                let reason = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("a value failed to serialize");
+                let original = record.msg().to_string();
+                let kv = (
+                    slog::SingleKV(keys::ERROR_INFO, reason),
+                    slog::SingleKV("original_message", original.as_str()),
+                );
+                let replacement_static = slog::RecordStatic {
+                    location: record.location(),
+                    tag: "",
+                    level: Level::Error,
+                };
+                self.inner.core.log(
+                    &Record::new(
+                        &replacement_static,
+                        &format_args!("Log record could not be formatted."),
+                        slog::BorrowedKV(&kv),
+                    ),
+                    &head,
+                )
+            }
+        }
     }
 
     /// Queues a report of the records dropped so far, if there are any and

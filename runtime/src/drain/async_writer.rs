@@ -9,14 +9,19 @@ use super::output::LineOutput;
 use crate::keys;
 use slog::{BorrowedKV, Drain, Level, Never, OwnedKV, OwnedKVList, Record, RecordStatic};
 use std::cell::RefCell;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 /// Formats records as JSON lines and writes them to `W`.
 pub(crate) struct LineWriter<W: Write> {
-    json: slog_json::Json<LineBuffer>,
+    /// slog-json writes a record in many small pieces: they gather in the
+    /// `BufWriter` and reach `line` in one piece, when slog-json flushes at
+    /// the end of the record.
+    json: RefCell<slog_json::Json<BufWriter<LineBuffer>>>,
     line: LineBuffer,
+    /// The current line, taken out of `line`; its allocation is reused.
+    scratch: RefCell<Vec<u8>>,
     output: RefCell<LineOutput<W>>,
     losses: Arc<LossCounters>,
     process: Arc<ProcessFields>,
@@ -32,10 +37,9 @@ impl<W: Write> LineWriter<W> {
     ) -> Self {
         let line = LineBuffer::default();
         LineWriter {
-            json: slog_json::Json::new(line.clone())
-                .set_newlines(true)
-                .build(),
+            json: RefCell::new(json_into(&line)),
             line,
+            scratch: RefCell::new(Vec::new()),
             output: RefCell::new(LineOutput::new(output)),
             losses,
             process,
@@ -43,12 +47,25 @@ impl<W: Write> LineWriter<W> {
         }
     }
 
+    /// Formats one record with slog-json into the scratch line.
+    fn format(&self, record: &Record<'_>, values: &OwnedKVList) -> io::Result<()> {
+        let formatted = self.json.borrow_mut().log(record, values);
+        if formatted.is_err() {
+            // The part written before the failure is still buffered: drop
+            // it with the formatter, and start from a fresh one.
+            *self.json.borrow_mut() = json_into(&self.line);
+        }
+        self.line.take_into(&mut self.scratch.borrow_mut());
+        if formatted.is_err() {
+            self.scratch.borrow_mut().clear();
+        }
+        formatted
+    }
+
     /// Formats and writes one record; returns whether the output took it.
     fn write_record(&self, record: &Record<'_>, values: &OwnedKVList) -> bool {
-        let formatted = self.json.log(record, values);
-        let line = self.line.take();
-        match formatted {
-            Ok(()) => self.write_line(&line),
+        match self.format(record, values) {
+            Ok(()) => self.write_line(&self.scratch.borrow()),
             Err(error) => {
                 // A value failed to serialize: the record is replaced by one
                 // that says so, rather than written half or not at all.
@@ -69,7 +86,7 @@ impl<W: Write> LineWriter<W> {
             slog::SingleKV(keys::ERROR_INFO, reason.as_str()),
             slog::SingleKV("original_message", original.as_str()),
         );
-        let formatted = self.json.log(
+        let formatted = self.format(
             &Record::new(
                 &record_static,
                 &format_args!("Log record could not be formatted."),
@@ -77,8 +94,7 @@ impl<W: Write> LineWriter<W> {
             ),
             &self.own_head(),
         );
-        let line = self.line.take();
-        formatted.is_ok() && self.write_line(&line)
+        formatted.is_ok() && self.write_line(&self.scratch.borrow())
     }
 
     fn write_line(&self, line: &[u8]) -> bool {
@@ -93,9 +109,8 @@ impl<W: Write> LineWriter<W> {
 
     fn report_failed_writes(&self) {
         self.losses.report(LossKind::FailedWrites, |report| {
-            let formatted = report.log_to(&self.json, &self.own_head());
-            let line = self.line.take();
-            formatted.is_ok() && self.write_line_uncounted(&line)
+            let formatted = report.with_record(|record| self.format(record, &self.own_head()));
+            formatted.is_ok() && self.write_line_uncounted(&self.scratch.borrow())
         });
     }
 
@@ -148,10 +163,21 @@ impl<W: Write> Drop for LineWriter<W> {
 struct LineBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl LineBuffer {
-    /// Takes the formatted line out, leaving the buffer empty.
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    /// Moves the formatted line into `line`, leaving the buffer empty.
+    fn take_into(&self, line: &mut Vec<u8>) {
+        let mut buffer = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        line.clear();
+        line.extend_from_slice(&buffer);
+        buffer.clear();
     }
+}
+
+/// slog-json, writing one line per record into `line`, flushed at its end.
+fn json_into(line: &LineBuffer) -> slog_json::Json<BufWriter<LineBuffer>> {
+    slog_json::Json::new(BufWriter::new(line.clone()))
+        .set_newlines(true)
+        .set_flush(true)
+        .build()
 }
 
 impl Write for LineBuffer {
