@@ -45,6 +45,16 @@ impl CapturedOutput {
     }
 }
 
+impl CapturedOutput {
+    /// Moves everything written so far into `out`, leaving this empty.
+    pub(crate) fn take_into(&self, out: &mut Vec<u8>) {
+        let mut bytes = self.bytes.lock().unwrap_or_else(PoisonError::into_inner);
+        out.clear();
+        out.extend_from_slice(&bytes);
+        bytes.clear();
+    }
+}
+
 impl Write for CapturedOutput {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         self.bytes

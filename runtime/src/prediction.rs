@@ -186,7 +186,7 @@ impl Drop for PredictionCall<'_> {
 }
 
 /// The text of a panic payload: the message of `panic!("...")`.
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(message) = payload.downcast_ref::<&'static str>() {
         message
     } else if let Some(message) = payload.downcast_ref::<String>() {

@@ -62,11 +62,7 @@ impl ChannelDrain {
         match catch_unwind(AssertUnwindSafe(|| self.inner.core.log(record, &head))) {
             Ok(queued) => queued,
             Err(panic) => {
-                let reason = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("a value failed to serialize");
+                let reason = crate::prediction::panic_message(&*panic);
                 let original = record.msg().to_string();
                 let kv = (
                     slog::SingleKV(keys::ERROR_INFO, reason),

@@ -10,7 +10,8 @@ use crate::keys;
 use slog::{BorrowedKV, Drain, Level, Never, OwnedKV, OwnedKVList, Record, RecordStatic};
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
-use std::sync::{Arc, Mutex, PoisonError};
+use crate::capture::CapturedOutput;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Formats records as JSON lines and writes them to `W`.
@@ -159,18 +160,7 @@ impl<W: Write> Drop for LineWriter<W> {
 }
 
 /// The buffer slog-json formats one record into.
-#[derive(Clone, Default)]
-struct LineBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl LineBuffer {
-    /// Moves the formatted line into `line`, leaving the buffer empty.
-    fn take_into(&self, line: &mut Vec<u8>) {
-        let mut buffer = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        line.clear();
-        line.extend_from_slice(&buffer);
-        buffer.clear();
-    }
-}
+type LineBuffer = CapturedOutput;
 
 /// slog-json, writing one line per record into `line`, flushed at its end.
 fn json_into(line: &LineBuffer) -> slog_json::Json<BufWriter<LineBuffer>> {
@@ -178,18 +168,4 @@ fn json_into(line: &LineBuffer) -> slog_json::Json<BufWriter<LineBuffer>> {
         .set_newlines(true)
         .set_flush(true)
         .build()
-}
-
-impl Write for LineBuffer {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }

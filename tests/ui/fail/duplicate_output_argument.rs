@@ -1,20 +1,4 @@
-use logged_model::{logged_model, Model};
-
-pub struct Applicant {
-    pub age: u32,
-}
-
-pub struct Input {
-    pub duration_in_month: u32,
-    pub credit_amount: f64,
-    pub applicant: Applicant,
-}
-
-pub struct Output {
-    pub credit_risk: String,
-}
-
-pub struct CreditRiskModel;
+include!("../credit_model.rs");
 
 #[logged_model(output_fields = [credit_risk], input_fields = [credit_amount], output_fields = [])]
 impl Model for CreditRiskModel {
