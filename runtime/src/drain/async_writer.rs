@@ -6,11 +6,11 @@
 use super::head::{ProcessFields, RecordHead};
 use super::losses::{LossCounters, LossKind};
 use super::output::LineOutput;
+use crate::capture::CapturedOutput;
 use crate::keys;
 use slog::{BorrowedKV, Drain, Level, Never, OwnedKV, OwnedKVList, Record, RecordStatic};
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
-use crate::capture::CapturedOutput;
 use std::sync::Arc;
 use std::time::SystemTime;
 
