@@ -3,11 +3,11 @@
 //! Depend on the `logged-model` crate, which re-exports the attribute; this
 //! crate only turns the attribute into code that calls the runtime.
 //!
-//! The work happens in three steps, each in its own module:
-//! [`args`] reads the attribute's syntax, [`item`] takes a typed view of the
-//! annotated `impl` block, [`validate`] applies the semantic rules, and
-//! [`expand`] writes the generated code. Every mistake found on the way is
-//! collected in [`errors::Errors`] so that a user sees all of them in one build.
+//! The work happens in steps, each in its own module: `args` reads the
+//! attribute's syntax, `item` takes a typed view of the annotated `impl`
+//! block, `validate` applies the semantic rules, and `expand` writes the
+//! generated code. Every mistake found on the way is collected in
+//! `errors::Errors` so that a user sees all of them in one build.
 
 mod args;
 mod errors;

@@ -1,5 +1,5 @@
-//! How the logger is configured: in code with [`LoggerBuilder`], or from
-//! environment variables with [`LoggerBuilder::from_env`].
+//! How the logger is configured: in code with [`LoggerBuilder`](crate::LoggerBuilder), or from
+//! environment variables with [`LoggerBuilder::from_env`](crate::LoggerBuilder::from_env).
 //!
 //! | variable | values | default |
 //! | --- | --- | --- |
