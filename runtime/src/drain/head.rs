@@ -1,5 +1,6 @@
-//! The keys that open every line: `@timestamp` first, then the level, the
-//! message, the ECS version, the origin, the host and the process.
+//! The keys that open every line of the slog-async drain: `@timestamp`
+//! first, then the level, the message, the ECS version, the origin, the host
+//! and the process. (The line drain writes the same keys in `json_line`.)
 
 use crate::keys;
 use slog::{KV, Level, Record, Serializer};
