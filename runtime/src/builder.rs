@@ -72,7 +72,7 @@ impl LoggerBuilder {
 
     /// Reads `LOG_LEVEL`, `LOG_ENV_VARS`, `LOG_OVERFLOW` and
     /// `LOG_CHANNEL_SIZE` from the process environment (see
-    /// [`config`](crate::config)), and captures the `log` crate's records.
+    /// [`config`]), and captures the `log` crate's records.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_env_lookup(config::process_env())
     }
@@ -268,7 +268,7 @@ impl LoggerBuilder {
 }
 
 /// Builds the logger from the environment variables described in
-/// [`config`](crate::config), writing to standard output and capturing the
+/// [`config`], writing to standard output and capturing the
 /// `log` crate. Keep the guard in `main` until the end, so that every record
 /// is written before the process exits.
 ///
