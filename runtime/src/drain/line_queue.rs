@@ -231,6 +231,9 @@ impl LineQueue {
                 }
                 std::mem::swap(&mut batch, &mut pending.lines);
                 pending.records = 0;
+                // There is room now: report drops without waiting for the
+                // next record to arrive.
+                self.append_drop_report(&mut pending);
                 pending.blocked_callers
             };
             last_record = Instant::now();
