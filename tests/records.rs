@@ -334,6 +334,9 @@ on_both_drains! {
             assert_eq!(record["pod_name"], "credit-7f9");
             assert_eq!(record["node_name"], "N/A");
             assert_eq!(record["app_name"], "credit");
+            let keys = keys(record);
+            let model_version = keys.iter().position(|k| *k == "model_version");
+            assert_eq!(keys[model_version.map_or(0, |at| at + 1)..][..4], ["pod_name", "node_name", "app_name", "prediction_id"]);
         }
     }
 
