@@ -2,8 +2,8 @@
 //! lines, through slog-async's channel to a writer thread.
 
 use crate::config::{self, ConfigError, DrainKind, EnvLookup, Overflow};
-use crate::drain::async_channel::ChannelDrain;
-use crate::drain::async_writer::LineWriter;
+use crate::drain::async_channel::SlogAsyncChannel;
+use crate::drain::async_writer::SlogJsonWriter;
 use crate::drain::constant_values::ConstantValues;
 use crate::drain::head::ProcessFields;
 use crate::drain::json_line::ProcessKeys;
@@ -208,18 +208,18 @@ impl LoggerBuilder {
             }
             DrainKind::SlogAsync => {
                 let process = Arc::new(process);
-                let line_writer = LineWriter::new(
+                let slog_json_writer = SlogJsonWriter::new(
                     writer,
                     Arc::clone(&losses),
                     Arc::clone(&process),
                     root_values.clone(),
                 );
-                let (core, async_guard) = AsyncCore::custom(line_writer)
+                let (core, async_guard) = AsyncCore::custom(slog_json_writer)
                     .chan_size(self.channel_size)
                     .blocking(self.overflow == Overflow::Block)
                     .thread_name("logged-model-writer".to_owned())
                     .build_with_guard();
-                let channel = ChannelDrain::new(
+                let channel = SlogAsyncChannel::new(
                     core,
                     self.level,
                     self.overflow,

@@ -88,6 +88,11 @@ pub use model::{AsyncModel, Model};
 /// collide with the keys the runtime writes ([`keys::RESERVED`]).
 pub use logged_model_macros::logged_model;
 
+/// The logging library the records go through, re-exported so that a model
+/// author needs one dependency: `logged_model::slog::Logger`,
+/// `logged_model::slog::info!`.
+pub use slog;
+
 /// Used by the code `#[logged_model]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// Queues records for the writer thread. Cloning shares the queue.
 #[derive(Clone)]
-pub(crate) struct ChannelDrain {
+pub(crate) struct SlogAsyncChannel {
     inner: Arc<ChannelInner>,
 }
 
@@ -27,7 +27,7 @@ struct ChannelInner {
     losses: Arc<LossCounters>,
 }
 
-impl ChannelDrain {
+impl SlogAsyncChannel {
     pub(crate) fn new(
         core: AsyncCore,
         level: Level,
@@ -36,7 +36,7 @@ impl ChannelDrain {
         root_values: OwnedKVList,
         losses: Arc<LossCounters>,
     ) -> Self {
-        ChannelDrain {
+        SlogAsyncChannel {
             inner: Arc::new(ChannelInner {
                 core,
                 level,
@@ -113,7 +113,7 @@ impl ChannelDrain {
     }
 }
 
-impl Drain for ChannelDrain {
+impl Drain for SlogAsyncChannel {
     type Ok = ();
     type Err = Never;
 
@@ -145,7 +145,7 @@ impl Drain for ChannelDrain {
 
 /// The queue without the level filter and the loss counting, so a report
 /// always gets through when there is room and is never counted as a loss.
-struct Queue<'a>(&'a ChannelDrain);
+struct Queue<'a>(&'a SlogAsyncChannel);
 
 impl Drain for Queue<'_> {
     type Ok = ();

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Formats records as JSON lines and writes them to `W`.
-pub(crate) struct LineWriter<W: Write> {
+pub(crate) struct SlogJsonWriter<W: Write> {
     /// slog-json writes a record in many small pieces: they gather in the
     /// `BufWriter` and reach `line` in one piece, when slog-json flushes at
     /// the end of the record.
@@ -29,7 +29,7 @@ pub(crate) struct LineWriter<W: Write> {
     root_values: OwnedKVList,
 }
 
-impl<W: Write> LineWriter<W> {
+impl<W: Write> SlogJsonWriter<W> {
     pub(crate) fn new(
         output: W,
         losses: Arc<LossCounters>,
@@ -37,7 +37,7 @@ impl<W: Write> LineWriter<W> {
         root_values: OwnedKVList,
     ) -> Self {
         let line = LineBuffer::default();
-        LineWriter {
+        SlogJsonWriter {
             json: RefCell::new(json_into(&line)),
             line,
             scratch: RefCell::new(Vec::new()),
@@ -130,7 +130,7 @@ impl<W: Write> LineWriter<W> {
     }
 }
 
-impl<W: Write> Drain for LineWriter<W> {
+impl<W: Write> Drain for SlogJsonWriter<W> {
     type Ok = ();
     type Err = Never;
 
@@ -142,7 +142,7 @@ impl<W: Write> Drain for LineWriter<W> {
     }
 }
 
-impl<W: Write> Drop for LineWriter<W> {
+impl<W: Write> Drop for SlogJsonWriter<W> {
     fn drop(&mut self) {
         self.report_failed_writes();
         let unreported = self
