@@ -149,4 +149,19 @@ on_both_drains! {
             "a write of {largest_write} bytes exceeds {CAPACITY} lines of at most {longest_line} bytes"
         );
     }
+
+    #[test]
+    fn a_record_logged_after_the_guard_is_dropped_is_discarded_without_a_panic() {
+        let output = SlowOutput::default();
+        let (logger, guard) = LoggerBuilder::new()
+            .drain(DRAIN)
+            .build_with_writer(output.clone())
+            .expect("valid configuration");
+        slog::info!(logger, "Before.");
+        drop(guard);
+        slog::info!(logger, "After.");
+        let text = String::from_utf8(output.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.contains("Before."));
+    }
 }

@@ -162,7 +162,8 @@ impl LoggerBuilder {
     }
 
     /// Builds a logger that writes to `writer`: one JSON object per line,
-    /// each line handed to the writer whole and followed by a flush.
+    /// only whole lines handed to the writer (in batches with the line
+    /// drain, one at a time with slog-async), each write followed by a flush.
     pub fn build_with_writer<W>(self, writer: W) -> Result<(Logger, LogGuard), ConfigError>
     where
         W: Write + Send + 'static,

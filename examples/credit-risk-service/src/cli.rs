@@ -25,7 +25,7 @@ pub enum Command {
 }
 
 /// Options of `serve`. Logging is configured by `LOG_LEVEL`, `LOG_ENV_VARS`,
-/// `LOG_OVERFLOW` and `LOG_CHANNEL_SIZE`.
+/// `LOG_OVERFLOW`, `LOG_CHANNEL_SIZE` and `LOG_DRAIN`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The address to listen on.

@@ -129,10 +129,7 @@ impl Drain for SlogAsyncChannel {
             Err(AsyncError::Full) => self.inner.losses.count_dropped(),
             // The writer thread is gone: the guard was dropped.
             Err(AsyncError::Fatal(_)) => {
-                self.inner
-                    .losses
-                    .after_shutdown
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.inner.losses.count_after_shutdown();
             }
         }
         Ok(())

@@ -149,7 +149,7 @@ impl LineQueue {
             }
         }
         if pending.closed {
-            shared.losses.after_shutdown.fetch_add(1, Ordering::Relaxed);
+            shared.losses.count_after_shutdown();
             return;
         }
         self.append_drop_report(&mut pending);

@@ -22,6 +22,18 @@ impl LossCounters {
         self.dropped_unreported.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Counts a record logged after the guard stopped the writer thread. It
+    /// cannot be written any more; the first one is reported on stderr, so
+    /// the loss is never silent.
+    pub(crate) fn count_after_shutdown(&self) {
+        if self.after_shutdown.fetch_add(1, Ordering::Relaxed) == 0 {
+            eprintln!(
+                "logged-model: a record was logged after its LogGuard was dropped; \
+                 it and any later ones are discarded (keep the guard until the end of main)"
+            );
+        }
+    }
+
     pub(crate) fn count_failed_writes(&self, lines: u64) {
         self.failed_writes.fetch_add(lines, Ordering::Relaxed);
         self.failed_writes_unreported
