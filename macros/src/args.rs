@@ -1,8 +1,10 @@
-//! Reads the attribute's arguments into plain structs.
+//! Reads the attribute's arguments into a typed representation, once.
 //!
 //! The input is split at top-level commas and every argument is read on its
 //! own, so one malformed argument does not hide the mistakes in the others.
-//! Only syntax is checked here; the rules about names live in `validate`.
+//! Each argument's name is matched to an [`ArgumentName`] in one place and
+//! stored in its [`Slot`], which reports "given twice" for all of them. Only
+//! syntax is checked here; the rules about names live in `validate`.
 
 use crate::errors::Errors;
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
@@ -12,14 +14,88 @@ use syn::{Ident, LitStr};
 
 /// The arguments every user may write, in the order the docs list them.
 pub const VALID_ARGUMENTS: &str =
-    "`input_fields = [...]`, `output_fields = [...]` and `name = \"...\"`";
+    "`input_fields = [...]`, `output_fields = [...]`, `name = \"...\"` and `crate = path`";
+
+/// The names an argument can have.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ArgumentName {
+    InputFields,
+    OutputFields,
+    Name,
+    Crate,
+}
+
+impl ArgumentName {
+    const ALL: [ArgumentName; 4] = [
+        ArgumentName::InputFields,
+        ArgumentName::OutputFields,
+        ArgumentName::Name,
+        ArgumentName::Crate,
+    ];
+
+    fn keyword(self) -> &'static str {
+        match self {
+            ArgumentName::InputFields => "input_fields",
+            ArgumentName::OutputFields => "output_fields",
+            ArgumentName::Name => "name",
+            ArgumentName::Crate => "crate",
+        }
+    }
+
+    fn of(ident: &Ident) -> Option<Self> {
+        let written = ident.unraw().to_string();
+        Self::ALL.into_iter().find(|name| name.keyword() == written)
+    }
+
+    /// A correct use, for error messages.
+    fn example(self) -> &'static str {
+        match self {
+            ArgumentName::InputFields => "input_fields = [duration_in_month, credit_amount]",
+            ArgumentName::OutputFields => "output_fields = [credit_risk]",
+            ArgumentName::Name => "name = \"credit_risk_logger\"",
+            ArgumentName::Crate => "crate = my_renamed_logged_model",
+        }
+    }
+}
+
+/// One argument's value: set at most once.
+pub struct Slot<T>(Option<T>);
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot(None)
+    }
+}
+
+impl<T> Slot<T> {
+    /// Whether the argument was given already; reported at `name` if so.
+    fn is_taken(&self, name: &Ident, errors: &mut Errors) -> bool {
+        if self.0.is_some() {
+            errors.spanned(
+                name,
+                format!("`{}` is given twice; write it once", name.unraw()),
+            );
+        }
+        self.0.is_some()
+    }
+
+    fn set(&mut self, value: T) {
+        self.0 = Some(value);
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
+}
 
 /// The attribute's arguments as written.
 #[derive(Default)]
 pub struct Args {
-    pub input_fields: Option<FieldList>,
-    pub output_fields: Option<FieldList>,
-    pub name: Option<LitStr>,
+    pub input_fields: Slot<FieldList>,
+    pub output_fields: Slot<FieldList>,
+    pub name: Slot<LitStr>,
+    /// The path of the runtime crate, for users who renamed the dependency.
+    pub krate: Slot<syn::Path>,
 }
 
 /// `input_fields = [...]` or `output_fields = [...]`.
@@ -64,34 +140,30 @@ pub fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
 }
 
 fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
-    let Some(TokenTree::Ident(name)) = tokens.first() else {
+    let Some(TokenTree::Ident(ident)) = tokens.first() else {
         errors.spanned(
             tokens_of(tokens),
             format!("expected an argument name; valid arguments are {VALID_ARGUMENTS}"),
         );
         return;
     };
-    let name_text = name.unraw().to_string();
-    if !matches!(
-        name_text.as_str(),
-        "input_fields" | "output_fields" | "name"
-    ) {
+    let Some(name) = ArgumentName::of(ident) else {
         errors.spanned(
-            name,
-            format!("unknown argument `{name_text}`; valid arguments are {VALID_ARGUMENTS}"),
+            ident,
+            format!(
+                "unknown argument `{}`; valid arguments are {VALID_ARGUMENTS}",
+                ident.unraw()
+            ),
         );
         return;
-    }
-    let example = match name_text.as_str() {
-        "name" => "name = \"credit_risk_logger\"",
-        _ => "input_fields = [duration_in_month, credit_amount]",
     };
+    let example = name.example();
     let value = match tokens.get(1) {
         Some(TokenTree::Punct(eq)) if eq.as_char() == '=' => &tokens[2..],
         _ => {
             errors.spanned(
-                name,
-                format!("expected `=` after `{name_text}`, as in `{example}`"),
+                ident,
+                format!("expected `=` after `{}`, as in `{example}`", name.keyword()),
             );
             return;
         }
@@ -103,30 +175,38 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
         );
         return;
     }
-    let slot_taken = match name_text.as_str() {
-        "input_fields" => args.input_fields.is_some(),
-        "output_fields" => args.output_fields.is_some(),
-        _ => args.name.is_some(),
-    };
-    if slot_taken {
-        errors.spanned(name, format!("`{name_text}` is given twice; write it once"));
-        return;
-    }
-    match name_text.as_str() {
-        "name" => match syn::parse2::<LitStr>(tokens_of(value)) {
-            Ok(literal) => args.name = Some(literal),
-            Err(_) => errors.spanned(
-                tokens_of(value),
-                format!("expected a string literal, as in `{example}`"),
-            ),
-        },
-        _ => {
-            if let Some(fields) = parse_field_list(name, value, example, errors) {
-                let list = Some(fields);
-                if name_text == "input_fields" {
-                    args.input_fields = list;
-                } else {
-                    args.output_fields = list;
+    match name {
+        ArgumentName::InputFields | ArgumentName::OutputFields => {
+            let slot = if name == ArgumentName::InputFields {
+                &mut args.input_fields
+            } else {
+                &mut args.output_fields
+            };
+            if !slot.is_taken(ident, errors) {
+                if let Some(list) = parse_field_list(ident, value, example, errors) {
+                    slot.set(list);
+                }
+            }
+        }
+        ArgumentName::Name => {
+            if !args.name.is_taken(ident, errors) {
+                match syn::parse2::<LitStr>(tokens_of(value)) {
+                    Ok(literal) => args.name.set(literal),
+                    Err(_) => errors.spanned(
+                        tokens_of(value),
+                        format!("expected a string literal, as in `{example}`"),
+                    ),
+                }
+            }
+        }
+        ArgumentName::Crate => {
+            if !args.krate.is_taken(ident, errors) {
+                match syn::parse2::<syn::Path>(tokens_of(value)) {
+                    Ok(path) => args.krate.set(path),
+                    Err(_) => errors.spanned(
+                        tokens_of(value),
+                        format!("expected the path of the logged-model crate, as in `{example}`"),
+                    ),
                 }
             }
         }

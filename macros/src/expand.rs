@@ -1,6 +1,7 @@
 //! Writes the generated code: the user's impl block, untouched, followed by
-//! an implementation of `logged_model::LoggedFields` that reads the chosen
-//! fields. The real logic lives in the runtime; this code only calls it.
+//! an implementation of `logged_model::LoggedModel` that reads the chosen
+//! fields. The real logic lives in the runtime; this code only calls it,
+//! through the runtime's versioned private module.
 
 use crate::args::{self, FieldPath};
 use crate::errors::Errors;
@@ -10,6 +11,17 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::Item;
 use syn::spanned::Spanned;
+
+/// The runtime's module for generated code, named after this crate's
+/// version: a macro crate of one version never links to a runtime of another.
+const PRIVATE_MODULE: &str = concat!(
+    "__private_v",
+    env!("CARGO_PKG_VERSION_MAJOR"),
+    "_",
+    env!("CARGO_PKG_VERSION_MINOR"),
+    "_",
+    env!("CARGO_PKG_VERSION_PATCH")
+);
 
 /// Parses, validates and expands one `#[logged_model(...)]` use.
 pub fn logged_model(attr: TokenStream, item_tokens: TokenStream) -> TokenStream {
@@ -25,7 +37,7 @@ pub fn logged_model(attr: TokenStream, item_tokens: TokenStream) -> TokenStream 
     };
     let fields = validate::fields(&args, &mut errors);
     let generated = item::model_impl(&item, &mut errors)
-        .map(|model| logged_fields_impl(&model, &args, &fields))
+        .map(|model| logged_model_impl(&model, &args, &fields))
         .unwrap_or_default();
     // The item and the code for the fields that passed are still emitted, so
     // one mistake does not cascade into errors about a missing impl.
@@ -37,16 +49,36 @@ pub fn logged_model(attr: TokenStream, item_tokens: TokenStream) -> TokenStream 
     }
 }
 
-fn logged_fields_impl(
+/// Paths into the runtime: `::logged_model` unless `crate = ...` says otherwise.
+struct Runtime {
+    krate: TokenStream,
+    private: TokenStream,
+}
+
+impl Runtime {
+    fn of(args: &args::Args) -> Self {
+        let krate = match args.krate.get() {
+            Some(path) => quote!(#path),
+            None => quote!(::logged_model),
+        };
+        let module = Ident::new(PRIVATE_MODULE, Span::call_site());
+        let private = quote!(#krate::#module);
+        Runtime { krate, private }
+    }
+}
+
+fn logged_model_impl(
     model: &ModelImpl<'_>,
     args: &args::Args,
     fields: &ValidFields<'_>,
 ) -> TokenStream {
+    let runtime = Runtime::of(args);
+    let Runtime { krate, private } = &runtime;
     let item = model.item;
     let trait_path = model.trait_path;
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let logger_name = match &args.name {
+    let logger_name = match args.name.get() {
         Some(name) => quote!(::core::option::Option::Some(#name)),
         None => quote!(::core::option::Option::None),
     };
@@ -58,13 +90,13 @@ fn logged_fields_impl(
     let record_inputs = fields
         .input
         .iter()
-        .map(|field| record_field(field, &input, &recorder));
+        .map(|field| record_field(&runtime, field, &input, &recorder));
     let record_outputs = fields
         .output
         .iter()
-        .map(|field| record_field(field, &output, &recorder));
+        .map(|field| record_field(&runtime, field, &output, &recorder));
     let location = quote_spanned! {item.impl_token.span()=>
-        ::logged_model::__private::RecordLocation {
+        #private::RecordLocation {
             file: ::core::file!(),
             line: ::core::line!(),
             column: ::core::column!(),
@@ -74,7 +106,7 @@ fn logged_fields_impl(
     };
     quote! {
         #[automatically_derived]
-        impl #impl_generics ::logged_model::LoggedFields for #self_ty #where_clause {
+        impl #impl_generics #krate::LoggedModel for #self_ty #where_clause {
             type Input = <Self as #trait_path>::Input;
             type Output = <Self as #trait_path>::Output;
 
@@ -86,8 +118,8 @@ fn logged_fields_impl(
                 <Self as #trait_path>::version(model)
             }
 
-            fn log_spec() -> &'static ::logged_model::__private::LogSpec {
-                static SPEC: ::logged_model::__private::LogSpec = ::logged_model::__private::LogSpec {
+            fn log_spec() -> &'static #private::LogSpec {
+                static SPEC: #private::LogSpec = #private::LogSpec {
                     logger_name: #logger_name,
                     input_keys: &[#(#input_keys),*],
                     output_keys: &[#(#output_keys),*],
@@ -98,14 +130,14 @@ fn logged_fields_impl(
 
             fn record_input<'__logged_model>(
                 #input: &'__logged_model Self::Input,
-                #recorder: &mut ::logged_model::__private::FieldRecorder<'__logged_model>,
+                #recorder: &mut #private::FieldRecorder<'__logged_model>,
             ) {
                 #(#record_inputs)*
             }
 
             fn record_output<'__logged_model>(
                 #output: &'__logged_model Self::Output,
-                #recorder: &mut ::logged_model::__private::FieldRecorder<'__logged_model>,
+                #recorder: &mut #private::FieldRecorder<'__logged_model>,
             ) {
                 #(#record_outputs)*
             }
@@ -116,13 +148,39 @@ fn logged_fields_impl(
 /// One field access, spanned at the name the user wrote so that rustc's own
 /// "no field" and "not `Serialize`" errors point at it. Every token of the
 /// call carries that span, or rustc would underline the whole attribute.
-fn record_field(field: &FieldPath, value: &Ident, recorder: &Ident) -> TokenStream {
-    let key = &field.key;
-    let segments = &field.segments;
+fn record_field(
+    runtime: &Runtime,
+    field: &FieldPath,
+    value: &Ident,
+    recorder: &Ident,
+) -> TokenStream {
     let span = field.written.span();
+    let krate = respanned(runtime.krate.clone(), span);
+    let key = proc_macro2::Literal::string(&field.key);
+    let key = respanned(quote!(#key), span);
+    let segments = &field.segments;
     let value = Ident::new(&value.to_string(), span);
     let recorder = Ident::new(&recorder.to_string(), span);
     quote_spanned! {span=>
-        ::logged_model::__private::FieldRecorder::record(#recorder, #key, &(*#value) #(.#segments)*);
+        #krate::Loggable::record_into(&(*#value) #(.#segments)*, #key, #recorder);
     }
+}
+
+/// `tokens` with every span set to `span`, so that an error about the call
+/// they are part of points at the user's field, not at the whole attribute.
+fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respanned(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

@@ -13,7 +13,7 @@ mod args;
 mod errors;
 mod expand;
 mod item;
-mod reserved;
+mod keys;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -26,10 +26,10 @@ pub fn logged_model(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::logged_model(attr.into(), item.into()).into()
 }
 
-/// Expands to the array of keys the runtime writes itself, so that the
-/// runtime's list and the macro's checks share one definition.
+/// Expands to the key constants of `logged_model::keys` and their list,
+/// so that the runtime's names and the attribute's checks share one table.
 #[doc(hidden)]
 #[proc_macro]
-pub fn __reserved_keys(_input: TokenStream) -> TokenStream {
-    reserved::array_literal().into()
+pub fn __define_keys(_input: TokenStream) -> TokenStream {
+    keys::define().into()
 }

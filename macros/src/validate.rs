@@ -3,7 +3,7 @@
 
 use crate::args::{Args, FieldList, FieldPath};
 use crate::errors::Errors;
-use crate::reserved::is_reserved;
+use crate::keys::is_reserved;
 use std::collections::HashSet;
 
 /// The field lists after validation: only entries that passed every rule.
@@ -15,14 +15,14 @@ pub struct ValidFields<'a> {
 /// Applies every rule to `args`, records each violation and returns the
 /// entries that passed, so that the generated code stays close to the intent.
 pub fn fields<'a>(args: &'a Args, errors: &mut Errors) -> ValidFields<'a> {
-    if let Some(name) = &args.name {
+    if let Some(name) = args.name.get() {
         if name.value().trim().is_empty() {
             errors.spanned(name, "the logger name must not be empty; leave `name` out to use \"<qualified_name>_logger\"");
         }
     }
     ValidFields {
-        input: list(args.input_fields.as_ref(), errors),
-        output: list(args.output_fields.as_ref(), errors),
+        input: list(args.input_fields.get(), errors),
+        output: list(args.output_fields.get(), errors),
     }
 }
 

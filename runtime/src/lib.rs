@@ -52,21 +52,20 @@ pub mod config;
 pub mod correlation;
 mod drain;
 mod fields;
+mod generated;
 mod guard;
 pub mod keys;
 mod log_bridge;
 mod logged;
-mod logged_fields;
 mod model;
 mod prediction;
 
 pub use builder::{LoggerBuilder, init_from_env};
 pub use capture::CapturedOutput;
 pub use config::{ConfigError, DrainKind, Overflow};
-pub use fields::FieldRecorder;
+pub use generated::{Loggable, LoggedModel};
 pub use guard::{LogGuard, LogStats};
 pub use logged::{Logged, WrapError};
-pub use logged_fields::LoggedFields;
 pub use model::{AsyncModel, Model};
 
 /// Generates what [`Logged`] needs to log a model's predictions.
@@ -93,10 +92,25 @@ pub use logged_model_macros::logged_model;
 /// `logged_model::slog::info!`.
 pub use slog;
 
-/// Used by the code `#[logged_model]` generates. Not a public API.
+/// Used by the code `#[logged_model]` generates. Not a public API. Named
+/// after the crate's version, which the attribute's crate shares, so that a
+/// macro of one version never links to a runtime of another.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_v0_1_0 {
     pub use crate::fields::FieldRecorder;
-    pub use crate::logged_fields::LogSpec;
+    pub use crate::generated::LogSpec;
     pub use slog::RecordLocation;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_private_module_is_named_after_the_crate_version() {
+        let expected = format!("v{}", env!("CARGO_PKG_VERSION").replace('.', "_"));
+        let source = include_str!("lib.rs");
+        assert!(
+            source.contains(&format!("pub mod __private_{expected} {{")),
+            "rename the private module to __private_{expected}"
+        );
+    }
 }

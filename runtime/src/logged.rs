@@ -1,8 +1,8 @@
 //! [`Logged`]: the decorator that logs every prediction of a model.
 
 use crate::drain::constant_values::ConstantValues;
+use crate::generated::LoggedModel;
 use crate::keys;
-use crate::logged_fields::LoggedFields;
 use crate::model::{AsyncModel, Model};
 use crate::prediction::PredictionCall;
 use slog::Logger;
@@ -58,7 +58,7 @@ pub enum WrapError {
     },
 }
 
-impl<M: LoggedFields> Logged<M> {
+impl<M: LoggedModel> Logged<M> {
     /// Wraps `model` so that its predictions are logged through a child of
     /// `logger`.
     ///
@@ -115,7 +115,7 @@ impl<M> Logged<M> {
 
 impl<M> Model for Logged<M>
 where
-    M: Model + LoggedFields<Input = <M as Model>::Input, Output = <M as Model>::Output>,
+    M: Model + LoggedModel<Input = <M as Model>::Input, Output = <M as Model>::Output>,
 {
     type Input = <M as Model>::Input;
     type Output = <M as Model>::Output;
@@ -143,7 +143,7 @@ where
 impl<M> AsyncModel for Logged<M>
 where
     M: AsyncModel
-        + LoggedFields<Input = <M as AsyncModel>::Input, Output = <M as AsyncModel>::Output>
+        + LoggedModel<Input = <M as AsyncModel>::Input, Output = <M as AsyncModel>::Output>
         + Sync,
     <M as AsyncModel>::Input: Sync,
 {

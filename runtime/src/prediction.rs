@@ -3,8 +3,8 @@
 
 use crate::correlation::{self, CorrelationId};
 use crate::fields::FieldRecorder;
+use crate::generated::LogSpec;
 use crate::keys;
-use crate::logged_fields::LogSpec;
 use slog::{BorrowedKV, Drain, KV, Level, Logger, Record, RecordStatic, Serializer};
 use std::any::Any;
 use std::fmt::Display;

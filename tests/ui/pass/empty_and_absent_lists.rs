@@ -37,7 +37,7 @@ impl logged_model::Model for OnlyName {
 }
 
 fn main() {
-    use logged_model::LoggedFields;
+    use logged_model::LoggedModel;
     assert!(Empty::log_spec().input_keys.is_empty());
     assert!(NoArguments::log_spec().output_keys.is_empty());
     assert_eq!(OnlyName::log_spec().logger_name, Some("custom_logger"));

@@ -51,7 +51,7 @@ impl Model for M {
 }
 
 fn main() {
-    let spec = <M as logged_model::LoggedFields>::log_spec();
+    let spec = <M as logged_model::LoggedModel>::log_spec();
     assert_eq!(
         spec.input_keys,
         [

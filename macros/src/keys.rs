@@ -1,0 +1,116 @@
+//! The one definition of every key name the runtime writes. The runtime's
+//! `logged_model::keys` module is generated from this table (by the hidden
+//! `__define_keys!` macro), and the attribute's check that a logged field does
+//! not reuse a framework key reads the same table, so a name is written once.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+/// One key: the constant's name in `logged_model::keys`, the key, its doc.
+pub struct Key {
+    pub constant: &'static str,
+    pub key: &'static str,
+    pub doc: &'static str,
+}
+
+const fn key(constant: &'static str, key: &'static str, doc: &'static str) -> Key {
+    Key { constant, key, doc }
+}
+
+/// Every key the runtime writes on a record of its own, in the order a
+/// prediction record writes them.
+pub const KEYS: &[Key] = &[
+    key(
+        "TIMESTAMP",
+        "@timestamp",
+        "When the event happened: RFC 3339, UTC, microseconds.",
+    ),
+    key("LEVEL", "log.level", "`\"INFO\"`, `\"ERROR\"`, ..."),
+    key("MESSAGE", "message", "The record's message."),
+    key("ECS", "ecs.version", "The value of [`ECS_VERSION`]."),
+    key(
+        "ORIGIN_FILE",
+        "log.origin.file.name",
+        "The source file the record comes from.",
+    ),
+    key(
+        "ORIGIN_LINE",
+        "log.origin.file.line",
+        "The source line the record comes from.",
+    ),
+    key("HOSTNAME", "host.hostname", "The host the process runs on."),
+    key("PID", "process.pid", "The process id."),
+    key("LOGGER", "log.logger", "The logger's name."),
+    key("ACTION", "action", "`\"predict\"` on prediction records."),
+    key(
+        "MODEL_QUALIFIED_NAME",
+        "model_qualified_name",
+        "The model's qualified name.",
+    ),
+    key("MODEL_VERSION", "model_version", "The model's version."),
+    key(
+        "PREDICTION_ID",
+        "prediction_id",
+        "Unique per prediction; the same on its two records.",
+    ),
+    key(
+        "CORRELATION_ID",
+        "correlation_id",
+        "The caller's id for the current request or job.",
+    ),
+    key("STATUS", "status", "`\"success\"` or `\"error\"`."),
+    key(
+        "DURATION",
+        "event.duration",
+        "The prediction's duration in nanoseconds.",
+    ),
+    key(
+        "ERROR_INFO",
+        "error_info",
+        "The error's text or the panic message.",
+    ),
+    key(
+        "FIELD_ERRORS",
+        "field_errors",
+        "Fields whose value could not be turned into JSON, with the reason.",
+    ),
+    key(
+        "ORIGINAL_MESSAGE",
+        "original_message",
+        "On a record that could not be formatted: the message it had.",
+    ),
+    key(
+        "DROPPED_RECORDS",
+        "dropped_records",
+        "On a drop report: how many records the full channel dropped.",
+    ),
+    key(
+        "FAILED_WRITES",
+        "failed_writes",
+        "On a write-failure report: how many records the output failed to take.",
+    ),
+];
+
+/// Whether a field logged under `key` would collide with a framework key.
+pub fn is_reserved(key: &str) -> bool {
+    KEYS.iter().any(|known| known.key == key)
+}
+
+/// The constants of `logged_model::keys`, and `RESERVED`, the list of all.
+pub fn define() -> TokenStream {
+    let constants = KEYS.iter().map(|Key { constant, key, doc }| {
+        let name = Ident::new(constant, Span::call_site());
+        quote! {
+            #[doc = #doc]
+            pub const #name: &str = #key;
+        }
+    });
+    let all = KEYS.iter().map(|Key { key, .. }| key);
+    quote! {
+        #(#constants)*
+
+        /// Every key the runtime writes itself. A model field or environment
+        /// variable may not be logged under any of these names.
+        pub const RESERVED: &[&str] = &[#(#all),*];
+    }
+}
