@@ -1,27 +1,13 @@
-//! [`LoggerBuilder`]: makes the root `slog::Logger` whose records go, as JSON
-//! lines, through slog-async's channel to a writer thread.
+//! [`LoggerBuilder`]: the logger's configuration, in code or from the
+//! environment. Building hands the checked configuration to the drain module.
 
 use crate::config::{self, ConfigError, DrainKind, EnvLookup, Overflow};
-use crate::drain::async_channel::SlogAsyncChannel;
-use crate::drain::async_writer::SlogJsonWriter;
-use crate::drain::constant_values::ConstantValues;
-use crate::drain::head::ProcessFields;
-use crate::drain::json_line::ProcessKeys;
-use crate::drain::line_drain::LineDrain;
-use crate::drain::line_queue::{LineQueue, ReportFormatter};
-use crate::drain::losses::LossCounters;
+use crate::drain::{self, DrainConfig, constant_values::ConstantValues};
 use crate::guard::LogGuard;
 use crate::log_bridge;
-use slog::{Level, Logger, OwnedKV, OwnedKVList};
-use slog_async::AsyncCore;
+use slog::{Level, Logger};
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
-
-/// How long shutdown waits for room to report the last dropped records
-/// (slog-async drain; the line drain reports them without waiting).
-const DROP_REPORT_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Builds the root logger and the [`LogGuard`] that flushes it.
 ///
@@ -42,6 +28,8 @@ const DROP_REPORT_PATIENCE: Duration = Duration::from_secs(5);
 pub struct LoggerBuilder {
     level: Level,
     env_vars: Vec<String>,
+    /// Where `env_vars` came from, for error messages: `LOG_ENV_VARS` or `env_vars`.
+    env_vars_source: &'static str,
     overflow: Overflow,
     channel_size: usize,
     drain: DrainKind,
@@ -54,6 +42,7 @@ impl Default for LoggerBuilder {
         LoggerBuilder {
             level: Level::Info,
             env_vars: Vec::new(),
+            env_vars_source: "env_vars",
             overflow: Overflow::Block,
             channel_size: config::DEFAULT_CHANNEL_SIZE,
             drain: DrainKind::default(),
@@ -97,6 +86,7 @@ impl LoggerBuilder {
         }
         if let Some(names) = (builder.env)("LOG_ENV_VARS")? {
             builder.env_vars = config::parse_env_var_list(&names);
+            builder.env_vars_source = "LOG_ENV_VARS";
         }
         if let Some(overflow) = (builder.env)("LOG_OVERFLOW")? {
             builder.overflow = config::parse_overflow(&overflow)?;
@@ -126,6 +116,7 @@ impl LoggerBuilder {
         S: Into<String>,
     {
         self.env_vars = names.into_iter().map(Into::into).collect();
+        self.env_vars_source = "env_vars";
         self
     }
 
@@ -175,78 +166,13 @@ impl LoggerBuilder {
                 expected: "a whole number from 1 to 1048576",
             });
         }
-        let env_fields = self.read_env_fields()?;
-        let root_values = OwnedKVList::from(OwnedKV(env_fields.clone()));
-        let process = ProcessFields::of_this_process();
-        let losses = Arc::new(LossCounters::default());
-        let (logger, guard) = match self.drain {
-            DrainKind::Line => {
-                let process_keys = Arc::new(ProcessKeys::new(&process.hostname, process.pid));
-                let reports = ReportFormatter {
-                    process: Arc::clone(&process_keys),
-                    root_values,
-                };
-                let queue = LineQueue::new(
-                    self.channel_size,
-                    self.overflow,
-                    Arc::clone(&losses),
-                    reports,
-                );
-                let writer = queue
-                    .spawn_writer(writer)
-                    .map_err(|e| ConfigError::WriterThread(e.to_string()))?;
-                let drain = LineDrain {
-                    queue: queue.clone(),
-                    level: self.level,
-                    process: process_keys,
-                };
-                let guard = LogGuard::new(Arc::clone(&losses), move || {
-                    queue.close();
-                    // A writer that panicked has nothing left to flush.
-                    let _ = writer.join();
-                });
-                (Logger::root(drain, OwnedKV(env_fields)), guard)
-            }
-            DrainKind::SlogAsync => {
-                let process = Arc::new(process);
-                let slog_json_writer = SlogJsonWriter::new(
-                    writer,
-                    Arc::clone(&losses),
-                    Arc::clone(&process),
-                    root_values.clone(),
-                );
-                let (core, async_guard) = AsyncCore::custom(slog_json_writer)
-                    .chan_size(self.channel_size)
-                    .blocking(self.overflow == Overflow::Block)
-                    .thread_name("logged-model-writer".to_owned())
-                    .build_with_guard();
-                let channel = SlogAsyncChannel::new(
-                    core,
-                    self.level,
-                    self.overflow,
-                    process,
-                    root_values,
-                    Arc::clone(&losses),
-                );
-                let logger = Logger::root(channel.clone(), OwnedKV(env_fields));
-                let overflow = self.overflow;
-                let shutdown_losses = Arc::clone(&losses);
-                let guard = LogGuard::new(Arc::clone(&losses), move || {
-                    if overflow == Overflow::Drop {
-                        channel.flush_drop_report(DROP_REPORT_PATIENCE);
-                    }
-                    // Sends the finish message behind every queued record and joins.
-                    drop(async_guard);
-                    let unreported = shutdown_losses.dropped_unreported.load(Ordering::Acquire);
-                    if unreported > 0 {
-                        eprintln!(
-                            "logged-model: {unreported} log records were dropped and could not be reported"
-                        );
-                    }
-                });
-                (logger, guard)
-            }
+        let config = DrainConfig {
+            level: self.level,
+            overflow: self.overflow,
+            channel_size: self.channel_size,
+            env_fields: self.read_env_fields()?,
         };
+        let (logger, guard) = drain::build(self.drain, config, writer)?;
         if self.capture_log_crate {
             log_bridge::install(logger.clone(), self.level)?;
         }
@@ -258,13 +184,11 @@ impl LoggerBuilder {
 
     fn read_env_fields(&self) -> Result<ConstantValues, ConfigError> {
         let mut fields = Vec::with_capacity(self.env_vars.len());
-        for (name, key) in config::env_keys(&self.env_vars)? {
+        for (name, key) in config::env_keys(self.env_vars_source, &self.env_vars)? {
             let value = (self.env)(&name)?.unwrap_or_else(|| Self::MISSING_VALUE.to_owned());
-            // slog keys are `&'static str`; these few are made once per logger.
-            let key: &'static str = Box::leak(key.into_boxed_str());
             fields.push((key, value));
         }
-        Ok(ConstantValues::new(fields))
+        Ok(ConstantValues::texts(fields))
     }
 }
 

@@ -14,8 +14,9 @@
 
 use crate::keys;
 use slog::Level;
+use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// What happens when records arrive faster than the output takes them and
 /// the channel to the writer thread is full.
@@ -69,25 +70,33 @@ pub enum ConfigError {
     },
     /// An environment field's name cannot name an environment variable.
     #[error(
-        "{name:?} in the environment fields is not a variable name; use letters, digits and `_`, e.g. POD_NAME"
+        "{variable}: {name:?} is not a variable name; use letters, digits and `_`, e.g. POD_NAME"
     )]
     InvalidEnvVarName {
+        /// Where the list came from: `LOG_ENV_VARS`, or `env_vars` in code.
+        variable: &'static str,
         /// The name as given.
         name: String,
     },
     /// An environment field would be written under a key the runtime writes.
     #[error(
-        "environment variable {name} would be logged as `{key}`, a key logged-model writes itself; leave it out of the environment fields"
+        "{variable}: environment variable {name} would be logged as `{key}`, a key logged-model writes itself; leave it out"
     )]
     ReservedEnvKey {
+        /// Where the list came from: `LOG_ENV_VARS`, or `env_vars` in code.
+        variable: &'static str,
         /// The variable's name.
         name: String,
         /// Its lower-cased key.
         key: String,
     },
     /// Two environment fields would be written under the same key.
-    #[error("environment variables {first} and {second} would both be logged as `{key}`; keep one")]
+    #[error(
+        "{variable}: environment variables {first} and {second} would both be logged as `{key}`; keep one"
+    )]
     DuplicateEnvKey {
+        /// Where the list came from: `LOG_ENV_VARS`, or `env_vars` in code.
+        variable: &'static str,
         /// The first variable.
         first: String,
         /// The second variable.
@@ -184,32 +193,55 @@ pub(crate) fn parse_env_var_list(value: &str) -> Vec<String> {
 
 /// The key each environment variable is logged under, checked: every name
 /// is a variable name, no key is the runtime's own, and no two collide.
-pub(crate) fn env_keys(names: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
-    let mut keyed: Vec<(String, String)> = Vec::with_capacity(names.len());
+/// `variable` names where the list came from, for the errors.
+pub(crate) fn env_keys(
+    variable: &'static str,
+    names: &[String],
+) -> Result<Vec<(String, &'static str)>, ConfigError> {
+    let mut keyed: Vec<(String, &'static str)> = Vec::with_capacity(names.len());
     for name in names {
         let is_variable_name = !name.is_empty()
             && !name.starts_with(|c: char| c.is_ascii_digit())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !is_variable_name {
-            return Err(ConfigError::InvalidEnvVarName { name: name.clone() });
+            return Err(ConfigError::InvalidEnvVarName {
+                variable,
+                name: name.clone(),
+            });
         }
         let key = name.to_ascii_lowercase();
         if keys::RESERVED.contains(&key.as_str()) {
             return Err(ConfigError::ReservedEnvKey {
+                variable,
                 name: name.clone(),
                 key,
             });
         }
-        if let Some((first, _)) = keyed.iter().find(|(_, existing)| *existing == key) {
+        if let Some((first, _)) = keyed.iter().find(|(_, existing)| **existing == key) {
             return Err(ConfigError::DuplicateEnvKey {
+                variable,
                 first: first.clone(),
                 second: name.clone(),
                 key,
             });
         }
-        keyed.push((name.clone(), key));
+        keyed.push((name.clone(), intern(key)));
     }
     Ok(keyed)
+}
+
+/// The one `&'static str` holding `key`. slog keys are `&'static str`, and
+/// environment keys are only known at run time: each distinct key is stored
+/// once for the life of the process, however many loggers are built.
+fn intern(key: String) -> &'static str {
+    static KEYS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut keys = KEYS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = keys.get(key.as_str()) {
+        return known;
+    }
+    let key: &'static str = Box::leak(key.into_boxed_str());
+    keys.insert(key);
+    key
 }
 
 #[cfg(test)]
@@ -251,20 +283,41 @@ mod tests {
     fn env_keys_reject_reserved_duplicate_and_malformed_names() {
         let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert!(matches!(
-            env_keys(&names(&["STATUS"])),
+            env_keys("LOG_ENV_VARS", &names(&["STATUS"])),
             Err(ConfigError::ReservedEnvKey { .. })
         ));
         assert!(matches!(
-            env_keys(&names(&["POD_NAME", "pod_name"])),
+            env_keys("LOG_ENV_VARS", &names(&["POD_NAME", "pod_name"])),
             Err(ConfigError::DuplicateEnvKey { .. })
         ));
         assert!(matches!(
-            env_keys(&names(&["POD-NAME"])),
+            env_keys("LOG_ENV_VARS", &names(&["POD-NAME"])),
             Err(ConfigError::InvalidEnvVarName { .. })
         ));
         assert_eq!(
-            env_keys(&names(&["POD_NAME"])),
-            Ok(vec![("POD_NAME".to_string(), "pod_name".to_string())])
+            env_keys("LOG_ENV_VARS", &names(&["POD_NAME"])),
+            Ok(vec![("POD_NAME".to_string(), "pod_name")])
         );
+    }
+}
+
+#[cfg(test)]
+mod intern_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_stored_once_however_often_it_is_interned() {
+        let first = intern("logged_model_intern_test".to_owned());
+        let second = intern("logged_model_intern_test".to_owned());
+        assert!(std::ptr::eq(first, second));
+    }
+
+    #[test]
+    fn every_error_about_the_environment_fields_names_the_variable() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for list in [&["BAD-NAME", "X"][..], &["STATUS"], &["A", "a"]] {
+            let error = env_keys("LOG_ENV_VARS", &names(list)).expect_err("refused");
+            assert!(error.to_string().starts_with("LOG_ENV_VARS: "), "{error}");
+        }
     }
 }

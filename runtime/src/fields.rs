@@ -131,11 +131,14 @@ impl slog::SerdeValue for BorrowedField<'_, '_> {
         self.value
     }
 
-    /// The owned copy slog-async sends to its thread; a value that fails is
+    /// The owned copy slog-async sends to its thread: the value's JSON text,
+    /// exactly as serde_json writes it (a `serde_json::Value` would widen an
+    /// `f32` and refuse a `u128` above `u64::MAX`). A value that fails is
     /// sent as null, its error noted for `field_errors`.
     fn to_sendable(&self) -> Box<dyn slog::SerdeValue + Send + 'static> {
-        Box::new(slog::Serde(
-            serde_json::to_value(self).unwrap_or(Value::Null),
-        ))
+        match serde_json::value::to_raw_value(self) {
+            Ok(json) => Box::new(slog::Serde(json)),
+            Err(_) => Box::new(slog::Serde(Value::Null)),
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! [`LogGuard`]: keeps the writer thread alive and flushes it on the way out.
 
+use crate::config::DrainKind;
 use crate::drain::losses::LossCounters;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -9,6 +10,7 @@ use std::sync::atomic::Ordering;
 /// in a static is never dropped, and the records still queued are lost.
 #[must_use = "dropping the guard at once stops the writer thread"]
 pub struct LogGuard {
+    drain: DrainKind,
     losses: Arc<LossCounters>,
     shut_down: Option<Box<dyn FnOnce() + Send>>,
 }
@@ -26,13 +28,20 @@ pub struct LogStats {
 impl LogGuard {
     /// A guard that runs `shut_down` once, when dropped or finished.
     pub(crate) fn new(
+        drain: DrainKind,
         losses: Arc<LossCounters>,
         shut_down: impl FnOnce() + Send + 'static,
     ) -> Self {
         LogGuard {
+            drain,
             losses,
             shut_down: Some(Box::new(shut_down)),
         }
+    }
+
+    /// The drain the records go through, as configured.
+    pub fn drain(&self) -> DrainKind {
+        self.drain
     }
 
     /// The losses counted so far.
@@ -53,6 +62,9 @@ impl LogGuard {
     fn run_shut_down(&mut self) {
         if let Some(shut_down) = self.shut_down.take() {
             shut_down();
+            // The writer thread has stopped: what it could not report in a
+            // record goes to standard error.
+            self.losses.report_remaining_on_stderr();
         }
     }
 }

@@ -85,7 +85,7 @@ impl<M: LoggedModel> Logged<M> {
         let logger_name = spec
             .logger_name
             .map_or_else(|| format!("{qualified_name}_logger"), str::to_owned);
-        let model_keys = ConstantValues::new(vec![
+        let model_keys = ConstantValues::texts(vec![
             (keys::LOGGER, logger_name),
             (keys::ACTION, "predict".to_owned()),
             (keys::MODEL_QUALIFIED_NAME, qualified_name),

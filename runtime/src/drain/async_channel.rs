@@ -1,12 +1,17 @@
 //! The caller's side of the drain: level filter, time stamp, and the queue
 //! to the writer thread with its overflow policy.
 
-use super::head::{ProcessFields, RecordHead};
+use super::DrainConfig;
+use super::async_writer::SlogJsonWriter;
+use super::head::{OwnedRecordHead, ProcessFields};
 use super::losses::{LossCounters, LossKind};
+use super::unformattable;
+use crate::config::ConfigError;
 use crate::config::Overflow;
-use crate::keys;
-use slog::{Drain, Level, Never, OwnedKV, OwnedKVList, Record};
+use crate::guard::LogGuard;
+use slog::{Drain, Level, Logger, Never, OwnedKV, OwnedKVList, Record};
 use slog_async::{AsyncCore, AsyncError};
+use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -50,7 +55,7 @@ impl SlogAsyncChannel {
 
     /// Stamps `record` and queues it. Returns whether it was queued.
     fn queue(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), AsyncError> {
-        let head = RecordHead {
+        let head = OwnedRecordHead {
             time: SystemTime::now(),
             process: Arc::clone(&self.inner.process),
             logger_values: values.clone(),
@@ -63,24 +68,9 @@ impl SlogAsyncChannel {
             Ok(queued) => queued,
             Err(panic) => {
                 let reason = crate::prediction::panic_message(&*panic);
-                let original = record.msg().to_string();
-                let kv = (
-                    slog::SingleKV(keys::ERROR_INFO, reason),
-                    slog::SingleKV("original_message", original.as_str()),
-                );
-                let replacement_static = slog::RecordStatic {
-                    location: record.location(),
-                    tag: "",
-                    level: Level::Error,
-                };
-                self.inner.core.log(
-                    &Record::new(
-                        &replacement_static,
-                        &format_args!("Log record could not be formatted."),
-                        slog::BorrowedKV(&kv),
-                    ),
-                    &head,
-                )
+                unformattable::with_replacement(record, reason, |replacement| {
+                    self.inner.core.log(replacement, &head)
+                })
             }
         }
     }
@@ -151,4 +141,46 @@ impl Drain for Queue<'_> {
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), AsyncError> {
         self.0.queue(record, values)
     }
+}
+
+/// How long shutdown waits for room to report the last dropped records.
+const DROP_REPORT_PATIENCE: Duration = Duration::from_secs(5);
+
+/// The root logger over slog-async and slog-json writing to `writer`, and
+/// its guard.
+pub(crate) fn build<W: Write + Send + 'static>(
+    config: DrainConfig,
+    writer: W,
+) -> Result<(Logger, LogGuard), ConfigError> {
+    let process = Arc::new(ProcessFields::of_this_process());
+    let losses = Arc::new(LossCounters::default());
+    let root_values = OwnedKVList::from(OwnedKV(config.env_fields.clone()));
+    let slog_json_writer = SlogJsonWriter::new(
+        writer,
+        Arc::clone(&losses),
+        Arc::clone(&process),
+        root_values.clone(),
+    );
+    let (core, async_guard) = AsyncCore::custom(slog_json_writer)
+        .chan_size(config.channel_size)
+        .blocking(config.overflow == Overflow::Block)
+        .thread_name("logged-model-writer".to_owned())
+        .build_with_guard();
+    let channel = SlogAsyncChannel::new(
+        core,
+        config.level,
+        config.overflow,
+        process,
+        root_values,
+        Arc::clone(&losses),
+    );
+    let logger = Logger::root(channel.clone(), OwnedKV(config.env_fields));
+    let guard = LogGuard::new(crate::config::DrainKind::SlogAsync, losses, move || {
+        if config.overflow == Overflow::Drop {
+            channel.flush_drop_report(DROP_REPORT_PATIENCE);
+        }
+        // Sends the finish message behind every queued record and joins.
+        drop(async_guard);
+    });
+    Ok((logger, guard))
 }

@@ -3,12 +3,12 @@
 //! write is counted, never turned into a panic, and reported as soon as the
 //! output takes a line again.
 
-use super::head::{ProcessFields, RecordHead};
+use super::head::{OwnedRecordHead, ProcessFields};
 use super::losses::{LossCounters, LossKind};
 use super::output::LineOutput;
+use super::unformattable;
 use crate::capture::CapturedOutput;
-use crate::keys;
-use slog::{BorrowedKV, Drain, Level, Never, OwnedKV, OwnedKVList, Record, RecordStatic};
+use slog::{Drain, Never, OwnedKV, OwnedKVList, Record};
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
@@ -76,26 +76,10 @@ impl<W: Write> SlogJsonWriter<W> {
     }
 
     fn write_unformattable(&self, record: &Record<'_>, error: &io::Error) -> bool {
-        let record_static = RecordStatic {
-            location: record.location(),
-            tag: "",
-            level: Level::Error,
-        };
-        let original = record.msg().to_string();
-        let reason = error.to_string();
-        let kv = (
-            slog::SingleKV(keys::ERROR_INFO, reason.as_str()),
-            slog::SingleKV("original_message", original.as_str()),
-        );
-        let formatted = self.format(
-            &Record::new(
-                &record_static,
-                &format_args!("Log record could not be formatted."),
-                BorrowedKV(&kv),
-            ),
-            &self.own_head(),
-        );
-        formatted.is_ok() && self.write_line(&self.scratch.borrow())
+        unformattable::with_replacement(record, &error.to_string(), |replacement| {
+            self.format(replacement, &self.own_head()).is_ok()
+                && self.write_line(&self.scratch.borrow())
+        })
     }
 
     fn write_line(&self, line: &[u8]) -> bool {
@@ -122,7 +106,7 @@ impl<W: Write> SlogJsonWriter<W> {
 
     /// The head of a record the writer makes itself.
     fn own_head(&self) -> OwnedKVList {
-        OwnedKVList::from(OwnedKV(RecordHead {
+        OwnedKVList::from(OwnedKV(OwnedRecordHead {
             time: SystemTime::now(),
             process: Arc::clone(&self.process),
             logger_values: self.root_values.clone(),
@@ -145,17 +129,6 @@ impl<W: Write> Drain for SlogJsonWriter<W> {
 impl<W: Write> Drop for SlogJsonWriter<W> {
     fn drop(&mut self) {
         self.report_failed_writes();
-        let unreported = self
-            .losses
-            .failed_writes_unreported
-            .load(std::sync::atomic::Ordering::Acquire);
-        if unreported > 0 {
-            // The output never recovered; stderr is the last place to say so.
-            let _ = writeln!(
-                io::stderr(),
-                "logged-model: {unreported} log records were lost because the log output failed to write them"
-            );
-        }
     }
 }
 

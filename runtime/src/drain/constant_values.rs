@@ -1,5 +1,6 @@
-//! Key-value pairs that never change for the life of a logger: the
-//! environment fields, and the model's keys on a decorator's logger.
+//! Key-value pairs that never change for the life of a logger: the process's
+//! host and id, the environment fields, and the model's keys on a
+//! decorator's logger.
 //!
 //! They are written on every record, so the line drain takes them already
 //! formatted. When one of these is serialized by the line drain's own
@@ -11,18 +12,35 @@
 use super::json_line::{self, RAW_JSON_KEY};
 use slog::{KV, Record, Serializer};
 
-/// Pairs with string values, and their JSON rendering.
+/// A constant value: text, or a whole number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ConstantValue {
+    Text(String),
+    Number(u64),
+}
+
+/// Pairs with constant values, and their JSON rendering.
 #[derive(Clone)]
 pub(crate) struct ConstantValues {
-    pairs: Vec<(&'static str, String)>,
-    /// `,"key":"value"` for each pair.
+    pairs: Vec<(&'static str, ConstantValue)>,
+    /// `,"key":value` for each pair.
     fragment: String,
 }
 
 impl ConstantValues {
-    pub(crate) fn new(pairs: Vec<(&'static str, String)>) -> Self {
+    pub(crate) fn new(pairs: Vec<(&'static str, ConstantValue)>) -> Self {
         let fragment = json_line::render_pairs(&pairs);
         ConstantValues { pairs, fragment }
+    }
+
+    /// Text pairs.
+    pub(crate) fn texts(pairs: Vec<(&'static str, String)>) -> Self {
+        Self::new(
+            pairs
+                .into_iter()
+                .map(|(key, value)| (key, ConstantValue::Text(value)))
+                .collect(),
+        )
     }
 }
 
@@ -32,7 +50,10 @@ impl KV for ConstantValues {
             return serializer.emit_str(RAW_JSON_KEY, &self.fragment);
         }
         for (key, value) in &self.pairs {
-            serializer.emit_str(key, value)?;
+            match value {
+                ConstantValue::Text(text) => serializer.emit_str(key, text)?,
+                ConstantValue::Number(number) => serializer.emit_u64(key, *number)?,
+            }
         }
         Ok(())
     }

@@ -1,49 +1,67 @@
-//! The keys that open every line of the slog-async drain: `@timestamp`
-//! first, then the level, the message, the ECS version, the origin, the host
-//! and the process. (The line drain writes the same keys in `json_line`.)
+//! The keys that open every record, written by one [`KV`] for both drains:
+//! `@timestamp` first, then the level, the message, the ECS version, the
+//! origin, the host and the process.
 
+use super::constant_values::{ConstantValue, ConstantValues};
+use super::timestamp::format_rfc3339_micros;
 use crate::keys;
-use slog::{KV, Level, Record, Serializer};
+use slog::{KV, Level, OwnedKVList, Record, Serializer};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// What is the same on every record of the process.
-pub(crate) struct ProcessFields {
-    pub(crate) hostname: String,
-    pub(crate) pid: u32,
-}
+/// What is the same on every record of the process: `host.hostname` and
+/// `process.pid`.
+pub(crate) struct ProcessFields(ConstantValues);
 
 impl ProcessFields {
     pub(crate) fn of_this_process() -> Self {
-        ProcessFields {
-            hostname: gethostname::gethostname().to_string_lossy().into_owned(),
-            pid: std::process::id(),
-        }
+        let hostname = gethostname::gethostname().to_string_lossy().into_owned();
+        ProcessFields(ConstantValues::new(vec![
+            (keys::HOSTNAME, ConstantValue::Text(hostname)),
+            (
+                keys::PID,
+                ConstantValue::Number(u64::from(std::process::id())),
+            ),
+        ]))
     }
 }
 
-/// A record's opening keys followed by its logger's values. The time is
-/// taken on the caller's thread when the record is made; it is formatted
-/// later, on the writer's thread.
-pub(crate) struct RecordHead {
+/// A record's opening keys. The time is taken when the record is made.
+pub(crate) struct RecordHead<'a> {
     pub(crate) time: SystemTime,
-    pub(crate) process: Arc<ProcessFields>,
-    pub(crate) logger_values: slog::OwnedKVList,
+    pub(crate) process: &'a ProcessFields,
 }
 
-impl KV for RecordHead {
+impl KV for RecordHead<'_> {
     fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        serializer.emit_arguments(
-            keys::TIMESTAMP,
-            &format_args!("{}", humantime::format_rfc3339_micros(self.time)),
-        )?;
+        let time = format_rfc3339_micros(self.time);
+        // Only ASCII digits and punctuation were written into it.
+        let time = std::str::from_utf8(&time).unwrap_or_default();
+        serializer.emit_str(keys::TIMESTAMP, time)?;
         serializer.emit_str(keys::LEVEL, level_name(record.level()))?;
         serializer.emit_arguments(keys::MESSAGE, record.msg())?;
         serializer.emit_str(keys::ECS, keys::ECS_VERSION)?;
         serializer.emit_str(keys::ORIGIN_FILE, record.location().file)?;
         serializer.emit_u32(keys::ORIGIN_LINE, record.location().line)?;
-        serializer.emit_str(keys::HOSTNAME, &self.process.hostname)?;
-        serializer.emit_u32(keys::PID, self.process.pid)?;
+        self.process.0.serialize(record, serializer)
+    }
+}
+
+/// The head of a record and its logger's values, owned, for a record that
+/// is formatted later, on another thread (the slog-async drain).
+pub(crate) struct OwnedRecordHead {
+    pub(crate) time: SystemTime,
+    pub(crate) process: Arc<ProcessFields>,
+    pub(crate) logger_values: OwnedKVList,
+}
+
+impl KV for OwnedRecordHead {
+    fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
+        RecordHead {
+            time: self.time,
+            process: &self.process,
+        }
+        .serialize(record, serializer)?;
         self.logger_values.serialize(record, serializer)
     }
 }

@@ -3,28 +3,13 @@
 //! pairs. The line drain does this on the caller's thread, into a buffer it
 //! reuses, so a record costs no allocation.
 
-use super::head::level_name;
-use super::timestamp::write_rfc3339_micros;
-use crate::keys;
+use super::constant_values::ConstantValue;
+use super::head::{ProcessFields, RecordHead};
+use super::unformattable;
 use slog::{KV, Key, OwnedKVList, Record, Serializer};
 use std::cell::Cell;
 use std::fmt;
 use std::time::SystemTime;
-
-/// The keys that are the same on every record of the process, rendered
-/// once: `,"host.hostname":"...","process.pid":N`.
-pub(crate) struct ProcessKeys(Vec<u8>);
-
-impl ProcessKeys {
-    pub(crate) fn new(hostname: &str, pid: u32) -> Self {
-        let mut rendered = Vec::new();
-        write_key(&mut rendered, keys::HOSTNAME);
-        write_string(&mut rendered, hostname);
-        write_key(&mut rendered, keys::PID);
-        rendered.extend_from_slice(itoa::Buffer::new().format(pid).as_bytes());
-        ProcessKeys(rendered)
-    }
-}
 
 /// The key under which [`ConstantValues`](super::constant_values) hands the
 /// line serializer its pairs already formatted. Recognized by its address.
@@ -43,12 +28,17 @@ pub(crate) fn is_active_line_serializer(serializer: &mut dyn Serializer) -> bool
     ACTIVE_LINE_SERIALIZER.with(|active| active.get() == address)
 }
 
-/// `,"key":"value"` for each pair, as the line serializer writes them.
-pub(crate) fn render_pairs(pairs: &[(&'static str, String)]) -> String {
+/// `,"key":value` for each pair, as the line serializer writes them.
+pub(crate) fn render_pairs(pairs: &[(&'static str, ConstantValue)]) -> String {
     let mut out = Vec::new();
     for (key, value) in pairs {
         write_key(&mut out, key);
-        write_string(&mut out, value);
+        match value {
+            ConstantValue::Text(text) => write_string(&mut out, text),
+            ConstantValue::Number(number) => {
+                out.extend_from_slice(itoa::Buffer::new().format(*number).as_bytes());
+            }
+        }
     }
     // Only UTF-8 text and ASCII escapes were written.
     String::from_utf8(out).unwrap_or_default()
@@ -60,77 +50,50 @@ pub(crate) fn render_pairs(pairs: &[(&'static str, String)]) -> String {
 pub(crate) fn format_record(
     out: &mut Vec<u8>,
     time: SystemTime,
-    process: &ProcessKeys,
+    process: &ProcessFields,
     record: &Record<'_>,
     values: &OwnedKVList,
 ) {
     let start = out.len();
     if let Err(error) = try_format(out, time, process, record, values) {
         out.truncate(start);
-        let reason = error.to_string();
-        let original = record.msg().to_string();
-        let kv = (
-            slog::SingleKV(keys::ERROR_INFO, reason.as_str()),
-            slog::SingleKV("original_message", original.as_str()),
-        );
-        let replacement_static = slog::RecordStatic {
-            location: record.location(),
-            tag: "",
-            level: slog::Level::Error,
-        };
-        let format_replacement = |out: &mut Vec<u8>, values: &OwnedKVList| {
-            try_format(
-                out,
-                time,
-                process,
-                &Record::new(
-                    &replacement_static,
-                    &format_args!("Log record could not be formatted."),
-                    slog::BorrowedKV(&kv),
-                ),
-                values,
-            )
-        };
-        if format_replacement(out, values).is_err() {
-            // The logger's own values fail too: keep only what is certain.
-            out.truncate(start);
-            let _ = format_replacement(out, &OwnedKVList::from(slog::o!()));
-        }
+        unformattable::with_replacement(record, &error.to_string(), |replacement| {
+            if try_format(out, time, process, replacement, values).is_err() {
+                // The logger's own values fail too: keep only what is certain.
+                out.truncate(start);
+                let _ = try_format(
+                    out,
+                    time,
+                    process,
+                    replacement,
+                    &OwnedKVList::from(slog::o!()),
+                );
+            }
+        });
     }
 }
 
 fn try_format(
     out: &mut Vec<u8>,
     time: SystemTime,
-    process: &ProcessKeys,
+    process: &ProcessFields,
     record: &Record<'_>,
     values: &OwnedKVList,
 ) -> slog::Result {
-    // The keys of the head are constants, written without escaping; the
-    // test module checks each against its key name.
-    out.extend_from_slice(b"{\"@timestamp\":\"");
-    write_rfc3339_micros(out, time);
-    out.extend_from_slice(b"\",\"log.level\":\"");
-    out.extend_from_slice(level_name(record.level()).as_bytes());
-    out.extend_from_slice(b"\",\"message\":");
-    write_arguments(out, record.msg());
-    out.extend_from_slice(b",\"ecs.version\":\"8.11.0\",\"log.origin.file.name\":");
-    write_string(out, record.location().file);
-    out.extend_from_slice(b",\"log.origin.file.line\":");
-    out.extend_from_slice(
-        itoa::Buffer::new()
-            .format(record.location().line)
-            .as_bytes(),
-    );
-    out.extend_from_slice(&process.0);
+    let start = out.len();
     let mut serializer = LineSerializer { out };
     let address = &mut serializer as *mut LineSerializer<'_> as *mut () as usize;
     let previous = ACTIVE_LINE_SERIALIZER.with(|active| active.replace(address));
-    let serialized = values
+    let serialized = RecordHead { time, process }
         .serialize(record, &mut serializer)
+        .and_then(|()| values.serialize(record, &mut serializer))
         .and_then(|()| record.kv().serialize(record, &mut serializer));
     ACTIVE_LINE_SERIALIZER.with(|active| active.set(previous));
     serialized?;
+    // Every pair was written as `,"key":value`: the first comma opens the object.
+    if let Some(first) = out.get_mut(start) {
+        *first = b'{';
+    }
     out.extend_from_slice(b"}\n");
     Ok(())
 }
@@ -173,7 +136,15 @@ impl Serializer for LineSerializer<'_> {
     );
 
     fn emit_f32(&mut self, key: Key, value: f32) -> slog::Result {
-        self.emit_f64(key, f64::from(value))
+        write_key(self.out, key);
+        if value.is_finite() {
+            // The shortest text of the `f32`, as serde_json writes it.
+            self.out
+                .extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+        } else {
+            self.out.extend_from_slice(b"null");
+        }
+        Ok(())
     }
 
     fn emit_f64(&mut self, key: Key, value: f64) -> slog::Result {
@@ -364,26 +335,6 @@ fn write_escape(out: &mut Vec<u8>, byte: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_head_is_written_under_the_key_names_and_ecs_version() {
-        let source = include_str!("json_line.rs");
-        let head = &source[source.find("fn try_format").unwrap_or(0)
-            ..source
-                .find("let mut serializer = LineSerializer")
-                .unwrap_or(0)];
-        for key in [
-            keys::TIMESTAMP,
-            keys::LEVEL,
-            keys::MESSAGE,
-            keys::ECS,
-            keys::ORIGIN_FILE,
-            keys::ORIGIN_LINE,
-        ] {
-            assert!(head.contains(&format!("\\\"{key}\\\":")), "{key}");
-        }
-        assert!(head.contains(&format!("\\\"{}\\\"", keys::ECS_VERSION)));
-    }
 
     #[test]
     fn escaping_matches_serde_json_for_every_control_character_and_quotes() {

@@ -3,10 +3,16 @@
 //! writer thread. Formatting on the caller costs less than handing
 //! slog-async a record to own: no allocation, no copy of every value.
 
-use super::json_line::{ProcessKeys, format_record};
-use super::line_queue::LineQueue;
-use slog::{Drain, Level, Never, OwnedKVList, Record};
+use super::DrainConfig;
+use super::head::ProcessFields;
+use super::json_line::format_record;
+use super::line_queue::{LineQueue, ReportFormatter};
+use super::losses::LossCounters;
+use crate::config::ConfigError;
+use crate::guard::LogGuard;
+use slog::{Drain, Level, Logger, Never, OwnedKV, OwnedKVList, Record};
 use std::cell::RefCell;
+use std::io::Write;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -21,7 +27,7 @@ thread_local! {
 pub(crate) struct LineDrain {
     pub(crate) queue: LineQueue,
     pub(crate) level: Level,
-    pub(crate) process: Arc<ProcessKeys>,
+    pub(crate) process: Arc<ProcessFields>,
 }
 
 impl LineDrain {
@@ -56,4 +62,37 @@ impl Drain for LineDrain {
     fn is_enabled(&self, level: Level) -> bool {
         level.is_at_least(self.level)
     }
+}
+
+/// The root logger over a line drain writing to `writer`, and its guard.
+pub(crate) fn build<W: Write + Send + 'static>(
+    config: DrainConfig,
+    writer: W,
+) -> Result<(Logger, LogGuard), ConfigError> {
+    let process = Arc::new(ProcessFields::of_this_process());
+    let losses = Arc::new(LossCounters::default());
+    let reports = ReportFormatter {
+        process: Arc::clone(&process),
+        root_values: OwnedKVList::from(OwnedKV(config.env_fields.clone())),
+    };
+    let queue = LineQueue::new(
+        config.channel_size,
+        config.overflow,
+        Arc::clone(&losses),
+        reports,
+    );
+    let writer = queue
+        .spawn_writer(writer)
+        .map_err(|e| ConfigError::WriterThread(e.to_string()))?;
+    let drain = LineDrain {
+        queue: queue.clone(),
+        level: config.level,
+        process,
+    };
+    let guard = LogGuard::new(crate::config::DrainKind::Line, losses, move || {
+        queue.close();
+        // A writer that panicked has nothing left to flush.
+        let _ = writer.join();
+    });
+    Ok((Logger::root(drain, OwnedKV(config.env_fields)), guard))
 }

@@ -3,13 +3,13 @@
 //! and writes them in one call. Callers copy a line in under a short lock;
 //! nothing is allocated once the buffers have grown to their working size.
 
-use super::json_line::{ProcessKeys, format_record};
+use super::head::ProcessFields;
+use super::json_line::format_record;
 use super::losses::{LossCounters, LossKind, Report};
 use super::output::LineOutput;
 use crate::config::Overflow;
 use slog::OwnedKVList;
 use std::io::Write;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -46,8 +46,6 @@ struct Shared {
 struct Pending {
     lines: Vec<u8>,
     records: usize,
-    /// Dropped since the last report; counted under the lock, so exact.
-    dropped_unreported: u64,
     closed: bool,
     /// The writer waits on `not_empty`, with a timeout.
     writer_waiting: bool,
@@ -68,7 +66,7 @@ impl Pending {
 /// Formats the drain's own reports, with the process's keys and the
 /// environment fields like every other record.
 pub(crate) struct ReportFormatter {
-    pub(crate) process: Arc<ProcessKeys>,
+    pub(crate) process: Arc<ProcessFields>,
     pub(crate) root_values: OwnedKVList,
 }
 
@@ -96,7 +94,6 @@ impl LineQueue {
         let pending = Pending {
             lines: Vec::new(),
             records: 0,
-            dropped_unreported: 0,
             closed: false,
             writer_waiting: false,
             writer_parked: false,
@@ -131,8 +128,9 @@ impl LineQueue {
         while pending.records >= shared.capacity && !pending.closed {
             match shared.overflow {
                 Overflow::Drop => {
-                    pending.dropped_unreported += 1;
-                    shared.losses.dropped.fetch_add(1, Ordering::Relaxed);
+                    // Counted under the lock, so the report appended by the
+                    // next push (under the lock too) covers it exactly.
+                    shared.losses.count_dropped();
                     return;
                 }
                 Overflow::Block => {
@@ -165,16 +163,14 @@ impl LineQueue {
         }
     }
 
+    /// Appends the report of the drops counted so far; called under the
+    /// lock that every drop is counted under.
     fn append_drop_report(&self, pending: &mut Pending) {
-        if pending.dropped_unreported > 0 {
-            let report = Report {
-                kind: LossKind::Dropped,
-                count: pending.dropped_unreported,
-            };
-            self.shared.reports.format(&mut pending.lines, &report);
+        self.shared.losses.report(LossKind::Dropped, |report| {
+            self.shared.reports.format(&mut pending.lines, report);
             pending.records += 1;
-            pending.dropped_unreported = 0;
-        }
+            true
+        });
     }
 
     /// Reports the last drops, and lets the writer finish once it has
@@ -250,17 +246,6 @@ impl LineQueue {
             }
         }
         self.report_failed_writes(&mut output, &mut report_line);
-        let unreported = shared
-            .losses
-            .failed_writes_unreported
-            .load(Ordering::Acquire);
-        if unreported > 0 {
-            // The output never recovered; stderr is the last place to say so.
-            let _ = writeln!(
-                std::io::stderr(),
-                "logged-model: {unreported} log records were lost because the log output failed to write them"
-            );
-        }
     }
 
     fn report_failed_writes<W: Write>(&self, output: &mut LineOutput<W>, line: &mut Vec<u8>) {

@@ -17,6 +17,7 @@ pub(crate) struct LossCounters {
 }
 
 impl LossCounters {
+    /// Counts one record dropped because the channel was full.
     pub(crate) fn count_dropped(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
         self.dropped_unreported.fetch_add(1, Ordering::AcqRel);
@@ -40,13 +41,32 @@ impl LossCounters {
             .fetch_add(lines, Ordering::AcqRel);
     }
 
+    /// Says on standard error what could not be reported in a record: the
+    /// last place left once the writer thread has stopped.
+    pub(crate) fn report_remaining_on_stderr(&self) {
+        for kind in [LossKind::Dropped, LossKind::FailedWrites] {
+            let count = self.unreported(kind).swap(0, Ordering::AcqRel);
+            if count > 0 {
+                let report = Report { kind, count };
+                eprintln!(
+                    "logged-model: {count} log records lost and not reported in the log: {}",
+                    report.message()
+                );
+            }
+        }
+    }
+
+    fn unreported(&self, kind: LossKind) -> &AtomicU64 {
+        match kind {
+            LossKind::Dropped => &self.dropped_unreported,
+            LossKind::FailedWrites => &self.failed_writes_unreported,
+        }
+    }
+
     /// Takes the unreported count of `kind`, reports it with `send`, and
     /// puts the count back if the report could not be delivered.
     pub(crate) fn report(&self, kind: LossKind, send: impl FnOnce(&Report) -> bool) {
-        let unreported = match kind {
-            LossKind::Dropped => &self.dropped_unreported,
-            LossKind::FailedWrites => &self.failed_writes_unreported,
-        };
+        let unreported = self.unreported(kind);
         let count = unreported.swap(0, Ordering::AcqRel);
         if count == 0 {
             return;

@@ -1,19 +1,20 @@
 //! The path a record takes from the caller to the output. Two drains take
 //! it, with the same lines, policies and loss reports.
 //!
-//! The line drain (the default): on the caller's thread, [`line_drain`]
-//! filters by level and has [`json_line`] format the record into a reused
-//! buffer, with [`timestamp`] and the pre-formatted [`constant_values`];
-//! [`line_queue`] takes the finished line, applies the overflow policy, and
-//! its writer thread writes the queued lines in batches.
-//!
-//! The slog-async drain: on the caller's thread, [`async_channel`] filters
-//! by level, stamps the record with the time ([`head`]) and queues an owned
-//! copy on slog-async's channel; on slog-async's thread, [`async_writer`]
-//! formats it with slog-json.
-//!
-//! Both write through [`output`], which counts the lines a failing output
-//! loses, and report losses with [`losses`].
+//! | file | its one job |
+//! | --- | --- |
+//! | `mod.rs` | what a drain is built from, and [`build`], one function per drain kind behind it |
+//! | `head.rs` | the keys that open every record (time, level, message, origin, host, process) |
+//! | `constant_values.rs` | pairs fixed for a logger's life (environment fields, model keys), pre-formatted for the line drain |
+//! | `timestamp.rs` | `@timestamp`'s text |
+//! | `json_line.rs` | formats a record as a JSON line into a byte buffer (the line drain's formatter) |
+//! | `line_drain.rs` | the line drain's caller side: level filter, format into a reused buffer, queue; and its assembly |
+//! | `line_queue.rs` | the line drain's queue, overflow policy and writer thread |
+//! | `async_channel.rs` | the slog-async drain's caller side: level filter, time stamp, channel; and its assembly |
+//! | `async_writer.rs` | the slog-async drain's writer thread: slog-json formats, the line is written |
+//! | `unformattable.rs` | the record that replaces one that could not be formatted |
+//! | `losses.rs` | counting lost records, and the records and messages that report them |
+//! | `output.rs` | writing whole lines to the output, counting the lines a failed write loses |
 
 pub(crate) mod async_channel;
 pub(crate) mod async_writer;
@@ -25,3 +26,32 @@ pub(crate) mod line_queue;
 pub(crate) mod losses;
 pub(crate) mod output;
 pub(crate) mod timestamp;
+pub(crate) mod unformattable;
+
+use crate::config::{ConfigError, DrainKind, Overflow};
+use crate::guard::LogGuard;
+use constant_values::ConstantValues;
+use slog::{Level, Logger};
+use std::io::Write;
+
+/// What every drain is built from: the configuration, checked.
+pub(crate) struct DrainConfig {
+    pub(crate) level: Level,
+    pub(crate) overflow: Overflow,
+    pub(crate) channel_size: usize,
+    /// The environment fields, on every record.
+    pub(crate) env_fields: ConstantValues,
+}
+
+/// The root logger over a drain of `kind` writing to `writer`, and the guard
+/// that owns its writer thread.
+pub(crate) fn build<W: Write + Send + 'static>(
+    kind: DrainKind,
+    config: DrainConfig,
+    writer: W,
+) -> Result<(Logger, LogGuard), ConfigError> {
+    match kind {
+        DrainKind::Line => line_drain::build(config, writer),
+        DrainKind::SlogAsync => async_channel::build(config, writer),
+    }
+}

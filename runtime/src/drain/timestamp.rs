@@ -1,5 +1,5 @@
-//! `@timestamp` as RFC 3339 in UTC with microseconds, written straight into
-//! a line buffer: `2026-11-28T16:22:43.261113Z`.
+//! `@timestamp` as RFC 3339 in UTC with microseconds, formatted on the
+//! stack: `2026-11-28T16:22:43.261113Z`.
 
 use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,8 +10,8 @@ thread_local! {
     static LAST_SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
 }
 
-/// Appends `time` to `out`. A time before 1970 is written as the epoch.
-pub(crate) fn write_rfc3339_micros(out: &mut Vec<u8>, time: SystemTime) {
+/// The text of `time`. A time before 1970 is written as the epoch.
+pub(crate) fn format_rfc3339_micros(time: SystemTime) -> [u8; 27] {
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since_epoch.as_secs();
     let date_and_time = LAST_SECOND.with(|last| {
@@ -23,10 +23,11 @@ pub(crate) fn write_rfc3339_micros(out: &mut Vec<u8>, time: SystemTime) {
         last.set((seconds, text));
         text
     });
-    let mut fraction = *b".000000Z";
-    put_digits(&mut fraction[1..7], u64::from(since_epoch.subsec_micros()));
-    out.extend_from_slice(&date_and_time);
-    out.extend_from_slice(&fraction);
+    let mut text = [0; 27];
+    text[..19].copy_from_slice(&date_and_time);
+    text[19..].copy_from_slice(b".000000Z");
+    put_digits(&mut text[20..26], u64::from(since_epoch.subsec_micros()));
+    text
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` of a second since the epoch.
@@ -77,9 +78,7 @@ mod tests {
     use std::time::Duration;
 
     fn format(time: SystemTime) -> String {
-        let mut out = Vec::new();
-        write_rfc3339_micros(&mut out, time);
-        String::from_utf8(out).unwrap_or_default()
+        String::from_utf8(format_rfc3339_micros(time).to_vec()).unwrap_or_default()
     }
 
     #[test]
