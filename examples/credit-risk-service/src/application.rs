@@ -3,7 +3,6 @@
 
 use crate::categorical::categorical;
 use serde::{Deserialize, Serialize};
-use std::ops::RangeInclusive;
 use utoipa::ToSchema;
 
 categorical! {
@@ -200,8 +199,8 @@ pub struct CreditApplication {
     /// Status of the existing checking account.
     #[schema(inline)]
     pub status_of_existing_checking_account: CheckingAccount,
-    /// How long the credit runs, in months (1 to 120).
-    #[schema(minimum = 1, maximum = 120)]
+    /// Accepted values: see [`bounds::schema::duration_in_month`].
+    #[schema(schema_with = bounds::schema::duration_in_month)]
     pub duration_in_month: u32,
     /// Repayment of earlier credits.
     #[schema(inline)]
@@ -209,8 +208,8 @@ pub struct CreditApplication {
     /// What the credit is for.
     #[schema(inline)]
     pub purpose: Purpose,
-    /// The amount asked for, in DM (above 0, at most 1,000,000).
-    #[schema(exclusive_minimum = 0, maximum = 1_000_000)]
+    /// Accepted values: see [`bounds::schema::credit_amount`].
+    #[schema(schema_with = bounds::schema::credit_amount)]
     pub credit_amount: f64,
     /// Savings accounts and bonds.
     #[schema(inline)]
@@ -218,8 +217,8 @@ pub struct CreditApplication {
     /// Present employment since.
     #[schema(inline)]
     pub present_employment_since: Employment,
-    /// Installment rate in percent of disposable income, as the data set's code (1 to 4).
-    #[schema(minimum = 1, maximum = 4)]
+    /// Accepted values: see [`bounds::schema::installment_rate_in_percentage_of_disposable_income`].
+    #[schema(schema_with = bounds::schema::installment_rate_in_percentage_of_disposable_income)]
     pub installment_rate_in_percentage_of_disposable_income: u8,
     /// Personal status and sex.
     #[schema(inline)]
@@ -227,14 +226,14 @@ pub struct CreditApplication {
     /// Other debtors or guarantors.
     #[schema(inline)]
     pub other_debtors_or_guarantors: OtherDebtors,
-    /// Present residence since, as the data set's code (1 to 4).
-    #[schema(minimum = 1, maximum = 4)]
+    /// Accepted values: see [`bounds::schema::present_residence_since`].
+    #[schema(schema_with = bounds::schema::present_residence_since)]
     pub present_residence_since: u8,
     /// The most valuable property.
     #[schema(inline)]
     pub property: Property,
-    /// Age in years (18 to 120).
-    #[schema(minimum = 18, maximum = 120)]
+    /// Accepted values: see [`bounds::schema::age_in_years`].
+    #[schema(schema_with = bounds::schema::age_in_years)]
     pub age_in_years: u32,
     /// Other installment plans.
     #[schema(inline)]
@@ -242,14 +241,14 @@ pub struct CreditApplication {
     /// Housing.
     #[schema(inline)]
     pub housing: Housing,
-    /// Number of existing credits at this bank, as the data set's code (1 to 4).
-    #[schema(minimum = 1, maximum = 4)]
+    /// Accepted values: see [`bounds::schema::number_of_existing_credits_at_this_bank`].
+    #[schema(schema_with = bounds::schema::number_of_existing_credits_at_this_bank)]
     pub number_of_existing_credits_at_this_bank: u8,
     /// Job.
     #[schema(inline)]
     pub job: Job,
-    /// Number of people the applicant provides maintenance for (1 or 2, as in the data set).
-    #[schema(minimum = 1, maximum = 2)]
+    /// Accepted values: see [`bounds::schema::number_of_people_being_liable_to_provide_maintenance_for`].
+    #[schema(schema_with = bounds::schema::number_of_people_being_liable_to_provide_maintenance_for)]
     pub number_of_people_being_liable_to_provide_maintenance_for: u8,
     /// Telephone.
     #[schema(inline)]
@@ -272,58 +271,176 @@ pub struct InvalidField {
 }
 
 impl CreditApplication {
-    /// Checks every numeric field against its range and returns the first
-    /// field that is out of it.
+    /// Checks every numeric field against its [`bounds`] and returns the
+    /// first field that is out of them.
     pub fn validate(&self) -> Result<(), InvalidField> {
-        check_integer("duration_in_month", self.duration_in_month.into(), 1..=120)?;
-        if !(self.credit_amount.is_finite()
-            && self.credit_amount > 0.0
-            && self.credit_amount <= 1_000_000.0)
-        {
-            return Err(InvalidField {
-                field: "credit_amount",
-                expected: "above 0 and at most 1000000".to_owned(),
-                value: self.credit_amount.to_string(),
-            });
-        }
-        check_integer(
-            "installment_rate_in_percentage_of_disposable_income",
+        use bounds::*;
+        DURATION_IN_MONTH.check(self.duration_in_month.into())?;
+        CREDIT_AMOUNT.check(self.credit_amount)?;
+        INSTALLMENT_RATE.check(
             self.installment_rate_in_percentage_of_disposable_income
                 .into(),
-            1..=4,
         )?;
-        check_integer(
-            "present_residence_since",
-            self.present_residence_since.into(),
-            1..=4,
-        )?;
-        check_integer("age_in_years", self.age_in_years.into(), 18..=120)?;
-        check_integer(
-            "number_of_existing_credits_at_this_bank",
-            self.number_of_existing_credits_at_this_bank.into(),
-            1..=4,
-        )?;
-        check_integer(
-            "number_of_people_being_liable_to_provide_maintenance_for",
+        PRESENT_RESIDENCE_SINCE.check(self.present_residence_since.into())?;
+        AGE_IN_YEARS.check(self.age_in_years.into())?;
+        EXISTING_CREDITS.check(self.number_of_existing_credits_at_this_bank.into())?;
+        PEOPLE_LIABLE.check(
             self.number_of_people_being_liable_to_provide_maintenance_for
                 .into(),
-            1..=2,
         )
     }
 }
 
-fn check_integer(
-    field: &'static str,
-    value: u64,
-    range: RangeInclusive<u64>,
-) -> Result<(), InvalidField> {
-    if range.contains(&value) {
-        Ok(())
-    } else {
-        Err(InvalidField {
+/// The values each numeric field accepts, each written once: the same
+/// constant drives the validation, its error message and the OpenAPI schema.
+pub mod bounds {
+    use super::InvalidField;
+
+    /// A numeric field's accepted values and what it means.
+    pub struct Bounds {
+        /// The field's name.
+        pub field: &'static str,
+        /// What the field is, for the API documentation.
+        pub doc: &'static str,
+        /// The smallest value, or the bound every value must exceed.
+        pub minimum: f64,
+        /// Whether `minimum` itself is refused.
+        pub exclusive_minimum: bool,
+        /// The largest value.
+        pub maximum: f64,
+        /// Whether only whole numbers are accepted.
+        pub integer: bool,
+    }
+
+    impl Bounds {
+        /// The accepted values, in words: `from 1 to 120`.
+        pub fn describe(&self) -> String {
+            if self.exclusive_minimum {
+                format!("above {} and at most {}", self.minimum, self.maximum)
+            } else {
+                format!("from {} to {}", self.minimum, self.maximum)
+            }
+        }
+
+        /// Whether `value` is accepted.
+        pub fn contains(&self, value: f64) -> bool {
+            let above = if self.exclusive_minimum {
+                value > self.minimum
+            } else {
+                value >= self.minimum
+            };
+            value.is_finite() && above && value <= self.maximum
+        }
+
+        /// `Ok` for an accepted value, else the error that says why not.
+        pub fn check(&self, value: f64) -> Result<(), InvalidField> {
+            if self.contains(value) {
+                Ok(())
+            } else {
+                Err(InvalidField {
+                    field: self.field,
+                    expected: self.describe(),
+                    value: value.to_string(),
+                })
+            }
+        }
+
+        /// The field's OpenAPI schema.
+        pub fn schema(&self) -> utoipa::openapi::Object {
+            use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+            let builder = ObjectBuilder::new()
+                .schema_type(SchemaType::Type(if self.integer {
+                    Type::Integer
+                } else {
+                    Type::Number
+                }))
+                .description(Some(format!("{} ({}).", self.doc, self.describe())))
+                .maximum(Some(self.maximum));
+            if self.exclusive_minimum {
+                builder.exclusive_minimum(Some(self.minimum))
+            } else {
+                builder.minimum(Some(self.minimum))
+            }
+            .build()
+        }
+    }
+
+    const fn whole(field: &'static str, doc: &'static str, minimum: f64, maximum: f64) -> Bounds {
+        Bounds {
             field,
-            expected: format!("from {} to {}", range.start(), range.end()),
-            value: value.to_string(),
-        })
+            doc,
+            minimum,
+            exclusive_minimum: false,
+            maximum,
+            integer: true,
+        }
+    }
+
+    /// `duration_in_month`.
+    pub const DURATION_IN_MONTH: Bounds = whole(
+        "duration_in_month",
+        "How long the credit runs, in months",
+        1.0,
+        120.0,
+    );
+    /// `credit_amount`.
+    pub const CREDIT_AMOUNT: Bounds = Bounds {
+        field: "credit_amount",
+        doc: "The amount asked for, in DM",
+        minimum: 0.0,
+        exclusive_minimum: true,
+        maximum: 1_000_000.0,
+        integer: false,
+    };
+    /// `installment_rate_in_percentage_of_disposable_income`.
+    pub const INSTALLMENT_RATE: Bounds = whole(
+        "installment_rate_in_percentage_of_disposable_income",
+        "Installment rate in percent of disposable income, as the data set's code",
+        1.0,
+        4.0,
+    );
+    /// `present_residence_since`.
+    pub const PRESENT_RESIDENCE_SINCE: Bounds = whole(
+        "present_residence_since",
+        "Present residence since, as the data set's code",
+        1.0,
+        4.0,
+    );
+    /// `age_in_years`.
+    pub const AGE_IN_YEARS: Bounds = whole("age_in_years", "Age in years", 18.0, 120.0);
+    /// `number_of_existing_credits_at_this_bank`.
+    pub const EXISTING_CREDITS: Bounds = whole(
+        "number_of_existing_credits_at_this_bank",
+        "Number of existing credits at this bank, as the data set's code",
+        1.0,
+        4.0,
+    );
+    /// `number_of_people_being_liable_to_provide_maintenance_for`.
+    pub const PEOPLE_LIABLE: Bounds = whole(
+        "number_of_people_being_liable_to_provide_maintenance_for",
+        "Number of people the applicant provides maintenance for, as in the data set",
+        1.0,
+        2.0,
+    );
+
+    /// The schema functions `#[schema(schema_with = ...)]` names, one per field.
+    pub mod schema {
+        macro_rules! schemas {
+            ($($field:ident: $bounds:ident),* $(,)?) => {$(
+                #[doc = concat!("The schema of `", stringify!($field), "`.")]
+                pub fn $field() -> utoipa::openapi::Object {
+                    super::$bounds.schema()
+                }
+            )*};
+        }
+        schemas! {
+            duration_in_month: DURATION_IN_MONTH,
+            credit_amount: CREDIT_AMOUNT,
+            installment_rate_in_percentage_of_disposable_income: INSTALLMENT_RATE,
+            present_residence_since: PRESENT_RESIDENCE_SINCE,
+            age_in_years: AGE_IN_YEARS,
+            number_of_existing_credits_at_this_bank: EXISTING_CREDITS,
+            number_of_people_being_liable_to_provide_maintenance_for: PEOPLE_LIABLE,
+        }
     }
 }

@@ -3,11 +3,10 @@
 
 /// A categorical feature with a fixed, ordered set of categories.
 pub trait Categorical: Copy + 'static {
-    /// Every category, in the order of the one-hot columns.
-    const ALL: &'static [Self];
-    /// The category's name in the data set (and in the JSON API).
-    fn name(self) -> &'static str;
-    /// The category's position in [`Categorical::ALL`].
+    /// Every category's name in the data set (and in the JSON API), in the
+    /// order of the one-hot columns.
+    const NAMES: &'static [&'static str];
+    /// The category's position in [`Categorical::NAMES`].
     fn index(self) -> usize;
 }
 
@@ -27,11 +26,7 @@ macro_rules! categorical {
         }
 
         impl $crate::categorical::Categorical for $name {
-            const ALL: &'static [Self] = &[$($name::$variant),+];
-
-            fn name(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
+            const NAMES: &'static [&'static str] = &[$($text),+];
 
             fn index(self) -> usize {
                 self as usize

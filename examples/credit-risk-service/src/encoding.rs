@@ -49,21 +49,17 @@ fn numeric_values(application: &CreditApplication) -> [f64; 7] {
 }
 
 /// Calls `visit` with each categorical attribute's name, the index of its
-/// value, and all its category names, in a fixed order.
+/// value, and all its category names, in a fixed order. Nothing is allocated.
 fn visit_categoricals(
     application: &CreditApplication,
-    mut visit: impl FnMut(&str, usize, Vec<&'static str>),
+    mut visit: impl FnMut(&str, usize, &'static [&'static str]),
 ) {
     fn one<C: Categorical>(
-        visit: &mut impl FnMut(&str, usize, Vec<&'static str>),
+        visit: &mut impl FnMut(&str, usize, &'static [&'static str]),
         name: &str,
         value: C,
     ) {
-        visit(
-            name,
-            value.index(),
-            C::ALL.iter().map(|category| category.name()).collect(),
-        );
+        visit(name, value.index(), C::NAMES);
     }
     let a = application;
     one(

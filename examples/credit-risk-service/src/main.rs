@@ -6,7 +6,7 @@ use credit_risk_service::cli::{Cli, Command, ServeArgs, TrainArgs};
 use credit_risk_service::http::state::{AppState, ServedModel};
 use credit_risk_service::model::CreditRiskModel;
 use credit_risk_service::{MODEL_VERSION, dataset, server, training};
-use logged_model::{Logged, LoggerBuilder};
+use logged_model::{Logged, LoggerBuilder, keys};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -53,14 +53,18 @@ fn serve(args: &ServeArgs) -> ExitCode {
     let (logger, guard) = match LoggerBuilder::from_env().and_then(LoggerBuilder::build) {
         Ok(built) => built,
         Err(error) => {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "log.level": "CRITICAL",
-                    "message": "Service failed to start: invalid logging configuration.",
-                    "error_info": error.to_string(),
-                })
-            );
+            let record: serde_json::Map<String, serde_json::Value> = [
+                (keys::LEVEL, "CRITICAL".to_owned()),
+                (
+                    keys::MESSAGE,
+                    "Service failed to start: invalid logging configuration.".to_owned(),
+                ),
+                (keys::ERROR_INFO, error.to_string()),
+            ]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.into()))
+            .collect();
+            println!("{}", serde_json::Value::Object(record));
             return ExitCode::from(2);
         }
     };
@@ -70,7 +74,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            slog::crit!(logger, "Service failed."; "error_info" => error);
+            slog::crit!(logger, "Service failed."; keys::ERROR_INFO => error);
             ExitCode::FAILURE
         }
     };
@@ -84,7 +88,7 @@ fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
     let artifact = ModelArtifact::load(&args.model).map_err(|e| e.to_string())?;
     slog::info!(logger, "Model loaded.";
         "roc_auc" => artifact.metrics.roc_auc,
-        "model_version" => artifact.model_version.clone(),
+        keys::MODEL_VERSION => artifact.model_version.clone(),
         "model_path" => args.model.display().to_string());
     let roc_auc = artifact.metrics.roc_auc;
     let model = CreditRiskModel::new(artifact);

@@ -172,6 +172,20 @@ fn the_openapi_document_and_the_offline_docs_page_are_served() {
             .is_some_and(|v| v.starts_with("3."))
     );
     assert!(document["paths"]["/api/models/{model}/prediction"]["post"].is_object());
+    // The bounds the validation uses are the ones the schema documents.
+    let properties = &document["components"]["schemas"]["CreditApplication"]["properties"];
+    let duration = &properties["duration_in_month"];
+    assert_eq!(duration["type"], "integer");
+    assert_eq!(duration["minimum"], 1.0);
+    assert_eq!(duration["maximum"], 120.0);
+    let amount = &properties["credit_amount"];
+    assert_eq!(amount["exclusiveMinimum"], 0.0);
+    assert_eq!(amount["maximum"], 1_000_000.0);
+    assert!(
+        amount["description"]
+            .as_str()
+            .is_some_and(|text| text.contains("above 0 and at most 1000000"))
+    );
     let docs = service.request("GET", "/docs/", &[], b"");
     assert_eq!(docs.status, 200);
     let page = String::from_utf8_lossy(&docs.body);

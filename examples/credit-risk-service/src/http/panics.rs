@@ -27,7 +27,7 @@ impl ResponseForPanic for PanicResponder {
             .map(String::as_str)
             .or_else(|| panic.downcast_ref::<&str>().copied())
             .unwrap_or("a panic with a payload that is not a string");
-        slog::error!(self.logger, "Request handler panicked."; "error_info" => message.to_owned());
+        slog::error!(self.logger, "Request handler panicked."; logged_model::keys::ERROR_INFO => message.to_owned());
         ApiError::Internal
             .into_response()
             .map(|body| Body::new(body.map_err(axum::Error::new)))

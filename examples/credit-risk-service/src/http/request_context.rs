@@ -8,6 +8,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use logged_model::correlation::WithCorrelationId;
+use logged_model::keys;
 use std::time::Instant;
 
 /// The header that carries the request id, in and out.
@@ -63,12 +64,12 @@ pub async fn handle(State(state): State<SharedState>, request: Request, next: Ne
     let duration_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
     // slog writes a record's pairs last to first.
     slog::info!(state.logger, "Request handled.";
-        "correlation_id" => id,
-        "event.duration" => duration_ns,
+        keys::CORRELATION_ID => id,
+        keys::DURATION => duration_ns,
         "http.response.status_code" => status,
         "url.path" => path,
         "http.request.method" => method,
-        "log.logger" => "http.access",
+        keys::LOGGER => "http.access",
     );
     response
 }
