@@ -45,6 +45,24 @@
 //!
 //! The attribute, the records and the configuration are described in the
 //! README; the items below carry the details.
+//!
+//! # Inside
+//!
+//! | file | its one job |
+//! | --- | --- |
+//! | `model.rs` | the [`Model`] and [`AsyncModel`] traits a model implements |
+//! | `generated.rs` | the contract with the attribute's code: [`LoggedModel`], [`Loggable`] |
+//! | `logged.rs` | [`Logged`]: wraps a model, checks its keys, runs each prediction |
+//! | `prediction.rs` | the records of one prediction, from request to outcome |
+//! | `fields.rs` | the logged fields of one record, borrowed and written with their JSON types |
+//! | `correlation.rs` | the correlation id's scope, across threads and awaits |
+//! | `keys.rs` | the key names, generated from the one table the attribute checks against |
+//! | `config.rs` | the configuration's types, variables and parsing |
+//! | `builder.rs` | [`LoggerBuilder`]: configuration in code or from the environment |
+//! | `guard.rs` | [`LogGuard`]: owns the writer thread, flushes it, reports losses |
+//! | `log_bridge.rs` | records of the `log` crate into the same drain |
+//! | `capture.rs` | [`CapturedOutput`], an in-memory output for tests |
+//! | `drain/` | the path from the caller to the output; its own table is in `drain/mod.rs` |
 
 mod builder;
 mod capture;

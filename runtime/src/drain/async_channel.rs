@@ -1,11 +1,11 @@
 //! The caller's side of the drain: level filter, time stamp, and the queue
 //! to the writer thread with its overflow policy.
 
-use super::DrainConfig;
 use super::async_writer::SlogJsonWriter;
 use super::head::{OwnedRecordHead, ProcessFields};
 use super::losses::{LossCounters, LossKind};
 use super::unformattable;
+use super::{DrainConfig, Shared};
 use crate::config::ConfigError;
 use crate::config::Overflow;
 use crate::guard::LogGuard;
@@ -33,26 +33,6 @@ struct ChannelInner {
 }
 
 impl SlogAsyncChannel {
-    pub(crate) fn new(
-        core: AsyncCore,
-        level: Level,
-        overflow: Overflow,
-        process: Arc<ProcessFields>,
-        root_values: OwnedKVList,
-        losses: Arc<LossCounters>,
-    ) -> Self {
-        SlogAsyncChannel {
-            inner: Arc::new(ChannelInner {
-                core,
-                level,
-                overflow,
-                process,
-                root_values,
-                losses,
-            }),
-        }
-    }
-
     /// Stamps `record` and queues it. Returns whether it was queued.
     fn queue(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), AsyncError> {
         let head = OwnedRecordHead {
@@ -150,11 +130,14 @@ const DROP_REPORT_PATIENCE: Duration = Duration::from_secs(5);
 /// its guard.
 pub(crate) fn build<W: Write + Send + 'static>(
     config: DrainConfig,
+    shared: Shared,
     writer: W,
 ) -> Result<(Logger, LogGuard), ConfigError> {
-    let process = Arc::new(ProcessFields::of_this_process());
-    let losses = Arc::new(LossCounters::default());
-    let root_values = OwnedKVList::from(OwnedKV(config.env_fields.clone()));
+    let Shared {
+        process,
+        losses,
+        root_values,
+    } = shared;
     let slog_json_writer = SlogJsonWriter::new(
         writer,
         Arc::clone(&losses),
@@ -166,14 +149,16 @@ pub(crate) fn build<W: Write + Send + 'static>(
         .blocking(config.overflow == Overflow::Block)
         .thread_name("logged-model-writer".to_owned())
         .build_with_guard();
-    let channel = SlogAsyncChannel::new(
-        core,
-        config.level,
-        config.overflow,
-        process,
-        root_values,
-        Arc::clone(&losses),
-    );
+    let channel = SlogAsyncChannel {
+        inner: Arc::new(ChannelInner {
+            core,
+            level: config.level,
+            overflow: config.overflow,
+            process,
+            root_values,
+            losses: Arc::clone(&losses),
+        }),
+    };
     let logger = Logger::root(channel.clone(), OwnedKV(config.env_fields));
     let guard = LogGuard::new(crate::config::DrainKind::SlogAsync, losses, move || {
         if config.overflow == Overflow::Drop {

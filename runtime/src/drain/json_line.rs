@@ -137,25 +137,13 @@ impl Serializer for LineSerializer<'_> {
 
     fn emit_f32(&mut self, key: Key, value: f32) -> slog::Result {
         write_key(self.out, key);
-        if value.is_finite() {
-            // The shortest text of the `f32`, as serde_json writes it.
-            self.out
-                .extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
-        } else {
-            self.out.extend_from_slice(b"null");
-        }
+        write_float(self.out, value);
         Ok(())
     }
 
     fn emit_f64(&mut self, key: Key, value: f64) -> slog::Result {
         write_key(self.out, key);
-        if value.is_finite() {
-            self.out
-                .extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
-        } else {
-            // JSON has no NaN or infinity; serde_json writes null too.
-            self.out.extend_from_slice(b"null");
-        }
+        write_float(self.out, value);
         Ok(())
     }
 
@@ -221,6 +209,16 @@ fn write_key(out: &mut Vec<u8>, key: &'static str) {
         write_escaped_slowly(out, key.as_bytes());
     }
     out.extend_from_slice(b"\":");
+}
+
+/// The shortest text of a float of its own width, as serde_json writes it
+/// (an `f32` is not widened); JSON has no NaN or infinity, so those are null.
+fn write_float<F: ryu::Float + Into<f64> + Copy>(out: &mut Vec<u8>, value: F) {
+    if value.into().is_finite() {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
 }
 
 /// A JSON string.

@@ -3,11 +3,10 @@
 //! writer thread. Formatting on the caller costs less than handing
 //! slog-async a record to own: no allocation, no copy of every value.
 
-use super::DrainConfig;
 use super::head::ProcessFields;
 use super::json_line::format_record;
 use super::line_queue::{LineQueue, ReportFormatter};
-use super::losses::LossCounters;
+use super::{DrainConfig, Shared};
 use crate::config::ConfigError;
 use crate::guard::LogGuard;
 use slog::{Drain, Level, Logger, Never, OwnedKV, OwnedKVList, Record};
@@ -67,13 +66,17 @@ impl Drain for LineDrain {
 /// The root logger over a line drain writing to `writer`, and its guard.
 pub(crate) fn build<W: Write + Send + 'static>(
     config: DrainConfig,
+    shared: Shared,
     writer: W,
 ) -> Result<(Logger, LogGuard), ConfigError> {
-    let process = Arc::new(ProcessFields::of_this_process());
-    let losses = Arc::new(LossCounters::default());
+    let Shared {
+        process,
+        losses,
+        root_values,
+    } = shared;
     let reports = ReportFormatter {
         process: Arc::clone(&process),
-        root_values: OwnedKVList::from(OwnedKV(config.env_fields.clone())),
+        root_values,
     };
     let queue = LineQueue::new(
         config.channel_size,

@@ -31,8 +31,11 @@ pub(crate) mod unformattable;
 use crate::config::{ConfigError, DrainKind, Overflow};
 use crate::guard::LogGuard;
 use constant_values::ConstantValues;
-use slog::{Level, Logger};
+use head::ProcessFields;
+use losses::LossCounters;
+use slog::{Level, Logger, OwnedKV, OwnedKVList};
 use std::io::Write;
+use std::sync::Arc;
 
 /// What every drain is built from: the configuration, checked.
 pub(crate) struct DrainConfig {
@@ -43,6 +46,16 @@ pub(crate) struct DrainConfig {
     pub(crate) env_fields: ConstantValues,
 }
 
+/// What both drains share between their caller side and their writer.
+pub(crate) struct Shared {
+    /// The host and process keys.
+    pub(crate) process: Arc<ProcessFields>,
+    /// What was lost, counted once.
+    pub(crate) losses: Arc<LossCounters>,
+    /// The environment fields, for the records the drain writes itself.
+    pub(crate) root_values: OwnedKVList,
+}
+
 /// The root logger over a drain of `kind` writing to `writer`, and the guard
 /// that owns its writer thread.
 pub(crate) fn build<W: Write + Send + 'static>(
@@ -50,8 +63,13 @@ pub(crate) fn build<W: Write + Send + 'static>(
     config: DrainConfig,
     writer: W,
 ) -> Result<(Logger, LogGuard), ConfigError> {
+    let shared = Shared {
+        process: Arc::new(ProcessFields::of_this_process()),
+        losses: Arc::new(LossCounters::default()),
+        root_values: OwnedKVList::from(OwnedKV(config.env_fields.clone())),
+    };
     match kind {
-        DrainKind::Line => line_drain::build(config, writer),
-        DrainKind::SlogAsync => async_channel::build(config, writer),
+        DrainKind::Line => line_drain::build(config, shared, writer),
+        DrainKind::SlogAsync => async_channel::build(config, shared, writer),
     }
 }
