@@ -93,6 +93,94 @@ on_both_drains! {
         );
     }
 
+    /// Holds its first write until the gate opens; counts the lines of that write.
+    #[derive(Clone, Default)]
+    struct GatedOutput {
+        bytes: Arc<Mutex<Vec<u8>>>,
+        open: Arc<(Mutex<bool>, std::sync::Condvar)>,
+        first_write_lines: Arc<Mutex<Option<usize>>>,
+    }
+
+    impl GatedOutput {
+        fn open(&self) {
+            let (open, changed) = &*self.open;
+            *open.lock().expect("not poisoned") = true;
+            changed.notify_all();
+        }
+    }
+
+    impl Write for GatedOutput {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            {
+                let mut first = self.first_write_lines.lock().map_err(|_| io::Error::other("poisoned"))?;
+                if first.is_none() {
+                    *first = Some(bytes.iter().filter(|&&byte| byte == b'\n').count());
+                }
+            }
+            let (open, changed) = &*self.open;
+            let mut is_open = open.lock().map_err(|_| io::Error::other("poisoned"))?;
+            while !*is_open {
+                is_open = changed.wait(is_open).map_err(|_| io::Error::other("poisoned"))?;
+            }
+            self.bytes.lock().map_err(|_| io::Error::other("poisoned"))?.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stalled_output_holds_the_callers_once_the_channel_is_full() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        const CAPACITY: usize = 16;
+        const EMITTED: usize = 200;
+        let output = GatedOutput::default();
+        let (logger, guard) = LoggerBuilder::new()
+            .drain(DRAIN)
+            .channel_size(CAPACITY)
+            .build_with_writer(output.clone())
+            .expect("valid configuration");
+        let returned = Arc::new(AtomicUsize::new(0));
+        let producer = {
+            let logger = logger.clone();
+            let returned = Arc::clone(&returned);
+            std::thread::spawn(move || {
+                for sequence in 0..EMITTED {
+                    slog::info!(logger, "Tick."; "sequence" => sequence);
+                    returned.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        // Wait (at most ten seconds) until the producer stops making progress.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut last = usize::MAX;
+        let mut unchanged = 0;
+        while unchanged < 5 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(40));
+            let now = returned.load(Ordering::SeqCst);
+            unchanged = if now == last { unchanged + 1 } else { 0 };
+            last = now;
+        }
+        let held = returned.load(Ordering::SeqCst);
+        let in_the_stalled_write = output.first_write_lines.lock().expect("not poisoned").unwrap_or(0);
+        // The backlog happened: the caller was held with the channel full...
+        assert!(held < EMITTED, "the caller was never held");
+        assert!(held >= CAPACITY, "only {held} records were queued before the caller was held");
+        // ...and the channel held no more than its capacity.
+        assert!(
+            held <= CAPACITY + in_the_stalled_write + 1,
+            "{held} records were accepted with {in_the_stalled_write} in the stalled write and a channel of {CAPACITY}"
+        );
+        output.open();
+        producer.join().expect("no panic");
+        drop(logger);
+        assert_eq!(guard.finish().dropped, 0);
+        let text = String::from_utf8(output.bytes.lock().expect("not poisoned").clone()).expect("UTF-8");
+        assert_eq!(text.lines().count(), EMITTED, "nothing lost once the output moved again");
+    }
+
     /// Records the largest single write it is given.
     #[derive(Clone, Default)]
     struct MeasuringOutput {
@@ -144,6 +232,14 @@ on_both_drains! {
         let largest_write = *output.largest_write.lock().expect("not poisoned");
         // 2000 records were emitted far faster than written; each write
         // still held at most one channel's worth.
+        if DRAIN == logged_model::DrainKind::Line {
+            // The line drain writes its backlog in batches: one of them held
+            // many lines, or no backlog ever built up.
+            assert!(
+                largest_write > CAPACITY / 2 * longest_line.min(100),
+                "the largest write, {largest_write} bytes, held no backlog"
+            );
+        }
         assert!(
             largest_write <= CAPACITY * longest_line,
             "a write of {largest_write} bytes exceeds {CAPACITY} lines of at most {longest_line} bytes"

@@ -10,6 +10,40 @@ use logged_model_test_support::{Captured, JsonRecord, with_message};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
+/// The line of `text` in `tests/support/models.rs`, 1-based.
+fn line_of(text: &str) -> u64 {
+    let source = include_str!("support/models.rs");
+    let index = source
+        .lines()
+        .position(|line| line.contains(text))
+        .expect("the text is in models.rs");
+    index as u64 + 1
+}
+
+/// Sleeps, then answers: its logged duration must cover the sleep.
+struct SleepyModel;
+
+impl SleepyModel {
+    const SLEEP: std::time::Duration = std::time::Duration::from_millis(30);
+}
+
+#[logged_model::logged_model()]
+impl AsyncModel for SleepyModel {
+    type Input = ();
+    type Output = ();
+    type Error = std::convert::Infallible;
+    fn qualified_name(&self) -> &str {
+        "sleepy"
+    }
+    fn version(&self) -> &str {
+        "1"
+    }
+    async fn predict(&self, _input: &()) -> Result<(), Self::Error> {
+        tokio::time::sleep(Self::SLEEP).await;
+        Ok(())
+    }
+}
+
 on_both_drains! {
     fn predict_once(application: &Application) -> Vec<JsonRecord> {
         let captured = Captured::on(DRAIN);
@@ -93,11 +127,7 @@ on_both_drains! {
             assert_eq!(record["model_qualified_name"], "credit_risk_model");
             assert_eq!(record["model_version"], "0.1.0");
             assert_eq!(record["log.origin.file.name"], "tests/support/models.rs");
-            assert!(
-                record["log.origin.file.line"]
-                    .as_u64()
-                    .is_some_and(|line| line > 0)
-            );
+            assert_eq!(record["log.origin.file.line"], line_of("impl Model for CreditModel {"));
             assert_eq!(record["process.pid"], std::process::id());
             assert!(
                 record["host.hostname"]
@@ -109,7 +139,9 @@ on_both_drains! {
 
     #[test]
     fn timestamps_are_rfc3339_utc_with_microseconds_and_in_order() {
+        let before = std::time::SystemTime::now();
         let records = predict_once(&Application::typical());
+        let after = std::time::SystemTime::now();
         let stamps: Vec<&str> = records
             .iter()
             .map(|r| r["@timestamp"].as_str().unwrap_or(""))
@@ -120,7 +152,10 @@ on_both_drains! {
             assert!(
                 stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T' && stamp.as_bytes()[19] == b'.'
             );
-            assert!(humantime::parse_rfc3339(stamp).is_ok(), "{stamp}");
+            let time = humantime::parse_rfc3339(stamp).expect("RFC 3339");
+            // The moment of the event, to the microsecond the stamp keeps.
+            let truncated_before = before - std::time::Duration::from_micros(1);
+            assert!(truncated_before <= time && time <= after, "{stamp} is not between {before:?} and {after:?}");
         }
         assert!(stamps[0] <= stamps[1]);
     }
@@ -361,12 +396,19 @@ on_both_drains! {
         let model = std::sync::Arc::new(
             Logged::new(AsyncCreditModel, &captured.logger).expect("no key collides"),
         );
+        // Each task asks for its own amount, so its records can be told apart.
         let tasks: Vec<_> = (0..8)
             .map(|task| {
                 let model = std::sync::Arc::clone(&model);
                 tokio::spawn(
-                    async move { model.predict(&Application::typical()).await }
-                        .with_correlation_id(format!("task-{task}")),
+                    async move {
+                        let application = Application {
+                            credit_amount: f64::from(task),
+                            ..Application::typical()
+                        };
+                        model.predict(&application).await
+                    }
+                    .with_correlation_id(format!("task-{task}")),
                 )
             })
             .collect();
@@ -376,20 +418,43 @@ on_both_drains! {
         drop(model);
         let records = captured.finish();
         assert_eq!(records.len(), 16);
-        let mut by_prediction: HashMap<&Value, Vec<&Value>> = HashMap::new();
+        // The task of each prediction, from its requested record's amount.
+        let task_of: HashMap<&Value, u64> = with_message(&records, "Prediction requested.")
+            .into_iter()
+            .map(|record| {
+                let amount = record["credit_amount"].as_f64().expect("an amount");
+                (&record["prediction_id"], amount as u64)
+            })
+            .collect();
+        assert_eq!(task_of.len(), 8);
+        let mut records_per_id: HashMap<String, usize> = HashMap::new();
         for record in &records {
-            by_prediction
-                .entry(&record["prediction_id"])
-                .or_default()
-                .push(&record["correlation_id"]);
-        }
-        for ids in by_prediction.values() {
-            assert_eq!(ids.len(), 2);
+            let task = task_of[&record["prediction_id"]];
             assert_eq!(
-                ids[0], ids[1],
-                "both records of a prediction carry its task's id"
+                record["correlation_id"],
+                format!("task-{task}"),
+                "{} of task {task}",
+                record["message"]
             );
+            *records_per_id.entry(format!("task-{task}")).or_default() += 1;
         }
+        assert!(records_per_id.values().all(|&count| count == 2), "{records_per_id:?}");
+    }
+
+    #[tokio::test]
+    async fn event_duration_covers_the_whole_await() {
+        let captured = Captured::on(DRAIN);
+        let model = Logged::new(SleepyModel, &captured.logger).expect("no key collides");
+        model.predict(&()).await.expect("predicts");
+        drop(model);
+        let records = captured.finish();
+        let duration = records[1]["event.duration"].as_u64().expect("nanoseconds");
+        assert!(
+            duration >= SleepyModel::SLEEP.as_nanos() as u64,
+            "{duration} ns for a model that sleeps {:?}",
+            SleepyModel::SLEEP
+        );
+        assert!(duration < 10_000_000_000, "{duration} ns is not a duration of this call");
     }
 
     #[test]
@@ -511,5 +576,20 @@ on_both_drains! {
             .err()
             .expect("status collides");
         assert!(matches!(error, WrapError::KeyCollision { ref key, .. } if key == "status"));
+    }
+
+    #[test]
+    fn wrapping_fails_when_a_logger_value_cannot_be_read_so_no_key_escapes_the_check() {
+        let captured = Captured::on(DRAIN);
+        // slog stops at the failing value: `status` after it would be unchecked.
+        let logger = captured.logger.new(slog::o!("status" => "x", "bad" => FailingValue));
+        let error = Logged::new(CreditModel, &logger)
+            .err()
+            .expect("the logger's keys cannot all be read");
+        assert!(
+            matches!(error, WrapError::UnreadableLoggerValue { ref model, .. } if model == "credit_risk_model"),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("this value cannot be written"), "{error}");
     }
 }

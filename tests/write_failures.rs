@@ -8,6 +8,18 @@ use logged_model_test_support::on_both_drains;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 
+/// Waits for `condition`, failing the test after ten seconds.
+fn wait_until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {what} within ten seconds"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 on_both_drains! {
     const FAILED_REPORT: &str = "Log records lost: the log output failed to write them.";
 
@@ -90,9 +102,7 @@ on_both_drains! {
         output.set_failing(true);
         log_ticks(&logger, 10..25);
         // Let the writer try (and fail) all fifteen before the output recovers.
-        while guard.stats().failed_writes < 15 {
-            std::thread::yield_now();
-        }
+        wait_until("fifteen failed writes", || guard.stats().failed_writes >= 15);
         output.set_failing(false);
         log_ticks(&logger, 25..30);
         drop(logger);
@@ -129,9 +139,7 @@ on_both_drains! {
             .expect("valid");
         output.set_failing(true);
         log_ticks(&logger, 0..1);
-        while guard.stats().failed_writes < 1 {
-            std::thread::yield_now();
-        }
+        wait_until("one failed write", || guard.stats().failed_writes >= 1);
         output.set_failing(false);
         log_ticks(&logger, 1..3);
         drop(logger);

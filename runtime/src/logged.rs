@@ -56,6 +56,18 @@ pub enum WrapError {
         /// The key both would write.
         key: String,
     },
+    /// A value the logger carries fails to serialize, so its keys (and the
+    /// keys after it) cannot be checked, and every record would fail too.
+    #[error(
+        "model `{model}` cannot be wrapped: a value the logger carries fails to serialize ({reason}), \
+         so the logger's keys cannot be checked for collisions; fix or remove that value"
+    )]
+    UnreadableLoggerValue {
+        /// The model's qualified name.
+        model: String,
+        /// Why the value failed.
+        reason: String,
+    },
 }
 
 impl<M: LoggedModel> Logged<M> {
@@ -72,7 +84,13 @@ impl<M: LoggedModel> Logged<M> {
             .iter()
             .chain(spec.output_keys)
             .chain(keys::RESERVED);
-        let carried = logger_keys(logger);
+        let carried = logger_keys(logger).map_err(|error| WrapError::UnreadableLoggerValue {
+            model: qualified_name.clone(),
+            reason: match error {
+                slog::Error::Io(io) => io.to_string(),
+                other => other.to_string(),
+            },
+        })?;
         if let Some(key) = written_by_decorator
             .into_iter()
             .find(|key| carried.contains(**key))
@@ -183,8 +201,9 @@ async fn catch_unwind_async<F: Future>(future: F) -> std::thread::Result<F::Outp
     .await
 }
 
-/// The keys a logger adds to every record it makes.
-fn logger_keys(logger: &Logger) -> BTreeSet<String> {
+/// The keys a logger adds to every record it makes. slog stops at the first
+/// value that fails, so a failure means the keys are not all known.
+fn logger_keys(logger: &Logger) -> Result<BTreeSet<String>, slog::Error> {
     struct KeyCollector(BTreeSet<String>);
     impl slog::Serializer for KeyCollector {
         fn emit_arguments(
@@ -214,11 +233,10 @@ fn logger_keys(logger: &Logger) -> BTreeSet<String> {
         level: slog::Level::Info,
     };
     let mut collector = KeyCollector(BTreeSet::new());
-    // A value whose serialization fails only hides its own key.
-    let _ = slog::KV::serialize(
+    slog::KV::serialize(
         logger.list(),
         &slog::Record::new(&record_static, &format_args!(""), slog::BorrowedKV(&())),
         &mut collector,
-    );
-    collector.0
+    )?;
+    Ok(collector.0)
 }
