@@ -8,19 +8,27 @@
 //!   per prediction, including the final flush.
 //! - `volume/file`: records per second through the drain into a file, from
 //!   two producer threads, including the final flush.
+//!
+//! Every row writes through an output the optimizer cannot see through
+//! ([`BlackBoxSink`], or a file), a row that loses records says so, and a row
+//! whose output failed stops the run. Before any measurement, `records_check`
+//! makes one prediction on every row and checks that all rows write the same
+//! keys and values. Under `cargo test` (the bench target has `test = true`)
+//! the check runs and every row is run once, so the benchmarks cannot rot.
 
 mod peers;
 mod workload;
 
 use cpu_time::ProcessTime;
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use logged_model::{DrainKind, LogGuard, Logged, LoggerBuilder, Model, Overflow};
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group};
+use logged_model::{CapturedOutput, DrainKind, LogGuard, Logged, LoggerBuilder, Model, Overflow};
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use workload::{ENV_VALUES, ENV_VARS, input, model};
 
@@ -62,14 +70,76 @@ fn logged_rows() -> [(&'static str, Configure); 4] {
     ]
 }
 
+/// Discards what it is given, but only after `black_box` has seen every
+/// byte, so that no row's formatting can be optimized away.
+#[derive(Clone, Copy, Default)]
+struct BlackBoxSink;
+
+impl Write for BlackBoxSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        black_box(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Set when any row's output failed to write.
+static OUTPUT_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// A file output that notes its failures in [`OUTPUT_FAILED`].
+struct CheckedFile(BufWriter<std::fs::File>);
+
+impl Write for CheckedFile {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .write(bytes)
+            .inspect_err(|_| OUTPUT_FAILED.store(true, Ordering::SeqCst))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0
+            .flush()
+            .inspect_err(|_| OUTPUT_FAILED.store(true, Ordering::SeqCst))
+    }
+}
+
+/// Stops the run if `row`'s output failed: its figure would be of work not done.
+fn check_output(row: &str) {
+    assert!(
+        !OUTPUT_FAILED.load(Ordering::SeqCst),
+        "row {row:?}: its output failed to write, so its figure is void"
+    );
+}
+
+/// Says on stderr what a row lost, so that a fast lossy row is not taken for
+/// a fast lossless one.
+fn report_losses(row: &str, stats: logged_model::LogStats) {
+    if stats.dropped > 0 || stats.failed_writes > 0 {
+        eprintln!(
+            "row {row:?}: {} records dropped, {} failed writes",
+            stats.dropped, stats.failed_writes
+        );
+    }
+    check_output(row);
+}
+
 fn bench_file() -> PathBuf {
     let directory = std::env::temp_dir().join(format!("logged-model-bench-{}", std::process::id()));
     std::fs::create_dir_all(&directory).expect("a temporary directory");
     directory.join("records.log")
 }
 
-fn file_output() -> BufWriter<std::fs::File> {
-    BufWriter::new(std::fs::File::create(bench_file()).expect("a file"))
+fn file_output() -> CheckedFile {
+    CheckedFile(BufWriter::new(
+        std::fs::File::create(bench_file()).expect("a file"),
+    ))
+}
+
+fn sink_output() -> BlackBoxSink {
+    BlackBoxSink
 }
 
 /// Runs every row on the caller's thread with outputs made by `output`.
@@ -91,32 +161,39 @@ fn caller_rows<W: Write + Send + 'static>(
             b.iter(|| black_box(model.predict(black_box(&input))))
         });
         drop(model);
-        drop(guard);
+        report_losses(name, guard.finish());
     }
     let bare = model();
     let (logger, guard) = peers::slog_async_logger(output());
-    group.bench_function("hand-written slog-async + slog-json", |b| {
+    group.bench_function(SLOG_ASYNC, |b| {
         b.iter(|| black_box(peers::slog_predict(&logger, &bare, black_box(&input))))
     });
     drop(logger);
     drop(guard);
+    check_output(SLOG_ASYNC);
     let logger = peers::slog_sync_logger(output());
-    group.bench_function("hand-written synchronous slog-json", |b| {
+    group.bench_function(SLOG_SYNC, |b| {
         b.iter(|| black_box(peers::slog_predict(&logger, &bare, black_box(&input))))
     });
     drop(logger);
+    check_output(SLOG_SYNC);
     let (subscriber, guard) = peers::tracing_subscriber(output());
     tracing::subscriber::with_default(subscriber, || {
-        group.bench_function("tracing #[instrument] + JSON", |b| {
+        group.bench_function(TRACING, |b| {
             b.iter(|| black_box(peers::traced_predict(&bare, black_box(&input))))
         });
     });
     drop(guard);
+    check_output(TRACING);
 }
+
+const SLOG_ASYNC: &str = "hand-written slog-async + slog-json";
+const SLOG_SYNC: &str = "hand-written synchronous slog-json";
+const TRACING: &str = "tracing + JSON";
 
 fn caller_time(c: &mut Criterion) {
     let mut group = c.benchmark_group("caller/sink");
-    caller_rows(&mut group, std::io::sink, true);
+    caller_rows(&mut group, sink_output, true);
     group.finish();
     let mut group = c.benchmark_group("caller/file");
     group
@@ -144,20 +221,22 @@ fn cpu_time(c: &mut Criterion) {
     for (name, configure) in logged_rows() {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
-                let (model, guard) = logged(configure, std::io::sink());
+                let (model, guard) = logged(configure, BlackBoxSink);
                 let cpu = ProcessTime::now();
                 for _ in 0..iters {
                     let _ = black_box(model.predict(black_box(&input)));
                 }
                 drop(model);
-                drop(guard);
-                cpu.elapsed()
+                let stats = guard.finish();
+                let elapsed = cpu.elapsed();
+                report_losses(name, stats);
+                elapsed
             })
         });
     }
-    group.bench_function("hand-written slog-async + slog-json", |b| {
+    group.bench_function(SLOG_ASYNC, |b| {
         b.iter_custom(|iters| {
-            let (logger, guard) = peers::slog_async_logger(std::io::sink());
+            let (logger, guard) = peers::slog_async_logger(BlackBoxSink);
             let cpu = ProcessTime::now();
             for _ in 0..iters {
                 let _ = black_box(peers::slog_predict(&logger, &bare, black_box(&input)));
@@ -167,9 +246,9 @@ fn cpu_time(c: &mut Criterion) {
             cpu.elapsed()
         })
     });
-    group.bench_function("tracing #[instrument] + JSON", |b| {
+    group.bench_function(TRACING, |b| {
         b.iter_custom(|iters| {
-            let (subscriber, guard) = peers::tracing_subscriber(std::io::sink());
+            let (subscriber, guard) = peers::tracing_subscriber(BlackBoxSink);
             let cpu = ProcessTime::now();
             tracing::subscriber::with_default(subscriber, || {
                 for _ in 0..iters {
@@ -219,8 +298,9 @@ fn volume(c: &mut Criterion) {
                         producer.join().expect("a producer finished");
                     }
                     drop(model);
-                    guard.finish();
+                    let stats = guard.finish();
                     total += started.elapsed();
+                    report_losses(name, stats);
                 }
                 total
             })
@@ -235,4 +315,93 @@ criterion_group! {
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     targets = caller_time, cpu_time, volume
 }
-criterion_main!(benches);
+/// One prediction on every row, into memory; the records of each row, parsed.
+fn one_prediction_per_row() -> Vec<(
+    &'static str,
+    Vec<serde_json::Map<String, serde_json::Value>>,
+)> {
+    let input = input();
+    let bare = model();
+    let mut rows = Vec::new();
+    for (name, configure) in logged_rows() {
+        if name == "logged-model, level filtered out" {
+            continue;
+        }
+        let output = CapturedOutput::default();
+        let (model, guard) = logged(configure, output.clone());
+        let _ = model.predict(&input);
+        drop(model);
+        guard.finish();
+        rows.push((name, output));
+    }
+    let output = CapturedOutput::default();
+    let (logger, guard) = peers::slog_async_logger(output.clone());
+    let _ = peers::slog_predict(&logger, &bare, &input);
+    drop((logger, guard));
+    rows.push((SLOG_ASYNC, output));
+    let output = CapturedOutput::default();
+    let logger = peers::slog_sync_logger(output.clone());
+    let _ = peers::slog_predict(&logger, &bare, &input);
+    drop(logger);
+    rows.push((SLOG_SYNC, output));
+    let output = CapturedOutput::default();
+    let (subscriber, guard) = peers::tracing_subscriber(output.clone());
+    tracing::subscriber::with_default(subscriber, || {
+        let _ = peers::traced_predict(&bare, &input);
+    });
+    drop(guard);
+    rows.push((TRACING, output));
+    rows.into_iter()
+        .map(|(name, output)| {
+            let records = output.records().unwrap_or_else(|error| {
+                panic!("row {name:?} wrote a line that is not JSON: {error}")
+            });
+            (name, records)
+        })
+        .collect()
+}
+
+/// Every row writes the same two records: the same keys, and the same
+/// values but for those that differ by nature (the time, the id, the
+/// duration, and the source location of the code that logs).
+fn records_check() {
+    const VARYING: [&str; 5] = [
+        "@timestamp",
+        "prediction_id",
+        "event.duration",
+        "log.origin.file.name",
+        "log.origin.file.line",
+    ];
+    let rows = one_prediction_per_row();
+    let (reference_name, reference) = &rows[0];
+    assert_eq!(reference.len(), 2, "{reference_name:?} wrote two records");
+    for (name, records) in &rows[1..] {
+        assert_eq!(
+            records.len(),
+            2,
+            "row {name:?} wrote {} records",
+            records.len()
+        );
+        for (ours, theirs) in reference.iter().zip(records) {
+            let mut our_keys: Vec<&String> = ours.keys().collect();
+            let mut their_keys: Vec<&String> = theirs.keys().collect();
+            our_keys.sort();
+            their_keys.sort();
+            assert_eq!(
+                our_keys, their_keys,
+                "row {name:?} writes other keys than {reference_name:?}"
+            );
+            for (key, value) in ours {
+                if !VARYING.contains(&key.as_str()) {
+                    assert_eq!(&theirs[key], value, "row {name:?}, key {key:?}");
+                }
+            }
+        }
+    }
+}
+
+fn main() {
+    records_check();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

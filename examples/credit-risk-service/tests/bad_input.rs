@@ -186,38 +186,50 @@ fn a_request_slower_than_the_timeout_is_503() {
     assert_error(&response, 503, "timeout");
 }
 
-async fn boom() -> &'static str {
-    panic!("boom")
+/// A model that panics on every prediction.
+struct PanickingModel;
+
+impl logged_model::Model for PanickingModel {
+    type Input = credit_risk_service::application::CreditApplication;
+    type Output = credit_risk_service::model::CreditRiskPrediction;
+    type Error = credit_risk_service::model::PredictionError;
+    fn qualified_name(&self) -> &str {
+        "credit_risk_model"
+    }
+    fn version(&self) -> &str {
+        "0.0.0"
+    }
+    fn predict(&self, _input: &Self::Input) -> Result<Self::Output, Self::Error> {
+        panic!("boom")
+    }
 }
 
 #[test]
 fn a_panicking_handler_answers_500_with_a_json_body_and_logs_an_error() {
-    use axum::routing::get;
-    use credit_risk_service::http::panics::PanicResponder;
-    use tower_http::catch_panic::CatchPanicLayer;
-
-    let output = logged_model::CapturedOutput::default();
-    let (logger, guard) = logged_model::LoggerBuilder::new()
-        .build_with_writer(output.clone())
-        .expect("valid");
-    let app = axum::Router::new()
-        .route("/boom", get(boom))
-        .layer(CatchPanicLayer::custom(PanicResponder {
-            logger: logger.clone(),
-        }));
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("a port");
-    let address = listener.local_addr().expect("an address");
-    runtime.spawn(async move { axum::serve(listener, app).await });
-    let response = common::send(address, "GET", "/boom", &[], b"");
-    drop(runtime);
-    drop(logger);
-    drop(guard);
+    // The real router with its real layers, over a model that panics.
+    let service = common::TestService::start_with(std::time::Duration::from_secs(10), |_, _| {
+        Box::new(PanickingModel)
+    });
+    let response = service.predict(&common::good_application_json());
     assert_error(&response, 500, "internal_error");
-    let records = output.records().expect("JSON lines");
-    assert_eq!(records[0]["message"], "Request handler panicked.");
-    assert_eq!(records[0]["log.level"], "ERROR");
-    assert_eq!(records[0]["error_info"], "boom");
+    let request_id = response.header("x-request-id").map(str::to_owned);
+    let after = service.request("GET", "/api/health", &[], b"");
+    assert_eq!(after.status, 200, "the service goes on after a panic");
+    let records = service.stop();
+    let panicked: Vec<_> = records
+        .iter()
+        .filter(|record| record["message"] == "Request handler panicked.")
+        .collect();
+    assert_eq!(panicked.len(), 1);
+    assert_eq!(panicked[0]["log.level"], "ERROR");
+    assert_eq!(panicked[0]["error_info"], "boom");
+    let access = records
+        .iter()
+        .find(|record| {
+            record["message"] == "Request handled."
+                && record["url.path"] == "/api/models/credit_risk_model/prediction"
+        })
+        .expect("an access record");
+    assert_eq!(access["http.response.status_code"], 500);
+    assert_eq!(access["correlation_id"].as_str(), request_id.as_deref());
 }

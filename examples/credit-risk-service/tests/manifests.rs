@@ -131,6 +131,13 @@ fn the_validator_rejects_a_misspelled_field() {
     let (passed, log) = validate(std::slice::from_ref(&path));
     let _ = std::fs::remove_file(&path);
     assert!(!passed, "strict validation caught nothing:\n{log}");
+    // The reason is the misspelled field, not a crash or a missing schema.
+    assert!(
+        log.contains(
+            "Additional properties are not allowed ('readOnlyRootFileSystem' was unexpected)"
+        ),
+        "failed for another reason:\n{log}"
+    );
 }
 
 #[test]

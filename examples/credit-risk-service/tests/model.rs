@@ -94,9 +94,50 @@ fn the_served_model_agrees_with_the_training_evaluation() {
             )
         })
         .collect();
-    assert_eq!(
-        credit_risk_service::metrics::Metrics::evaluate(&scored, threshold),
-        expected
+    // Recomputed here, independently of the metrics module: the confusion
+    // counts at the threshold, the cost matrix, and the ROC AUC as the share
+    // of (bad, good) pairs in which the bad row scores higher (ties count half).
+    let bad_risky = scored
+        .iter()
+        .filter(|(p, bad)| *bad && *p >= threshold)
+        .count();
+    let bad_safe = scored
+        .iter()
+        .filter(|(p, bad)| *bad && *p < threshold)
+        .count();
+    let good_risky = scored
+        .iter()
+        .filter(|(p, bad)| !*bad && *p >= threshold)
+        .count();
+    let good_safe = scored
+        .iter()
+        .filter(|(p, bad)| !*bad && *p < threshold)
+        .count();
+    let confusion = &expected.confusion;
+    assert_eq!(bad_risky, confusion.bad_predicted_risky as usize);
+    assert_eq!(bad_safe, confusion.bad_predicted_safe as usize);
+    assert_eq!(good_risky, confusion.good_predicted_risky as usize);
+    assert_eq!(good_safe, confusion.good_predicted_safe as usize);
+    let mean_cost = (5.0 * bad_safe as f64 + good_risky as f64) / scored.len() as f64;
+    assert!(
+        (mean_cost - expected.mean_cost).abs() < 1e-12,
+        "{mean_cost}"
+    );
+    let (mut wins, mut pairs) = (0.0, 0.0);
+    for (bad_score, _) in scored.iter().filter(|(_, bad)| *bad) {
+        for (good_score, _) in scored.iter().filter(|(_, bad)| !*bad) {
+            pairs += 1.0;
+            if bad_score > good_score {
+                wins += 1.0;
+            } else if bad_score == good_score {
+                wins += 0.5;
+            }
+        }
+    }
+    assert!(
+        (wins / pairs - expected.roc_auc).abs() < 1e-9,
+        "{}",
+        wins / pairs
     );
 }
 
@@ -162,18 +203,44 @@ fn an_artifact_of_another_format_or_shape_is_refused() {
     );
 }
 
-#[test]
-fn a_malformed_data_row_is_reported_with_its_row_number() {
-    let directory = std::env::temp_dir().join(format!("credit-risk-data-{}", std::process::id()));
+/// The first `rows` data rows of the committed data, with `change` applied
+/// to the cells of data row `row` (1-based), loaded from a temporary file.
+fn load_changed(rows: usize, row: usize, mut change: impl FnMut(&mut Vec<String>)) -> String {
+    let directory =
+        std::env::temp_dir().join(format!("credit-risk-data-{}-{row}", std::process::id()));
     std::fs::create_dir_all(&directory).expect("a temporary directory");
     let path = directory.join("broken.csv");
     let data = std::fs::read_to_string(DEFAULT_DATA).expect("the data");
-    let mut lines: Vec<String> = data.lines().take(4).map(str::to_owned).collect();
-    lines[3] = lines[3].replacen(",42,", ",forty-two,", 1);
-    lines[2] = lines[2].replace("radio/television", "spaceship");
-    std::fs::write(&path, lines.join("\n")).expect("writes");
+    let mut reader = csv::ReaderBuilder::new().from_reader(data.as_bytes());
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(reader.headers().expect("a header"))
+        .expect("writes");
+    for (index, record) in reader.records().take(rows).enumerate() {
+        let mut cells: Vec<String> = record.expect("a row").iter().map(str::to_owned).collect();
+        if index + 1 == row {
+            change(&mut cells);
+        }
+        writer.write_record(&cells).expect("writes");
+    }
+    std::fs::write(&path, writer.into_inner().expect("flushes")).expect("writes");
     let error = dataset::load(&path).expect_err("refused").to_string();
     std::fs::remove_dir_all(&directory).expect("cleans up");
+    error
+}
+
+#[test]
+fn a_malformed_number_is_reported_with_its_row_number() {
+    // Column 13 is `age_in_years`.
+    let error = load_changed(3, 3, |cells| cells[12] = "forty-two".to_owned());
+    assert!(error.contains("data row 3"), "{error}");
+    assert!(error.contains("field 12: invalid digit"), "{error}");
+}
+
+#[test]
+fn an_unknown_category_is_reported_with_its_row_number() {
+    // Column 4 is `purpose`.
+    let error = load_changed(3, 2, |cells| cells[3] = "spaceship".to_owned());
     assert!(error.contains("data row 2"), "{error}");
     assert!(error.contains("spaceship"), "{error}");
 }

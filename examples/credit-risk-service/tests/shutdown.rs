@@ -204,6 +204,95 @@ fn sigterm_finishes_in_flight_requests_and_loses_no_record() {
     assert_eq!(in_flight_records, 3);
 }
 
+/// One prediction request with its own request id; `None` when the
+/// connection is refused or closed without an answer (the server has gone).
+fn try_predict(address: SocketAddr, body: &str, request_id: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2)).ok()?;
+    stream.set_read_timeout(Some(common::SOCKET_TIMEOUT)).ok()?;
+    write!(
+        stream,
+        "POST /api/models/credit_risk_model/prediction HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-request-id: {request_id}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    raw.windows(4)
+        .any(|w| w == b"\r\n\r\n")
+        .then(|| common::parse_response(&raw).status)
+}
+
+#[test]
+fn load_running_through_sigterm_loses_no_record_of_an_answered_request() {
+    let (mut child, lines, address) = start_service();
+    let body = common::good_application_json();
+    let stop_at = Instant::now() + Duration::from_secs(20);
+    // Four clients that keep sending until the server is gone (or 20 s).
+    let workers: Vec<_> = (0..4)
+        .map(|worker| {
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut answered = Vec::new();
+                for sequence in 0.. {
+                    if Instant::now() > stop_at {
+                        break;
+                    }
+                    let id = format!("load-{worker}-{sequence}");
+                    match try_predict(address, &body, &id) {
+                        Some(200) => answered.push(id),
+                        Some(status) => panic!("{id} answered {status}"),
+                        None => break,
+                    }
+                }
+                answered
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&child);
+    let status = wait_bounded(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "a clean exit: {status:?}");
+    let answered: Vec<String> = workers
+        .into_iter()
+        .flat_map(|w| w.join().expect("no panic"))
+        .collect();
+    assert!(answered.len() >= 4, "the load ran before the signal");
+
+    let records: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| {
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+        })
+        .collect();
+    let mut per_request: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    for record in &records {
+        if let (Some(id), Some(message)) = (
+            record["correlation_id"].as_str(),
+            record["message"].as_str(),
+        ) {
+            per_request.entry(id).or_default().push(message);
+        }
+    }
+    // Every request answered 200 has its three records: none lost at exit.
+    for id in &answered {
+        let mut messages = per_request.get(id.as_str()).cloned().unwrap_or_default();
+        messages.sort_unstable();
+        assert_eq!(
+            messages,
+            [
+                "Prediction created.",
+                "Prediction requested.",
+                "Request handled."
+            ],
+            "{id}"
+        );
+    }
+    assert_eq!(
+        records.last().map(|r| r["message"].clone()),
+        Some("Service stopped.".into())
+    );
+}
+
 #[test]
 fn an_invalid_logging_configuration_stops_start_up_with_a_json_line() {
     let output = Command::new(env!("CARGO_BIN_EXE_credit-risk-service"))

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use credit_risk_service::artifact::ModelArtifact;
-use credit_risk_service::http::state::AppState;
+use credit_risk_service::http::state::{AppState, ServedModel};
 use credit_risk_service::model::CreditRiskModel;
 use credit_risk_service::server;
 use logged_model::{CapturedOutput, LogGuard, Logged, LoggerBuilder};
@@ -31,6 +31,17 @@ impl TestService {
     }
 
     pub fn start_with_timeout(request_timeout: Duration) -> Self {
+        Self::start_with(request_timeout, |artifact, logger| {
+            Box::new(Logged::new(CreditRiskModel::new(artifact), logger).expect("no key collides"))
+        })
+    }
+
+    /// The service over the model `make_model` makes from the committed
+    /// artifact and the service's logger.
+    pub fn start_with(
+        request_timeout: Duration,
+        make_model: impl FnOnce(ModelArtifact, &slog::Logger) -> Box<ServedModel>,
+    ) -> Self {
         let output = CapturedOutput::default();
         let (logger, guard) = LoggerBuilder::new()
             .build_with_writer(output.clone())
@@ -38,8 +49,8 @@ impl TestService {
         let artifact = ModelArtifact::load(credit_risk_service::DEFAULT_ARTIFACT.as_ref())
             .expect("the committed artifact loads");
         let roc_auc = artifact.metrics.roc_auc;
-        let model = Logged::new(CreditRiskModel::new(artifact), &logger).expect("no key collides");
-        let state = AppState::new(Box::new(model), roc_auc, logger, request_timeout).shared();
+        let model = make_model(artifact, &logger);
+        let state = AppState::new(model, roc_auc, logger, request_timeout).shared();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -91,26 +102,43 @@ impl TestService {
 
     /// Stops the server, flushes the log and returns every record.
     pub fn stop(mut self) -> Vec<serde_json::Map<String, serde_json::Value>> {
-        self.shut_down();
+        if let Err(error) = self.shut_down() {
+            panic!("{error}");
+        }
         self.output.records().expect("every line is a JSON object")
     }
 
-    fn shut_down(&mut self) {
+    /// Stops the server and says how it ended: an error or a panic of the
+    /// server task is a failure of the test, never ignored.
+    fn shut_down(&mut self) -> Result<(), String> {
         if let Some(stop) = self.stop.take() {
+            // The receiver is gone only if the server already ended; its
+            // result says why.
             let _ = stop.send(());
         }
-        if let (Some(runtime), Some(server)) = (self.runtime.as_ref(), self.server.take()) {
-            let _ = runtime.block_on(server);
-        }
+        let ended = match (self.runtime.as_ref(), self.server.take()) {
+            (Some(runtime), Some(server)) => match runtime.block_on(server) {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(format!("the server failed: {error}")),
+                Err(join) => Err(format!("the server task failed: {join}")),
+            },
+            _ => Ok(()),
+        };
         // Dropping the runtime drops the state and its loggers.
         drop(self.runtime.take());
         drop(self.guard.take());
+        ended
     }
 }
 
 impl Drop for TestService {
     fn drop(&mut self) {
-        self.shut_down();
+        let ended = self.shut_down();
+        if !std::thread::panicking() {
+            if let Err(error) = ended {
+                panic!("{error}");
+            }
+        }
     }
 }
 
