@@ -33,6 +33,11 @@ impl ConstantValues {
         ConstantValues { pairs, fragment }
     }
 
+    /// `,"key":value` for each pair, as the line drain writes them.
+    pub(crate) fn fragment(&self) -> &str {
+        &self.fragment
+    }
+
     /// Text pairs.
     pub(crate) fn texts(pairs: Vec<(&'static str, String)>) -> Self {
         Self::new(

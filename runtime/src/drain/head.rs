@@ -1,6 +1,7 @@
-//! The keys that open every record, written by one [`KV`] for both drains:
-//! `@timestamp` first, then the level, the message, the ECS version, the
-//! origin, the host and the process.
+//! The keys that open every record, written by one function for both
+//! drains ([`write_head`]): `@timestamp` first, then the level, the message,
+//! the ECS version, the origin, the host and the process. The line drain
+//! writes them straight into its buffer, slog-json through slog's serializer.
 
 use super::constant_values::{ConstantValue, ConstantValues};
 use super::timestamp::format_rfc3339_micros;
@@ -11,7 +12,7 @@ use std::time::SystemTime;
 
 /// What is the same on every record of the process: `host.hostname` and
 /// `process.pid`.
-pub(crate) struct ProcessFields(ConstantValues);
+pub(crate) struct ProcessFields(pub(crate) ConstantValues);
 
 impl ProcessFields {
     pub(crate) fn of_this_process() -> Self {
@@ -26,24 +27,66 @@ impl ProcessFields {
     }
 }
 
-/// A record's opening keys. The time is taken when the record is made.
-pub(crate) struct RecordHead<'a> {
-    pub(crate) time: SystemTime,
-    pub(crate) process: &'a ProcessFields,
+/// Where a record's head is written: the line drain's byte buffer, or any
+/// slog serializer (slog-json, on the slog-async drain's thread).
+pub(crate) trait HeadSink {
+    /// `@timestamp`.
+    fn timestamp(&mut self, key: &'static str, time: SystemTime) -> slog::Result;
+    /// A value that needs no escaping: the level, the ECS version.
+    fn plain_text(&mut self, key: &'static str, value: &'static str) -> slog::Result;
+    /// Any text.
+    fn text(&mut self, key: &'static str, value: &str) -> slog::Result;
+    /// Formatted text: the message.
+    fn arguments(&mut self, key: &'static str, value: &std::fmt::Arguments<'_>) -> slog::Result;
+    /// A whole number.
+    fn number(&mut self, key: &'static str, value: u32) -> slog::Result;
+    /// Constant pairs: the host and the process.
+    fn constants(&mut self, record: &Record<'_>, values: &ConstantValues) -> slog::Result;
 }
 
-impl KV for RecordHead<'_> {
-    fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        let time = format_rfc3339_micros(self.time);
+/// Writes a record's head into `sink`: the one place that says which keys
+/// open a record, and in which order.
+#[inline(always)]
+pub(crate) fn write_head<S: HeadSink + ?Sized>(
+    sink: &mut S,
+    time: SystemTime,
+    record: &Record<'_>,
+    process: &ProcessFields,
+) -> slog::Result {
+    sink.timestamp(keys::TIMESTAMP, time)?;
+    sink.plain_text(keys::LEVEL, level_name(record.level()))?;
+    sink.arguments(keys::MESSAGE, record.msg())?;
+    sink.plain_text(keys::ECS, keys::ECS_VERSION)?;
+    sink.text(keys::ORIGIN_FILE, record.location().file)?;
+    sink.number(keys::ORIGIN_LINE, record.location().line)?;
+    sink.constants(record, &process.0)
+}
+
+impl HeadSink for dyn Serializer + '_ {
+    fn timestamp(&mut self, key: &'static str, time: SystemTime) -> slog::Result {
+        let text = format_rfc3339_micros(time);
         // Only ASCII digits and punctuation were written into it.
-        let time = std::str::from_utf8(&time).unwrap_or_default();
-        serializer.emit_str(keys::TIMESTAMP, time)?;
-        serializer.emit_str(keys::LEVEL, level_name(record.level()))?;
-        serializer.emit_arguments(keys::MESSAGE, record.msg())?;
-        serializer.emit_str(keys::ECS, keys::ECS_VERSION)?;
-        serializer.emit_str(keys::ORIGIN_FILE, record.location().file)?;
-        serializer.emit_u32(keys::ORIGIN_LINE, record.location().line)?;
-        self.process.0.serialize(record, serializer)
+        self.emit_str(key, std::str::from_utf8(&text).unwrap_or_default())
+    }
+
+    fn plain_text(&mut self, key: &'static str, value: &'static str) -> slog::Result {
+        self.emit_str(key, value)
+    }
+
+    fn text(&mut self, key: &'static str, value: &str) -> slog::Result {
+        self.emit_str(key, value)
+    }
+
+    fn arguments(&mut self, key: &'static str, value: &std::fmt::Arguments<'_>) -> slog::Result {
+        self.emit_arguments(key, value)
+    }
+
+    fn number(&mut self, key: &'static str, value: u32) -> slog::Result {
+        self.emit_u32(key, value)
+    }
+
+    fn constants(&mut self, record: &Record<'_>, values: &ConstantValues) -> slog::Result {
+        values.serialize(record, self)
     }
 }
 
@@ -57,11 +100,7 @@ pub(crate) struct OwnedRecordHead {
 
 impl KV for OwnedRecordHead {
     fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        RecordHead {
-            time: self.time,
-            process: &self.process,
-        }
-        .serialize(record, serializer)?;
+        write_head(serializer, self.time, record, &self.process)?;
         self.logger_values.serialize(record, serializer)
     }
 }

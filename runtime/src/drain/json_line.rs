@@ -4,7 +4,9 @@
 //! reuses, so a record costs no allocation.
 
 use super::constant_values::ConstantValue;
-use super::head::{ProcessFields, RecordHead};
+use super::constant_values::ConstantValues;
+use super::head::{HeadSink, ProcessFields, write_head};
+use super::timestamp::format_rfc3339_micros;
 use super::unformattable;
 use slog::{KV, Key, OwnedKVList, Record, Serializer};
 use std::cell::Cell;
@@ -84,8 +86,7 @@ fn try_format(
     let mut serializer = LineSerializer { out };
     let address = &mut serializer as *mut LineSerializer<'_> as *mut () as usize;
     let previous = ACTIVE_LINE_SERIALIZER.with(|active| active.replace(address));
-    let serialized = RecordHead { time, process }
-        .serialize(record, &mut serializer)
+    let serialized = write_head(&mut serializer, time, record, process)
         .and_then(|()| values.serialize(record, &mut serializer))
         .and_then(|()| record.kv().serialize(record, &mut serializer));
     ACTIVE_LINE_SERIALIZER.with(|active| active.set(previous));
@@ -101,6 +102,65 @@ fn try_format(
 /// Writes each pair as `,"key":value`.
 struct LineSerializer<'a> {
     out: &'a mut Vec<u8>,
+}
+
+/// The head, written straight into the line: its keys are constants that
+/// need no escaping, and the constant pairs are copied as one fragment.
+impl HeadSink for LineSerializer<'_> {
+    #[inline(always)]
+    fn timestamp(&mut self, key: &'static str, time: SystemTime) -> slog::Result {
+        write_plain_key(self.out, key);
+        self.out.push(b'"');
+        self.out.extend_from_slice(&format_rfc3339_micros(time));
+        self.out.push(b'"');
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn plain_text(&mut self, key: &'static str, value: &'static str) -> slog::Result {
+        write_plain_key(self.out, key);
+        self.out.push(b'"');
+        self.out.extend_from_slice(value.as_bytes());
+        self.out.push(b'"');
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn text(&mut self, key: &'static str, value: &str) -> slog::Result {
+        write_plain_key(self.out, key);
+        write_string(self.out, value);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn arguments(&mut self, key: &'static str, value: &fmt::Arguments<'_>) -> slog::Result {
+        write_plain_key(self.out, key);
+        write_arguments(self.out, value);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn number(&mut self, key: &'static str, value: u32) -> slog::Result {
+        write_plain_key(self.out, key);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn constants(&mut self, _record: &Record<'_>, values: &ConstantValues) -> slog::Result {
+        self.out.extend_from_slice(values.fragment().as_bytes());
+        Ok(())
+    }
+}
+
+/// `,"key":` for a key known to need no escaping (the head's own keys; a
+/// unit test checks each).
+#[inline(always)]
+fn write_plain_key(out: &mut Vec<u8>, key: &'static str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
 macro_rules! emit_integer {
@@ -333,6 +393,13 @@ fn write_escape(out: &mut Vec<u8>, byte: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_the_runtime_writes_needs_no_escaping() {
+        for key in crate::keys::RESERVED {
+            assert!(is_plain(key.as_bytes()), "{key}");
+        }
+    }
 
     #[test]
     fn escaping_matches_serde_json_for_every_control_character_and_quotes() {
