@@ -27,19 +27,55 @@ impl ProcessFields {
     }
 }
 
+/// A key of the head: its name, and `,"name":` as the line drain writes it,
+/// made at compile time.
+#[derive(Clone, Copy)]
+pub(crate) struct HeadKey {
+    pub(crate) name: &'static str,
+    pub(crate) json: &'static [u8],
+}
+
+/// `,"key":` as bytes; `N` is the key's length plus four.
+const fn json_key<const N: usize>(key: &str) -> [u8; N] {
+    let bytes = key.as_bytes();
+    let mut out = [0; N];
+    out[0] = b',';
+    out[1] = b'"';
+    let mut index = 0;
+    while index < bytes.len() {
+        out[2 + index] = bytes[index];
+        index += 1;
+    }
+    out[N - 2] = b'"';
+    out[N - 1] = b':';
+    out
+}
+
+/// The [`HeadKey`] of a key constant (whose text needs no escaping: a unit
+/// test checks every key the runtime writes).
+macro_rules! head_key {
+    ($name:path) => {{
+        const JSON: [u8; $name.len() + 4] = json_key($name);
+        HeadKey {
+            name: $name,
+            json: &JSON,
+        }
+    }};
+}
+
 /// Where a record's head is written: the line drain's byte buffer, or any
 /// slog serializer (slog-json, on the slog-async drain's thread).
 pub(crate) trait HeadSink {
     /// `@timestamp`.
-    fn timestamp(&mut self, key: &'static str, time: SystemTime) -> slog::Result;
+    fn timestamp(&mut self, key: HeadKey, time: SystemTime) -> slog::Result;
     /// A value that needs no escaping: the level, the ECS version.
-    fn plain_text(&mut self, key: &'static str, value: &'static str) -> slog::Result;
+    fn plain_text(&mut self, key: HeadKey, value: &'static str) -> slog::Result;
     /// Any text.
-    fn text(&mut self, key: &'static str, value: &str) -> slog::Result;
+    fn text(&mut self, key: HeadKey, value: &str) -> slog::Result;
     /// Formatted text: the message.
-    fn arguments(&mut self, key: &'static str, value: &std::fmt::Arguments<'_>) -> slog::Result;
+    fn arguments(&mut self, key: HeadKey, value: &std::fmt::Arguments<'_>) -> slog::Result;
     /// A whole number.
-    fn number(&mut self, key: &'static str, value: u32) -> slog::Result;
+    fn number(&mut self, key: HeadKey, value: u32) -> slog::Result;
     /// Constant pairs: the host and the process.
     fn constants(&mut self, record: &Record<'_>, values: &ConstantValues) -> slog::Result;
 }
@@ -53,36 +89,36 @@ pub(crate) fn write_head<S: HeadSink + ?Sized>(
     record: &Record<'_>,
     process: &ProcessFields,
 ) -> slog::Result {
-    sink.timestamp(keys::TIMESTAMP, time)?;
-    sink.plain_text(keys::LEVEL, level_name(record.level()))?;
-    sink.arguments(keys::MESSAGE, record.msg())?;
-    sink.plain_text(keys::ECS, keys::ECS_VERSION)?;
-    sink.text(keys::ORIGIN_FILE, record.location().file)?;
-    sink.number(keys::ORIGIN_LINE, record.location().line)?;
+    sink.timestamp(head_key!(keys::TIMESTAMP), time)?;
+    sink.plain_text(head_key!(keys::LEVEL), level_name(record.level()))?;
+    sink.arguments(head_key!(keys::MESSAGE), record.msg())?;
+    sink.plain_text(head_key!(keys::ECS), keys::ECS_VERSION)?;
+    sink.text(head_key!(keys::ORIGIN_FILE), record.location().file)?;
+    sink.number(head_key!(keys::ORIGIN_LINE), record.location().line)?;
     sink.constants(record, &process.0)
 }
 
 impl HeadSink for dyn Serializer + '_ {
-    fn timestamp(&mut self, key: &'static str, time: SystemTime) -> slog::Result {
+    fn timestamp(&mut self, key: HeadKey, time: SystemTime) -> slog::Result {
         let text = format_rfc3339_micros(time);
         // Only ASCII digits and punctuation were written into it.
-        self.emit_str(key, std::str::from_utf8(&text).unwrap_or_default())
+        self.emit_str(key.name, std::str::from_utf8(&text).unwrap_or_default())
     }
 
-    fn plain_text(&mut self, key: &'static str, value: &'static str) -> slog::Result {
-        self.emit_str(key, value)
+    fn plain_text(&mut self, key: HeadKey, value: &'static str) -> slog::Result {
+        self.emit_str(key.name, value)
     }
 
-    fn text(&mut self, key: &'static str, value: &str) -> slog::Result {
-        self.emit_str(key, value)
+    fn text(&mut self, key: HeadKey, value: &str) -> slog::Result {
+        self.emit_str(key.name, value)
     }
 
-    fn arguments(&mut self, key: &'static str, value: &std::fmt::Arguments<'_>) -> slog::Result {
-        self.emit_arguments(key, value)
+    fn arguments(&mut self, key: HeadKey, value: &std::fmt::Arguments<'_>) -> slog::Result {
+        self.emit_arguments(key.name, value)
     }
 
-    fn number(&mut self, key: &'static str, value: u32) -> slog::Result {
-        self.emit_u32(key, value)
+    fn number(&mut self, key: HeadKey, value: u32) -> slog::Result {
+        self.emit_u32(key.name, value)
     }
 
     fn constants(&mut self, record: &Record<'_>, values: &ConstantValues) -> slog::Result {
@@ -114,5 +150,17 @@ pub(crate) fn level_name(level: Level) -> &'static str {
         Level::Info => "INFO",
         Level::Debug => "DEBUG",
         Level::Trace => "TRACE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_key_is_the_key_between_a_comma_quotes_and_a_colon() {
+        let key = head_key!(keys::ORIGIN_FILE);
+        assert_eq!(key.name, "log.origin.file.name");
+        assert_eq!(key.json, b",\"log.origin.file.name\":");
     }
 }

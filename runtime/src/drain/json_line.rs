@@ -5,7 +5,7 @@
 
 use super::constant_values::ConstantValue;
 use super::constant_values::ConstantValues;
-use super::head::{HeadSink, ProcessFields, write_head};
+use super::head::{HeadKey, HeadSink, ProcessFields, write_head};
 use super::timestamp::format_rfc3339_micros;
 use super::unformattable;
 use slog::{KV, Key, OwnedKVList, Record, Serializer};
@@ -108,8 +108,8 @@ struct LineSerializer<'a> {
 /// need no escaping, and the constant pairs are copied as one fragment.
 impl HeadSink for LineSerializer<'_> {
     #[inline(always)]
-    fn timestamp(&mut self, key: &'static str, time: SystemTime) -> slog::Result {
-        write_plain_key(self.out, key);
+    fn timestamp(&mut self, key: HeadKey, time: SystemTime) -> slog::Result {
+        self.out.extend_from_slice(key.json);
         self.out.push(b'"');
         self.out.extend_from_slice(&format_rfc3339_micros(time));
         self.out.push(b'"');
@@ -117,8 +117,8 @@ impl HeadSink for LineSerializer<'_> {
     }
 
     #[inline(always)]
-    fn plain_text(&mut self, key: &'static str, value: &'static str) -> slog::Result {
-        write_plain_key(self.out, key);
+    fn plain_text(&mut self, key: HeadKey, value: &'static str) -> slog::Result {
+        self.out.extend_from_slice(key.json);
         self.out.push(b'"');
         self.out.extend_from_slice(value.as_bytes());
         self.out.push(b'"');
@@ -126,22 +126,22 @@ impl HeadSink for LineSerializer<'_> {
     }
 
     #[inline(always)]
-    fn text(&mut self, key: &'static str, value: &str) -> slog::Result {
-        write_plain_key(self.out, key);
+    fn text(&mut self, key: HeadKey, value: &str) -> slog::Result {
+        self.out.extend_from_slice(key.json);
         write_string(self.out, value);
         Ok(())
     }
 
     #[inline(always)]
-    fn arguments(&mut self, key: &'static str, value: &fmt::Arguments<'_>) -> slog::Result {
-        write_plain_key(self.out, key);
+    fn arguments(&mut self, key: HeadKey, value: &fmt::Arguments<'_>) -> slog::Result {
+        self.out.extend_from_slice(key.json);
         write_arguments(self.out, value);
         Ok(())
     }
 
     #[inline(always)]
-    fn number(&mut self, key: &'static str, value: u32) -> slog::Result {
-        write_plain_key(self.out, key);
+    fn number(&mut self, key: HeadKey, value: u32) -> slog::Result {
+        self.out.extend_from_slice(key.json);
         self.out
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
         Ok(())
@@ -152,15 +152,6 @@ impl HeadSink for LineSerializer<'_> {
         self.out.extend_from_slice(values.fragment().as_bytes());
         Ok(())
     }
-}
-
-/// `,"key":` for a key known to need no escaping (the head's own keys; a
-/// unit test checks each).
-#[inline(always)]
-fn write_plain_key(out: &mut Vec<u8>, key: &'static str) {
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
 }
 
 macro_rules! emit_integer {
