@@ -133,16 +133,11 @@ pub(crate) fn build<W: Write + Send + 'static>(
     shared: Shared,
     writer: W,
 ) -> Result<(Logger, LogGuard), ConfigError> {
-    let Shared {
-        process,
-        losses,
-        root_values,
-    } = shared;
     let slog_json_writer = SlogJsonWriter::new(
         writer,
-        Arc::clone(&losses),
-        Arc::clone(&process),
-        root_values.clone(),
+        Arc::clone(&shared.losses),
+        Arc::clone(&shared.process),
+        shared.root_values.clone(),
     );
     let (core, async_guard) = AsyncCore::custom(slog_json_writer)
         .chan_size(config.channel_size)
@@ -154,18 +149,22 @@ pub(crate) fn build<W: Write + Send + 'static>(
             core,
             level: config.level,
             overflow: config.overflow,
-            process,
-            root_values,
-            losses: Arc::clone(&losses),
+            process: shared.process,
+            root_values: shared.root_values,
+            losses: Arc::clone(&shared.losses),
         }),
     };
     let logger = Logger::root(channel.clone(), OwnedKV(config.env_fields));
-    let guard = LogGuard::new(crate::config::DrainKind::SlogAsync, losses, move || {
-        if config.overflow == Overflow::Drop {
-            channel.flush_drop_report(DROP_REPORT_PATIENCE);
-        }
-        // Sends the finish message behind every queued record and joins.
-        drop(async_guard);
-    });
+    let guard = LogGuard::new(
+        crate::config::DrainKind::SlogAsync,
+        shared.losses,
+        move || {
+            if config.overflow == Overflow::Drop {
+                channel.flush_drop_report(DROP_REPORT_PATIENCE);
+            }
+            // Sends the finish message behind every queued record and joins.
+            drop(async_guard);
+        },
+    );
     Ok((logger, guard))
 }

@@ -69,19 +69,14 @@ pub(crate) fn build<W: Write + Send + 'static>(
     shared: Shared,
     writer: W,
 ) -> Result<(Logger, LogGuard), ConfigError> {
-    let Shared {
-        process,
-        losses,
-        root_values,
-    } = shared;
     let reports = ReportFormatter {
-        process: Arc::clone(&process),
-        root_values,
+        process: Arc::clone(&shared.process),
+        root_values: shared.root_values,
     };
     let queue = LineQueue::new(
         config.channel_size,
         config.overflow,
-        Arc::clone(&losses),
+        Arc::clone(&shared.losses),
         reports,
     );
     let writer = queue
@@ -90,9 +85,9 @@ pub(crate) fn build<W: Write + Send + 'static>(
     let drain = LineDrain {
         queue: queue.clone(),
         level: config.level,
-        process,
+        process: shared.process,
     };
-    let guard = LogGuard::new(crate::config::DrainKind::Line, losses, move || {
+    let guard = LogGuard::new(crate::config::DrainKind::Line, shared.losses, move || {
         queue.close();
         // A writer that panicked has nothing left to flush.
         let _ = writer.join();
