@@ -22,14 +22,16 @@ enum ArgumentName {
     InputFields,
     OutputFields,
     Name,
+    SampleRate,
     Crate,
 }
 
 impl ArgumentName {
-    const ALL: [ArgumentName; 4] = [
+    const ALL: [ArgumentName; 5] = [
         ArgumentName::InputFields,
         ArgumentName::OutputFields,
         ArgumentName::Name,
+        ArgumentName::SampleRate,
         ArgumentName::Crate,
     ];
 
@@ -38,6 +40,7 @@ impl ArgumentName {
             ArgumentName::InputFields => "input_fields",
             ArgumentName::OutputFields => "output_fields",
             ArgumentName::Name => "name",
+            ArgumentName::SampleRate => "sample_rate",
             ArgumentName::Crate => "crate",
         }
     }
@@ -53,6 +56,7 @@ impl ArgumentName {
             ArgumentName::InputFields => "input_fields = [duration_in_month, credit_amount]",
             ArgumentName::OutputFields => "output_fields = [credit_risk]",
             ArgumentName::Name => "name = \"credit_risk_logger\"",
+            ArgumentName::SampleRate => "sample_rate = 0.1",
             ArgumentName::Crate => "crate = my_renamed_logged_model",
         }
     }
@@ -94,6 +98,8 @@ pub struct Args {
     pub input_fields: Slot<FieldList>,
     pub output_fields: Slot<FieldList>,
     pub name: Slot<LitStr>,
+    /// The share of predictions logged, as written (checked in `validate`).
+    pub sample_rate: Slot<syn::Lit>,
     /// The path of the runtime crate, for users who renamed the dependency.
     pub krate: Slot<syn::Path>,
 }
@@ -111,8 +117,34 @@ pub struct FieldPath {
     pub key: String,
     /// The accessors, each carrying the span of the token the user wrote.
     pub segments: Vec<Segment>,
-    /// The tokens the user wrote, for errors about the whole entry.
+    /// The tokens the user wrote for the path, for errors about the whole entry.
     pub written: TokenStream,
+    /// How the value is logged.
+    pub mode: FieldMode,
+}
+
+/// How a field's value is logged: `field`, `field(redact)`, `field(hash)`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FieldMode {
+    /// As it is.
+    Plain,
+    /// As the redaction marker.
+    Redact,
+    /// As its keyed hash.
+    Hash,
+}
+
+impl FieldMode {
+    /// The modes a user may write, for error messages.
+    pub const VALID: &'static str = "`redact` (a fixed marker) and `hash` (a keyed hash)";
+
+    fn of(ident: &Ident) -> Option<Self> {
+        match ident.unraw().to_string().as_str() {
+            "redact" => Some(FieldMode::Redact),
+            "hash" => Some(FieldMode::Hash),
+            _ => None,
+        }
+    }
 }
 
 /// One step of a field path.
@@ -199,6 +231,19 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
                 }
             }
         }
+        ArgumentName::SampleRate => {
+            if !args.sample_rate.is_taken(ident, errors) {
+                match syn::parse2::<syn::Lit>(tokens_of(value)) {
+                    Ok(literal @ (syn::Lit::Float(_) | syn::Lit::Int(_))) => {
+                        args.sample_rate.set(literal)
+                    }
+                    _ => errors.spanned(
+                        tokens_of(value),
+                        format!("expected a number from 0 to 1, as in `{example}`"),
+                    ),
+                }
+            }
+        }
         ArgumentName::Crate => {
             if !args.krate.is_taken(ident, errors) {
                 match syn::parse2::<syn::Path>(tokens_of(value)) {
@@ -239,7 +284,51 @@ fn parse_field_list(
     })
 }
 
+/// A field entry: a path, then an optional mode in parentheses.
 fn parse_field_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPath> {
+    let (tokens, mode) = match tokens.split_last() {
+        Some((TokenTree::Group(group), path)) if group.delimiter() == Delimiter::Parenthesis => {
+            (path, parse_mode(group, errors)?)
+        }
+        _ => (tokens, FieldMode::Plain),
+    };
+    let mut path = parse_path(tokens, errors)?;
+    path.mode = mode;
+    Some(path)
+}
+
+/// `(redact)` or `(hash)`.
+fn parse_mode(group: &proc_macro2::Group, errors: &mut Errors) -> Option<FieldMode> {
+    let tokens: Vec<TokenTree> = group.stream().into_iter().collect();
+    match tokens.as_slice() {
+        [TokenTree::Ident(ident)] => match FieldMode::of(ident) {
+            Some(mode) => Some(mode),
+            None => {
+                errors.spanned(
+                    ident,
+                    format!(
+                        "unknown mode `{}`; valid modes are {}",
+                        ident.unraw(),
+                        FieldMode::VALID
+                    ),
+                );
+                None
+            }
+        },
+        _ => {
+            errors.spanned(
+                group,
+                format!(
+                    "expected one mode in the parentheses, as in `applicant_id(hash)`; valid modes are {}",
+                    FieldMode::VALID
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn parse_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPath> {
     let written = tokens_of(tokens);
     if let [TokenTree::Literal(literal)] = tokens {
         if let Ok(string) = syn::parse2::<LitStr>(literal.to_token_stream()) {
@@ -283,6 +372,7 @@ fn parse_field_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPa
         key,
         segments,
         written,
+        mode: FieldMode::Plain,
     })
 }
 
@@ -320,6 +410,7 @@ fn parse_string_path(literal: &LitStr, errors: &mut Errors) -> Option<FieldPath>
         key,
         segments,
         written: literal.to_token_stream(),
+        mode: FieldMode::Plain,
     })
 }
 

@@ -3,7 +3,7 @@
 //! fields. The real logic lives in the runtime; this code only calls it,
 //! through the runtime's versioned private module.
 
-use crate::args::{self, FieldPath};
+use crate::args::{self, FieldMode, FieldPath};
 use crate::errors::Errors;
 use crate::item::{self, ModelImpl};
 use crate::validate::{self, ValidFields};
@@ -84,6 +84,16 @@ fn logged_model_impl(
     };
     let input_keys = fields.input.iter().map(|field| &field.key);
     let output_keys = fields.output.iter().map(|field| &field.key);
+    let hashed_keys = fields
+        .input
+        .iter()
+        .chain(&fields.output)
+        .filter(|field| field.mode == FieldMode::Hash)
+        .map(|field| &field.key);
+    let sample_rate = match fields.sample_rate {
+        Some(rate) => quote!(::core::option::Option::Some(#rate)),
+        None => quote!(::core::option::Option::None),
+    };
     let input = Ident::new("__logged_model_input", Span::call_site());
     let output = Ident::new("__logged_model_output", Span::call_site());
     let recorder = Ident::new("__logged_model_fields", Span::call_site());
@@ -123,6 +133,8 @@ fn logged_model_impl(
                     logger_name: #logger_name,
                     input_keys: &[#(#input_keys),*],
                     output_keys: &[#(#output_keys),*],
+                    hashed_keys: &[#(#hashed_keys),*],
+                    sample_rate: #sample_rate,
                     location: #location,
                 };
                 &SPEC
@@ -161,8 +173,23 @@ fn record_field(
     let segments = &field.segments;
     let value = Ident::new(&value.to_string(), span);
     let recorder = Ident::new(&recorder.to_string(), span);
-    quote_spanned! {span=>
-        #krate::Loggable::record_into(&(*#value) #(.#segments)*, #key, #recorder);
+    let private = respanned(runtime.private.clone(), span);
+    let access = quote_spanned!(span=> &(*#value) #(.#segments)*);
+    match field.mode {
+        FieldMode::Plain => quote_spanned! {span=>
+            {
+                #[allow(unused_imports)]
+                use #private::{PlainProbe as _, SensitiveProbe as _};
+                #private::assert_clear((&#private::probe(#access)).kind());
+            }
+            #krate::Loggable::record_into(#access, #key, #recorder);
+        },
+        FieldMode::Redact => quote_spanned! {span=>
+            #private::FieldRecorder::record_redacted(#recorder, #key, #access);
+        },
+        FieldMode::Hash => quote_spanned! {span=>
+            #krate::Loggable::record_hashed_into(#access, #key, #recorder);
+        },
     }
 }
 

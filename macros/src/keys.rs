@@ -58,6 +58,11 @@ pub const KEYS: &[Key] = &[
         "correlation_id",
         "The caller's id for the current request or job.",
     ),
+    key(
+        "SAMPLE_RATE",
+        "sample_rate",
+        "On every record of a model logged at a rate below 1: the rate, to weight counts by.",
+    ),
     key("STATUS", "status", "`\"success\"` or `\"error\"`."),
     key(
         "DURATION",
@@ -73,6 +78,11 @@ pub const KEYS: &[Key] = &[
         "FIELD_ERRORS",
         "field_errors",
         "Fields whose value could not be turned into JSON, with the reason.",
+    ),
+    key(
+        "TRUNCATED_FIELDS",
+        "truncated_fields",
+        "The keys whose values were cut to fit the size caps.",
     ),
     key(
         "ORIGINAL_MESSAGE",

@@ -10,6 +10,8 @@ use std::collections::HashSet;
 pub struct ValidFields<'a> {
     pub input: Vec<&'a FieldPath>,
     pub output: Vec<&'a FieldPath>,
+    /// The `sample_rate` argument's value, when it is a number from 0 to 1.
+    pub sample_rate: Option<f64>,
 }
 
 /// Applies every rule to `args`, records each violation and returns the
@@ -23,6 +25,29 @@ pub fn fields<'a>(args: &'a Args, errors: &mut Errors) -> ValidFields<'a> {
     ValidFields {
         input: list(args.input_fields.get(), errors),
         output: list(args.output_fields.get(), errors),
+        sample_rate: args
+            .sample_rate
+            .get()
+            .and_then(|literal| sample_rate(literal, errors)),
+    }
+}
+
+/// The rate, if it is a number from 0 to 1.
+fn sample_rate(literal: &syn::Lit, errors: &mut Errors) -> Option<f64> {
+    let value = match literal {
+        syn::Lit::Float(float) => float.base10_parse::<f64>().ok(),
+        syn::Lit::Int(int) => int.base10_parse::<u8>().ok().map(f64::from),
+        _ => None,
+    };
+    match value {
+        Some(rate) if (0.0..=1.0).contains(&rate) => Some(rate),
+        _ => {
+            errors.spanned(
+                literal,
+                "`sample_rate` is the share of predictions logged: a number from 0 to 1, as in `sample_rate = 0.1`",
+            );
+            None
+        }
     }
 }
 

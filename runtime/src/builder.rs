@@ -2,7 +2,7 @@
 //! environment. Building hands the checked configuration to the drain module.
 
 use crate::config::{self, ConfigError, DrainKind, EnvLookup, Overflow};
-use crate::drain::{self, DrainConfig, constant_values::ConstantValues};
+use crate::drain::{self, DrainConfig, caps::SizeCaps, constant_values::ConstantValues};
 use crate::guard::LogGuard;
 use crate::log_bridge;
 use slog::{Level, Logger};
@@ -33,6 +33,7 @@ pub struct LoggerBuilder {
     overflow: Overflow,
     channel_size: usize,
     drain: DrainKind,
+    caps: SizeCaps,
     capture_log_crate: bool,
     env: EnvLookup,
 }
@@ -46,6 +47,7 @@ impl Default for LoggerBuilder {
             overflow: Overflow::Block,
             channel_size: config::DEFAULT_CHANNEL_SIZE,
             drain: DrainKind::default(),
+            caps: SizeCaps::DEFAULT,
             capture_log_crate: false,
             env: config::process_env(),
         }
@@ -97,6 +99,22 @@ impl LoggerBuilder {
         if let Some(drain) = (builder.env)("LOG_DRAIN")? {
             builder.drain = config::parse_drain(&drain)?;
         }
+        if let Some(bytes) = (builder.env)("LOG_FIELD_MAX_BYTES")? {
+            builder.caps.field_max = config::parse_bytes(
+                "LOG_FIELD_MAX_BYTES",
+                &bytes,
+                SizeCaps::MIN_FIELD,
+                "a whole number of bytes, 64 or more",
+            )?;
+        }
+        if let Some(bytes) = (builder.env)("LOG_RECORD_MAX_BYTES")? {
+            builder.caps.record_max = config::parse_bytes(
+                "LOG_RECORD_MAX_BYTES",
+                &bytes,
+                SizeCaps::MIN_RECORD,
+                "a whole number of bytes, 1024 or more",
+            )?;
+        }
         Ok(builder)
     }
 
@@ -139,6 +157,23 @@ impl LoggerBuilder {
         self
     }
 
+    /// The longest string value written whole, in bytes (at least 64;
+    /// default 4096). A longer one is cut at a character boundary, ends in
+    /// `…[truncated]`, and its key is listed under `truncated_fields`.
+    pub fn field_max_bytes(mut self, bytes: usize) -> Self {
+        self.caps.field_max = bytes;
+        self
+    }
+
+    /// The longest record, in bytes, its newline included (at least 1024;
+    /// default 16,000, under the 16 KiB at which container runtimes split
+    /// lines). A longer record has its largest values cut first, and lists
+    /// them under `truncated_fields`.
+    pub fn record_max_bytes(mut self, bytes: usize) -> Self {
+        self.caps.record_max = bytes;
+        self
+    }
+
     /// Whether records of the `log` crate go through this logger too, so
     /// that the process prints only JSON lines. Only one logger per process
     /// can capture them.
@@ -159,6 +194,20 @@ impl LoggerBuilder {
     where
         W: Write + Send + 'static,
     {
+        if self.caps.field_max < SizeCaps::MIN_FIELD {
+            return Err(ConfigError::InvalidValue {
+                variable: "field_max_bytes",
+                value: self.caps.field_max.to_string(),
+                expected: "a whole number of bytes, 64 or more",
+            });
+        }
+        if self.caps.record_max < SizeCaps::MIN_RECORD {
+            return Err(ConfigError::InvalidValue {
+                variable: "record_max_bytes",
+                value: self.caps.record_max.to_string(),
+                expected: "a whole number of bytes, 1024 or more",
+            });
+        }
         if !(1..=config::MAX_CHANNEL_SIZE).contains(&self.channel_size) {
             return Err(ConfigError::InvalidValue {
                 variable: "channel_size",
@@ -171,6 +220,7 @@ impl LoggerBuilder {
             overflow: self.overflow,
             channel_size: self.channel_size,
             env_fields: self.read_env_fields()?,
+            caps: self.caps,
         };
         let (logger, guard) = drain::build(self.drain, config, writer)?;
         if self.capture_log_crate {

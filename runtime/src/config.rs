@@ -8,6 +8,12 @@
 //! | `LOG_OVERFLOW` | `block` (nothing is ever dropped) or `drop` (the caller never waits; losses are counted and reported) | `block` |
 //! | `LOG_CHANNEL_SIZE` | records the channel holds, 1 to 1048576 | `1024` |
 //! | `LOG_DRAIN` | `line` (format on the caller, write in batches) or `slog-async` (slog-async over slog-json) | `line` |
+//! | `LOG_FIELD_MAX_BYTES` | the longest string value written whole, in bytes, 64 or more | `4096` |
+//! | `LOG_RECORD_MAX_BYTES` | the longest record, in bytes, 1024 or more | `16000` |
+//!
+//! A wrapped model reads two more, through [`ModelSettings`](crate::ModelSettings):
+//! `LOG_SAMPLE_RATE` (0 to 1, overrides every model's rate) and
+//! `LOG_HASH_KEY` (the secret of hashed fields, 16 bytes or more).
 //!
 //! An invalid value is an error that names the variable and the values it
 //! takes; nothing falls back to a default silently.
@@ -104,6 +110,16 @@ pub enum ConfigError {
         /// The key both map to.
         key: String,
     },
+    /// The hash key is too short to be a secret.
+    #[error(
+        "{variable} holds {length} bytes; a hash key needs at least 16 (the value is not shown)"
+    )]
+    HashKeyTooShort {
+        /// Where the key came from.
+        variable: &'static str,
+        /// Its length in bytes.
+        length: usize,
+    },
     /// The writer thread could not be started.
     #[error("the log writer thread could not be started: {0}")]
     WriterThread(String),
@@ -178,6 +194,34 @@ pub(crate) fn parse_channel_size(value: &str) -> Result<usize, ConfigError> {
             variable: "LOG_CHANNEL_SIZE",
             value: value.to_owned(),
             expected: "a whole number from 1 to 1048576",
+        }),
+    }
+}
+
+pub(crate) fn parse_sample_rate(variable: &'static str, value: &str) -> Result<f64, ConfigError> {
+    match value.trim().parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(ConfigError::InvalidValue {
+            variable,
+            value: value.to_owned(),
+            expected: "a number from 0 to 1",
+        }),
+    }
+}
+
+/// A size in bytes from `minimum` up.
+pub(crate) fn parse_bytes(
+    variable: &'static str,
+    value: &str,
+    minimum: usize,
+    expected: &'static str,
+) -> Result<usize, ConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(bytes) if bytes >= minimum => Ok(bytes),
+        _ => Err(ConfigError::InvalidValue {
+            variable,
+            value: value.to_owned(),
+            expected,
         }),
     }
 }

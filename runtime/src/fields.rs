@@ -2,7 +2,9 @@
 //! with their JSON types: numbers stay numbers, enums are written as serde
 //! writes them and `None` is `null`.
 
+use crate::hashing::{HashHex, HashKey};
 use crate::keys;
+use crate::sensitive::REDACTED;
 use serde::Serialize;
 use serde_json::Value;
 use std::cell::RefCell;
@@ -16,9 +18,23 @@ pub struct FieldRecorder<'a> {
     fields: SmallFields<'a>,
     /// `"key: reason"` for each field serde could not serialize.
     errors: RefCell<Vec<String>>,
+    /// The key of hashed fields, when the model has one.
+    hash_key: Option<&'a HashKey>,
 }
 
-type Field<'a> = (&'static str, &'a dyn erased_serde::Serialize);
+/// A field's value as the record will hold it.
+enum FieldValue<'a> {
+    /// Borrowed from the input or output, serialized when the record is written.
+    Borrowed(&'a dyn erased_serde::Serialize),
+    /// Listed as `field(redact)`.
+    Redacted,
+    /// Listed as `field(hash)`: the hash, already made.
+    Hashed(HashHex),
+    /// Listed as `field(hash)`, but it could not be hashed; the reason is in `errors`.
+    Unhashable,
+}
+
+type Field<'a> = (&'static str, FieldValue<'a>);
 
 /// Up to eight fields inline, the rest in a vector.
 #[derive(Default)]
@@ -37,30 +53,46 @@ impl<'a> SmallFields<'a> {
         self.len += 1;
     }
 
-    fn iter(&self) -> impl Iterator<Item = Field<'a>> + '_ {
-        self.inline
-            .iter()
-            .flatten()
-            .copied()
-            .chain(self.spilled.iter().copied())
-    }
-}
-
-impl Default for FieldRecorder<'_> {
-    fn default() -> Self {
-        FieldRecorder {
-            fields: SmallFields::default(),
-            errors: RefCell::new(Vec::new()),
-        }
+    fn iter(&self) -> impl Iterator<Item = &Field<'a>> + '_ {
+        self.inline.iter().flatten().chain(self.spilled.iter())
     }
 }
 
 impl<'a> FieldRecorder<'a> {
+    /// An empty recorder; `hash_key` hashes the fields listed as `(hash)`.
+    pub(crate) fn new(hash_key: Option<&'a HashKey>) -> Self {
+        FieldRecorder {
+            fields: SmallFields::default(),
+            errors: RefCell::new(Vec::new()),
+            hash_key,
+        }
+    }
+
     /// Records `value` under `key`. A value that serde cannot turn into JSON
     /// (a map with non-string keys, a `Serialize` impl that fails) is logged
     /// as `null`, and the reason is listed under `field_errors`.
     pub fn record<T: Serialize>(&mut self, key: &'static str, value: &'a T) {
-        self.fields.push((key, value));
+        self.fields.push((key, FieldValue::Borrowed(value)));
+    }
+
+    /// Records the redaction marker under `key`; the value is never read.
+    pub fn record_redacted<T: ?Sized>(&mut self, key: &'static str, _value: &T) {
+        self.fields.push((key, FieldValue::Redacted));
+    }
+
+    /// Records the keyed hash of `value` under `key`.
+    pub fn record_hashed<T: Serialize>(&mut self, key: &'static str, value: &T) {
+        let hashed = match self.hash_key {
+            Some(hash_key) => hash_key.hash(value).map_err(|error| error.to_string()),
+            None => Err("no hash key is set".to_owned()),
+        };
+        match hashed {
+            Ok(hex) => self.fields.push((key, FieldValue::Hashed(hex))),
+            Err(reason) => {
+                self.errors.borrow_mut().push(format!("{key}: {reason}"));
+                self.fields.push((key, FieldValue::Unhashable));
+            }
+        }
     }
 }
 
@@ -71,6 +103,23 @@ impl slog::KV for FieldRecorder<'_> {
         serializer: &mut dyn slog::Serializer,
     ) -> slog::Result {
         for (key, value) in self.fields.iter() {
+            let key = *key;
+            let value = match value {
+                FieldValue::Borrowed(value) => *value,
+                FieldValue::Redacted => {
+                    serializer.emit_str(key, REDACTED)?;
+                    continue;
+                }
+                FieldValue::Hashed(hex) => {
+                    // Only ASCII hex digits were written into it.
+                    serializer.emit_str(key, std::str::from_utf8(hex).unwrap_or_default())?;
+                    continue;
+                }
+                FieldValue::Unhashable => {
+                    serializer.emit_unit(key)?;
+                    continue;
+                }
+            };
             let field = BorrowedField {
                 key,
                 value,
@@ -131,11 +180,14 @@ impl slog::SerdeValue for BorrowedField<'_, '_> {
         self.value
     }
 
-    /// The owned copy slog-async sends to its thread: the value's JSON text,
+    /// The owned copy slog-async sends to its thread: the value's JSON text
+    /// (made here, on the caller's thread, so [`Sensitive`](crate::Sensitive)
+    /// values are redacted as they are in the line drain),
     /// exactly as serde_json writes it (a `serde_json::Value` would widen an
     /// `f32` and refuse a `u128` above `u64::MAX`). A value that fails is
     /// sent as null, its error noted for `field_errors`.
     fn to_sendable(&self) -> Box<dyn slog::SerdeValue + Send + 'static> {
+        let _redacting = crate::sensitive::RedactionScope::enter();
         match serde_json::value::to_raw_value(self) {
             Ok(json) => Box::new(slog::Serde(json)),
             Err(_) => Box::new(slog::Serde(Value::Null)),

@@ -41,6 +41,10 @@ pub struct LogSpec {
     pub input_keys: &'static [&'static str],
     /// The keys of `output_fields`, in order.
     pub output_keys: &'static [&'static str],
+    /// The keys of the fields listed as `field(hash)`.
+    pub hashed_keys: &'static [&'static str],
+    /// The `sample_rate = ...` argument.
+    pub sample_rate: Option<f64>,
     /// Where the annotated impl is: the records' `log.origin`.
     pub location: slog::RecordLocation,
 }
@@ -63,6 +67,10 @@ pub trait Loggable {
     /// Records `self` under `key`.
     #[doc(hidden)]
     fn record_into<'a>(&'a self, key: &'static str, fields: &mut FieldRecorder<'a>);
+
+    /// Records the keyed hash of `self` under `key`.
+    #[doc(hidden)]
+    fn record_hashed_into(&self, key: &'static str, fields: &mut FieldRecorder<'_>);
 }
 
 #[diagnostic::do_not_recommend]
@@ -70,4 +78,64 @@ impl<T: serde::Serialize> Loggable for T {
     fn record_into<'a>(&'a self, key: &'static str, fields: &mut FieldRecorder<'a>) {
         fields.record(key, self);
     }
+
+    fn record_hashed_into(&self, key: &'static str, fields: &mut FieldRecorder<'_>) {
+        fields.record_hashed(key, self);
+    }
 }
+
+/// Which values are [`Sensitive`](crate::Sensitive): the generated code asks
+/// of every field logged in the clear, and a sensitive one does not compile.
+/// Method resolution picks [`SensitiveProbe`] for a `Sensitive<T>` or an
+/// `Option<Sensitive<T>>` field, and [`PlainProbe`] (one reference further
+/// away) for any other.
+#[doc(hidden)]
+pub struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
+
+/// The probe of a field's type.
+#[doc(hidden)]
+pub fn probe<T: ?Sized>(_field: &T) -> Probe<T> {
+    Probe(std::marker::PhantomData)
+}
+
+/// What a probe finds: a value that may be logged in the clear.
+#[doc(hidden)]
+pub struct Plain;
+
+/// What a probe finds: a sensitive value.
+#[doc(hidden)]
+pub struct SensitiveValue;
+
+#[doc(hidden)]
+pub trait SensitiveProbe {
+    fn kind(&self) -> SensitiveValue {
+        SensitiveValue
+    }
+}
+
+impl<T> SensitiveProbe for Probe<crate::Sensitive<T>> {}
+impl<T> SensitiveProbe for Probe<Option<crate::Sensitive<T>>> {}
+
+#[doc(hidden)]
+pub trait PlainProbe {
+    fn kind(&self) -> Plain {
+        Plain
+    }
+}
+
+impl<T: ?Sized> PlainProbe for &Probe<T> {}
+
+/// Implemented only by what a probe finds for a plain value.
+#[diagnostic::on_unimplemented(
+    message = "this field is `Sensitive`: it cannot be logged in the clear",
+    label = "a `Sensitive` value, listed without a mode",
+    note = "list it as `field(redact)` to log a fixed marker, or `field(hash)` to log a keyed hash"
+)]
+#[doc(hidden)]
+pub trait LoggableInTheClear {}
+
+impl LoggableInTheClear for Plain {}
+
+/// Compiles only for a field that may be logged in the clear.
+#[doc(hidden)]
+pub fn assert_clear<K: LoggableInTheClear>(_kind: K) {}

@@ -56,6 +56,11 @@
 //! | `prediction.rs` | the records of one prediction, from request to outcome |
 //! | `fields.rs` | the logged fields of one record, borrowed and written with their JSON types |
 //! | `correlation.rs` | the correlation id's scope, across threads and awaits |
+//! | `sensitive.rs` | [`Sensitive`], a value never logged in the clear |
+//! | `hashing.rs` | [`HashKey`] and the keyed hash of hashed fields |
+//! | `sampling.rs` | whether a prediction is logged, decided once at its start |
+//! | `model_settings.rs` | [`ModelSettings`]: a wrapped model's rate override and hash key |
+//! | `prediction_stats.rs` | [`PredictionStats`]: predictions made, failed, sampled out |
 //! | `keys.rs` | the key names, generated from the one table the attribute checks against |
 //! | `config.rs` | the configuration's types, variables and parsing |
 //! | `builder.rs` | [`LoggerBuilder`]: configuration in code or from the environment |
@@ -72,19 +77,28 @@ mod drain;
 mod fields;
 mod generated;
 mod guard;
+mod hashing;
 pub mod keys;
 mod log_bridge;
 mod logged;
 mod model;
+mod model_settings;
 mod prediction;
+mod prediction_stats;
+mod sampling;
+mod sensitive;
 
 pub use builder::{LoggerBuilder, init_from_env};
 pub use capture::CapturedOutput;
 pub use config::{ConfigError, DrainKind, Overflow};
 pub use generated::{Loggable, LoggedModel};
 pub use guard::{LogGuard, LogStats};
+pub use hashing::HashKey;
 pub use logged::{Logged, WrapError};
 pub use model::{AsyncModel, Model};
+pub use model_settings::ModelSettings;
+pub use prediction_stats::PredictionStats;
+pub use sensitive::{REDACTED, Sensitive};
 
 /// Generates what [`Logged`] needs to log a model's predictions.
 ///
@@ -116,7 +130,7 @@ pub use slog;
 #[doc(hidden)]
 pub mod __private_v0_1_0 {
     pub use crate::fields::FieldRecorder;
-    pub use crate::generated::LogSpec;
+    pub use crate::generated::{LogSpec, PlainProbe, SensitiveProbe, assert_clear, probe};
     pub use slog::RecordLocation;
 }
 

@@ -1,15 +1,21 @@
 //! [`Logged`]: the decorator that logs every prediction of a model.
 
+use crate::config::ConfigError;
 use crate::drain::constant_values::ConstantValues;
 use crate::generated::LoggedModel;
+use crate::hashing::HashKey;
 use crate::keys;
 use crate::model::{AsyncModel, Model};
+use crate::model_settings::ModelSettings;
 use crate::prediction::PredictionCall;
+use crate::prediction_stats::{PredictionCounters, PredictionStats};
+use crate::sampling::SampleRate;
 use slog::Logger;
 use std::collections::BTreeSet;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::Poll;
 
 /// A model whose every prediction is logged. It implements the same trait as
@@ -38,7 +44,16 @@ use std::task::Poll;
 /// ```
 pub struct Logged<M> {
     model: M,
-    logger: Logger,
+    context: ModelContext,
+}
+
+/// What every prediction of a wrapped model needs besides the model.
+pub(crate) struct ModelContext {
+    /// The logger, carrying the model's keys.
+    pub(crate) logger: Logger,
+    pub(crate) sample_rate: SampleRate,
+    pub(crate) hash_key: Option<HashKey>,
+    pub(crate) stats: Arc<PredictionCounters>,
 }
 
 /// Why a model could not be wrapped.
@@ -68,17 +83,92 @@ pub enum WrapError {
         /// Why the value failed.
         reason: String,
     },
+    /// The model hashes fields, and no hash key is set.
+    #[error(
+        "model `{model}` logs hashed fields ({fields}), but no hash key is set: set LOG_HASH_KEY \
+         to a secret of at least 16 bytes (or pass one with `ModelSettings::hash_key`)"
+    )]
+    MissingHashKey {
+        /// The model's qualified name.
+        model: String,
+        /// The hashed fields, comma-separated.
+        fields: String,
+    },
+    /// The model's settings are invalid (`LOG_SAMPLE_RATE`, `LOG_HASH_KEY`).
+    #[error("model `{model}`: {error}")]
+    Settings {
+        /// The model's qualified name.
+        model: String,
+        /// What is wrong, naming the variable.
+        error: ConfigError,
+    },
 }
 
 impl<M: LoggedModel> Logged<M> {
     /// Wraps `model` so that its predictions are logged through a child of
-    /// `logger`.
+    /// `logger`, with the settings of the environment
+    /// ([`ModelSettings::from_env`]: `LOG_SAMPLE_RATE`, `LOG_HASH_KEY`).
     ///
     /// Fails if `logger` already carries a key the decorator writes, such as
-    /// an environment field named like one of the model's logged fields.
+    /// an environment field named like one of the model's logged fields, if
+    /// a setting is invalid, or if the model hashes a field and no key is set.
     pub fn new(model: M, logger: &Logger) -> Result<Self, WrapError> {
+        let settings = ModelSettings::from_env().map_err(|error| WrapError::Settings {
+            model: M::model_qualified_name(&model).to_owned(),
+            error,
+        })?;
+        Self::with_settings(model, logger, &settings)
+    }
+
+    /// Wraps `model` with `settings` given in code.
+    ///
+    /// ```
+    /// use logged_model::{logged_model, Logged, LoggerBuilder, Model, ModelSettings};
+    ///
+    /// struct Echo;
+    ///
+    /// #[logged_model(input_fields = [0], sample_rate = 0.5)]
+    /// impl Model for Echo {
+    ///     type Input = (u32,);
+    ///     type Output = u32;
+    ///     type Error = std::convert::Infallible;
+    ///     fn qualified_name(&self) -> &str { "echo" }
+    ///     fn version(&self) -> &str { "1" }
+    ///     fn predict(&self, input: &(u32,)) -> Result<u32, Self::Error> { Ok(input.0) }
+    /// }
+    ///
+    /// let (logger, _guard) = LoggerBuilder::new().build_with_writer(std::io::sink())?;
+    /// // The environment's (or this) rate overrides the attribute's.
+    /// let model = Logged::with_settings(Echo, &logger, &ModelSettings::new().sample_rate(0.0)?)?;
+    /// model.predict(&(7,))?;
+    /// assert_eq!(model.stats().sampled_out, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_settings(
+        model: M,
+        logger: &Logger,
+        settings: &ModelSettings,
+    ) -> Result<Self, WrapError> {
         let spec = M::log_spec();
         let qualified_name = M::model_qualified_name(&model).to_owned();
+        if !spec.hashed_keys.is_empty() && !settings.has_hash_key() {
+            return Err(WrapError::MissingHashKey {
+                model: qualified_name,
+                fields: spec.hashed_keys.join(", "),
+            });
+        }
+        let rate = settings
+            .sample_rate_override()
+            .or(spec.sample_rate)
+            .unwrap_or(1.0);
+        let sample_rate = SampleRate::new(rate).ok_or_else(|| WrapError::Settings {
+            model: qualified_name.clone(),
+            error: ConfigError::InvalidValue {
+                variable: "sample_rate",
+                value: rate.to_string(),
+                expected: "a number from 0 to 1",
+            },
+        })?;
         let written_by_decorator = spec
             .input_keys
             .iter()
@@ -110,7 +200,15 @@ impl<M: LoggedModel> Logged<M> {
             (keys::MODEL_VERSION, M::model_version(&model).to_owned()),
         ]);
         let logger = logger.new(slog::OwnedKV(model_keys));
-        Ok(Logged { model, logger })
+        Ok(Logged {
+            model,
+            context: ModelContext {
+                logger,
+                sample_rate,
+                hash_key: settings.key().cloned(),
+                stats: Arc::default(),
+            },
+        })
     }
 }
 
@@ -127,7 +225,12 @@ impl<M> Logged<M> {
 
     /// The logger the prediction records go through, carrying the model's keys.
     pub fn logger(&self) -> &Logger {
-        &self.logger
+        &self.context.logger
+    }
+
+    /// How many predictions were made, failed and sampled out so far.
+    pub fn stats(&self) -> PredictionStats {
+        self.context.stats.snapshot()
     }
 }
 
@@ -148,13 +251,9 @@ where
     }
 
     fn predict(&self, input: &Self::Input) -> Result<Self::Output, Self::Error> {
-        let Some(call) = PredictionCall::start(&self.logger, M::log_spec(), |fields| {
-            M::record_input(input, fields)
-        }) else {
-            return self.model.predict(input);
-        };
+        let call = PredictionCall::<M>::start(&self.context, input);
         let outcome = catch_unwind(AssertUnwindSafe(|| self.model.predict(input)));
-        call.finish(outcome, M::record_output)
+        call.finish(outcome)
     }
 }
 
@@ -178,13 +277,9 @@ where
     }
 
     async fn predict(&self, input: &Self::Input) -> Result<Self::Output, Self::Error> {
-        let Some(call) = PredictionCall::start(&self.logger, M::log_spec(), |fields| {
-            M::record_input(input, fields)
-        }) else {
-            return self.model.predict(input).await;
-        };
+        let call = PredictionCall::<M>::start(&self.context, input);
         let outcome = catch_unwind_async(self.model.predict(input)).await;
-        call.finish(outcome, M::record_output)
+        call.finish(outcome)
     }
 }
 

@@ -1,11 +1,13 @@
 //! The records of one prediction: "Prediction requested." before the call,
-//! then "Prediction created." or "Prediction exception." after it.
+//! then "Prediction created." or "Prediction exception." after it, or none
+//! at all when the prediction is sampled out and succeeds.
 
 use crate::correlation::{self, CorrelationId};
 use crate::fields::FieldRecorder;
-use crate::generated::LogSpec;
+use crate::generated::LoggedModel;
 use crate::keys;
-use slog::{BorrowedKV, Drain, KV, Level, Logger, Record, RecordStatic, Serializer};
+use crate::logged::ModelContext;
+use slog::{BorrowedKV, Drain, KV, Level, Record, RecordStatic, Serializer};
 use std::any::Any;
 use std::fmt::Display;
 use std::time::Instant;
@@ -22,153 +24,198 @@ enum Message {
     Exception,
 }
 
+/// What the call logs.
+enum Logging {
+    /// Nothing: the logger would discard even an exception record.
+    Off,
+    /// Only a failure, with the input fields: the prediction was sampled out.
+    FailuresOnly {
+        correlation_id: Option<CorrelationId>,
+    },
+    /// Both records.
+    Whole {
+        prediction_id: PredictionId,
+        correlation_id: Option<CorrelationId>,
+        started: Instant,
+    },
+}
+
 /// One prediction in flight. Dropping it before it is finished (an async
 /// prediction whose future was dropped) logs an exception, so that every
 /// "Prediction requested." has an outcome.
-pub(crate) struct PredictionCall<'l> {
-    logger: &'l Logger,
-    spec: &'static LogSpec,
-    /// The UUID, hyphenated, as text.
-    prediction_id: [u8; uuid::fmt::Hyphenated::LENGTH],
-    correlation_id: Option<CorrelationId>,
-    started: Instant,
+pub(crate) struct PredictionCall<'l, M: LoggedModel> {
+    context: &'l ModelContext,
+    input: &'l M::Input,
+    logging: Logging,
     finished: bool,
 }
 
-impl<'l> PredictionCall<'l> {
-    /// Logs "Prediction requested." with the input fields and starts the
-    /// clock. `None` when the logger would discard even an exception record,
-    /// so a filtered-out decorator costs almost nothing.
-    pub(crate) fn start<'i>(
-        logger: &'l Logger,
-        spec: &'static LogSpec,
-        record_input: impl FnOnce(&mut FieldRecorder<'i>),
-    ) -> Option<Self> {
-        if !logger.is_enabled(Level::Error) {
-            return None;
-        }
-        let mut prediction_id = [0; uuid::fmt::Hyphenated::LENGTH];
-        uuid::Uuid::new_v4()
-            .hyphenated()
-            .encode_lower(&mut prediction_id);
+impl<'l, M: LoggedModel> PredictionCall<'l, M> {
+    /// Decides whether the prediction is logged and, if it is, logs
+    /// "Prediction requested." with the input fields and starts the clock.
+    #[inline]
+    pub(crate) fn start(context: &'l ModelContext, input: &'l M::Input) -> Self {
+        let logging = if !context.logger.is_enabled(Level::Error) {
+            Logging::Off
+        } else {
+            let correlation_id = correlation::current();
+            if context.sample_rate.keeps(correlation_id.as_ref()) {
+                Logging::Whole {
+                    prediction_id: PredictionId::new(),
+                    correlation_id,
+                    started: Instant::now(),
+                }
+            } else {
+                Logging::FailuresOnly { correlation_id }
+            }
+        };
         let call = PredictionCall {
-            logger,
-            spec,
-            prediction_id,
-            correlation_id: correlation::current(),
-            started: Instant::now(),
+            context,
+            input,
+            logging,
             finished: false,
         };
-        if logger.is_enabled(Level::Info) {
-            let mut fields = FieldRecorder::default();
-            record_input(&mut fields);
-            call.emit(Level::Info, Message::Requested, None, &fields, None);
+        if let Logging::Whole { prediction_id, .. } = &call.logging {
+            if context.logger.is_enabled(Level::Info) {
+                let mut fields = FieldRecorder::new(context.hash_key.as_ref());
+                M::record_input(input, &mut fields);
+                call.emit(Message::Requested, prediction_id, None, &fields, None);
+            }
         }
-        Some(call)
+        call
     }
 
     /// Logs the outcome of the model's `predict` and hands it back: the
     /// output, the error unchanged, or the panic resumed.
-    pub(crate) fn finish<O, E: Display>(
-        self,
-        outcome: std::thread::Result<Result<O, E>>,
-        record_output: impl for<'o> FnOnce(&'o O, &mut FieldRecorder<'o>),
-    ) -> Result<O, E> {
+    pub(crate) fn finish<E: Display>(
+        mut self,
+        outcome: std::thread::Result<Result<M::Output, E>>,
+    ) -> Result<M::Output, E> {
+        self.finished = true;
         match outcome {
             Ok(Ok(output)) => {
-                self.created(&output, record_output);
+                self.created(&output);
                 Ok(output)
             }
             Ok(Err(error)) => {
-                self.failed(&error);
+                self.exception(&error.to_string());
                 Err(error)
             }
             Err(payload) => {
-                self.panicked(&*payload);
+                self.exception(panic_message(&*payload));
                 std::panic::resume_unwind(payload)
             }
         }
     }
 
     /// Logs "Prediction created." with the output fields.
-    fn created<O>(
-        mut self,
-        output: &O,
-        record_output: impl for<'o> FnOnce(&'o O, &mut FieldRecorder<'o>),
-    ) {
-        self.finished = true;
-        if self.logger.is_enabled(Level::Info) {
-            let mut fields = FieldRecorder::default();
-            record_output(output, &mut fields);
-            self.emit(
-                Level::Info,
-                Message::Created,
-                Some("success"),
-                &fields,
-                None,
-            );
+    fn created(&self, output: &M::Output) {
+        let stats = &self.context.stats;
+        stats.count_success();
+        match &self.logging {
+            Logging::Whole { prediction_id, .. } => {
+                if self.context.logger.is_enabled(Level::Info) {
+                    let mut fields = FieldRecorder::new(self.context.hash_key.as_ref());
+                    M::record_output(output, &mut fields);
+                    self.emit(
+                        Message::Created,
+                        prediction_id,
+                        Some("success"),
+                        &fields,
+                        None,
+                    );
+                }
+            }
+            Logging::FailuresOnly { .. } => stats.count_sampled_out(),
+            Logging::Off => {}
         }
     }
 
-    /// Logs "Prediction exception." for an error the model returned.
-    fn failed(mut self, error: &dyn Display) {
-        self.finished = true;
-        self.exception(&error.to_string());
-    }
-
-    /// Logs "Prediction exception." for a panic inside `predict`.
-    fn panicked(mut self, payload: &(dyn Any + Send)) {
-        self.finished = true;
-        self.exception(panic_message(payload));
-    }
-
+    /// Logs "Prediction exception." for an error, a panic or a cancellation.
+    /// A prediction that was sampled out is logged all the same, with its
+    /// input fields, so that the failure can be diagnosed.
     fn exception(&self, error_info: &str) {
-        self.emit(
-            Level::Error,
-            Message::Exception,
-            Some("error"),
-            &FieldRecorder::default(),
-            Some(error_info),
-        );
+        self.context.stats.count_failure();
+        match &self.logging {
+            Logging::Whole { prediction_id, .. } => {
+                let fields = FieldRecorder::new(self.context.hash_key.as_ref());
+                self.emit(
+                    Message::Exception,
+                    prediction_id,
+                    Some("error"),
+                    &fields,
+                    Some(error_info),
+                );
+            }
+            Logging::FailuresOnly { .. } => {
+                let mut fields = FieldRecorder::new(self.context.hash_key.as_ref());
+                M::record_input(self.input, &mut fields);
+                let prediction_id = PredictionId::new();
+                self.emit(
+                    Message::Exception,
+                    &prediction_id,
+                    Some("error"),
+                    &fields,
+                    Some(error_info),
+                );
+            }
+            Logging::Off => {}
+        }
     }
 
     fn emit(
         &self,
-        level: Level,
         message: Message,
+        prediction_id: &PredictionId,
         status: Option<&'static str>,
         fields: &FieldRecorder<'_>,
         error_info: Option<&str>,
     ) {
-        let duration_ns =
-            status.map(|_| u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        let (correlation_id, duration_ns) = match &self.logging {
+            Logging::Whole {
+                correlation_id,
+                started,
+                ..
+            } => (
+                correlation_id.as_ref(),
+                status.map(|_| u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)),
+            ),
+            // Not timed: a clock read would cost every sampled-out prediction.
+            Logging::FailuresOnly { correlation_id } => (correlation_id.as_ref(), None),
+            Logging::Off => (None, None),
+        };
         let kv = PredictionKv {
-            // Only ASCII hex digits and hyphens were written into it.
-            prediction_id: std::str::from_utf8(&self.prediction_id).unwrap_or_default(),
-            correlation_id: self.correlation_id.as_ref(),
+            prediction_id: prediction_id.as_str(),
+            correlation_id,
+            sample_rate: self.context.sample_rate.below_one(),
             status,
             fields,
             duration_ns,
             error_info,
         };
+        let level = match message {
+            Message::Exception => Level::Error,
+            Message::Requested | Message::Created => Level::Info,
+        };
         let record_static = RecordStatic {
-            location: &self.spec.location,
+            location: &M::log_spec().location,
             tag: "",
             level,
         };
         let kv = BorrowedKV(&kv);
+        let logger = &self.context.logger;
         match message {
-            Message::Requested => self.logger.log(&Record::new(
+            Message::Requested => logger.log(&Record::new(
                 &record_static,
                 &format_args!("Prediction requested."),
                 kv,
             )),
-            Message::Created => self.logger.log(&Record::new(
+            Message::Created => logger.log(&Record::new(
                 &record_static,
                 &format_args!("Prediction created."),
                 kv,
             )),
-            Message::Exception => self.logger.log(&Record::new(
+            Message::Exception => logger.log(&Record::new(
                 &record_static,
                 &format_args!("Prediction exception."),
                 kv,
@@ -177,11 +224,27 @@ impl<'l> PredictionCall<'l> {
     }
 }
 
-impl Drop for PredictionCall<'_> {
+impl<M: LoggedModel> Drop for PredictionCall<'_, M> {
     fn drop(&mut self) {
         if !self.finished {
             self.exception(CANCELLED);
         }
+    }
+}
+
+/// A prediction id: a UUID v4, hyphenated, as text on the stack.
+pub(crate) struct PredictionId([u8; uuid::fmt::Hyphenated::LENGTH]);
+
+impl PredictionId {
+    pub(crate) fn new() -> Self {
+        let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+        uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+        PredictionId(text)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII hex digits and hyphens were written into it.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -200,6 +263,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
 struct PredictionKv<'a> {
     prediction_id: &'a str,
     correlation_id: Option<&'a CorrelationId>,
+    sample_rate: Option<f64>,
     status: Option<&'static str>,
     fields: &'a FieldRecorder<'a>,
     duration_ns: Option<u64>,
@@ -211,6 +275,9 @@ impl KV for PredictionKv<'_> {
         serializer.emit_str(keys::PREDICTION_ID, self.prediction_id)?;
         if let Some(id) = self.correlation_id {
             serializer.emit_str(keys::CORRELATION_ID, id.as_str())?;
+        }
+        if let Some(rate) = self.sample_rate {
+            serializer.emit_f64(keys::SAMPLE_RATE, rate)?;
         }
         if let Some(status) = self.status {
             serializer.emit_str(keys::STATUS, status)?;

@@ -138,6 +138,7 @@ pub(crate) fn build<W: Write + Send + 'static>(
         Arc::clone(&shared.losses),
         Arc::clone(&shared.process),
         shared.root_values.clone(),
+        shared.caps,
     );
     let (core, async_guard) = AsyncCore::custom(slog_json_writer)
         .chan_size(config.channel_size)

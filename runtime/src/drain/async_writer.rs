@@ -3,6 +3,7 @@
 //! write is counted, never turned into a panic, and reported as soon as the
 //! output takes a line again.
 
+use super::caps::SizeCaps;
 use super::head::{OwnedRecordHead, ProcessFields};
 use super::losses::{LossCounters, LossKind};
 use super::output::LineOutput;
@@ -27,6 +28,7 @@ pub(crate) struct SlogJsonWriter<W: Write> {
     losses: Arc<LossCounters>,
     process: Arc<ProcessFields>,
     root_values: OwnedKVList,
+    caps: SizeCaps,
 }
 
 impl<W: Write> SlogJsonWriter<W> {
@@ -35,6 +37,7 @@ impl<W: Write> SlogJsonWriter<W> {
         losses: Arc<LossCounters>,
         process: Arc<ProcessFields>,
         root_values: OwnedKVList,
+        caps: SizeCaps,
     ) -> Self {
         let line = LineBuffer::default();
         SlogJsonWriter {
@@ -45,20 +48,26 @@ impl<W: Write> SlogJsonWriter<W> {
             losses,
             process,
             root_values,
+            caps,
         }
     }
 
     /// Formats one record with slog-json into the scratch line.
     fn format(&self, record: &Record<'_>, values: &OwnedKVList) -> io::Result<()> {
+        // Sensitive values met at any depth are written as the redaction marker.
+        let _redacting = crate::sensitive::RedactionScope::enter();
         let formatted = self.json.borrow_mut().log(record, values);
         if formatted.is_err() {
             // The part written before the failure is still buffered: drop
             // it with the formatter, and start from a fresh one.
             *self.json.borrow_mut() = json_into(&self.line);
         }
-        self.line.take_into(&mut self.scratch.borrow_mut());
+        let mut scratch = self.scratch.borrow_mut();
+        self.line.take_into(&mut scratch);
         if formatted.is_err() {
-            self.scratch.borrow_mut().clear();
+            scratch.clear();
+        } else {
+            self.caps.apply(&mut scratch, 0);
         }
         formatted
     }

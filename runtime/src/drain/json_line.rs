@@ -3,6 +3,7 @@
 //! pairs. The line drain does this on the caller's thread, into a buffer it
 //! reuses, so a record costs no allocation.
 
+use super::caps::SizeCaps;
 use super::constant_values::ConstantValue;
 use super::constant_values::ConstantValues;
 use super::head::{HeadKey, HeadSink, ProcessFields, write_head};
@@ -53,10 +54,13 @@ pub(crate) fn format_record(
     out: &mut Vec<u8>,
     time: SystemTime,
     process: &ProcessFields,
+    caps: SizeCaps,
     record: &Record<'_>,
     values: &OwnedKVList,
 ) {
     let start = out.len();
+    // Sensitive values met at any depth are written as the redaction marker.
+    let _redacting = crate::sensitive::RedactionScope::enter();
     if let Err(error) = try_format(out, time, process, record, values) {
         out.truncate(start);
         unformattable::with_replacement(record, &error.to_string(), |replacement| {
@@ -73,6 +77,7 @@ pub(crate) fn format_record(
             }
         });
     }
+    caps.apply(out, start);
 }
 
 fn try_format(

@@ -3,6 +3,7 @@
 //! writer thread. Formatting on the caller costs less than handing
 //! slog-async a record to own: no allocation, no copy of every value.
 
+use super::caps::SizeCaps;
 use super::head::ProcessFields;
 use super::json_line::format_record;
 use super::line_queue::{LineQueue, ReportFormatter};
@@ -27,12 +28,20 @@ pub(crate) struct LineDrain {
     pub(crate) queue: LineQueue,
     pub(crate) level: Level,
     pub(crate) process: Arc<ProcessFields>,
+    pub(crate) caps: SizeCaps,
 }
 
 impl LineDrain {
     fn format_and_queue(&self, line: &mut Vec<u8>, record: &Record<'_>, values: &OwnedKVList) {
         line.clear();
-        format_record(line, SystemTime::now(), &self.process, record, values);
+        format_record(
+            line,
+            SystemTime::now(),
+            &self.process,
+            self.caps,
+            record,
+            values,
+        );
         self.queue.push(line);
     }
 }
@@ -72,6 +81,7 @@ pub(crate) fn build<W: Write + Send + 'static>(
     let reports = ReportFormatter {
         process: Arc::clone(&shared.process),
         root_values: shared.root_values,
+        caps: shared.caps,
     };
     let queue = LineQueue::new(
         config.channel_size,
@@ -86,6 +96,7 @@ pub(crate) fn build<W: Write + Send + 'static>(
         queue: queue.clone(),
         level: config.level,
         process: shared.process,
+        caps: shared.caps,
     };
     let guard = LogGuard::new(crate::config::DrainKind::Line, shared.losses, move || {
         queue.close();

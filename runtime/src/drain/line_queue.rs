@@ -3,6 +3,7 @@
 //! and writes them in one call. Callers copy a line in under a short lock;
 //! nothing is allocated once the buffers have grown to their working size.
 
+use super::caps::SizeCaps;
 use super::head::ProcessFields;
 use super::json_line::format_record;
 use super::losses::{LossCounters, LossKind, Report};
@@ -68,6 +69,7 @@ impl Pending {
 pub(crate) struct ReportFormatter {
     pub(crate) process: Arc<ProcessFields>,
     pub(crate) root_values: OwnedKVList,
+    pub(crate) caps: SizeCaps,
 }
 
 impl ReportFormatter {
@@ -77,6 +79,7 @@ impl ReportFormatter {
                 out,
                 SystemTime::now(),
                 &self.process,
+                self.caps,
                 record,
                 &self.root_values,
             )

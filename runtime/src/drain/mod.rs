@@ -12,12 +12,14 @@
 //! | `line_queue.rs` | the line drain's queue, overflow policy and writer thread |
 //! | `async_channel.rs` | the slog-async drain's caller side: level filter, time stamp, channel; and its assembly |
 //! | `async_writer.rs` | the slog-async drain's writer thread: slog-json formats, the line is written |
+//! | `caps.rs` | the size caps on a finished line, the same for both drains |
 //! | `unformattable.rs` | the record that replaces one that could not be formatted |
 //! | `losses.rs` | counting lost records, and the records and messages that report them |
 //! | `output.rs` | writing whole lines to the output, counting the lines a failed write loses |
 
 pub(crate) mod async_channel;
 pub(crate) mod async_writer;
+pub(crate) mod caps;
 pub(crate) mod constant_values;
 pub(crate) mod head;
 pub(crate) mod json_line;
@@ -30,6 +32,7 @@ pub(crate) mod unformattable;
 
 use crate::config::{ConfigError, DrainKind, Overflow};
 use crate::guard::LogGuard;
+use caps::SizeCaps;
 use constant_values::ConstantValues;
 use head::ProcessFields;
 use losses::LossCounters;
@@ -44,6 +47,8 @@ pub(crate) struct DrainConfig {
     pub(crate) channel_size: usize,
     /// The environment fields, on every record.
     pub(crate) env_fields: ConstantValues,
+    /// The size caps on every line.
+    pub(crate) caps: SizeCaps,
 }
 
 /// What both drains share between their caller side and their writer.
@@ -54,6 +59,8 @@ pub(crate) struct Shared {
     pub(crate) losses: Arc<LossCounters>,
     /// The environment fields, for the records the drain writes itself.
     pub(crate) root_values: OwnedKVList,
+    /// The size caps on every line.
+    pub(crate) caps: SizeCaps,
 }
 
 /// The root logger over a drain of `kind` writing to `writer`, and the guard
@@ -67,6 +74,7 @@ pub(crate) fn build<W: Write + Send + 'static>(
         process: Arc::new(ProcessFields::of_this_process()),
         losses: Arc::new(LossCounters::default()),
         root_values: OwnedKVList::from(OwnedKV(config.env_fields.clone())),
+        caps: config.caps,
     };
     match kind {
         DrainKind::Line => line_drain::build(config, shared, writer),
