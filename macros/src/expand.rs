@@ -180,7 +180,7 @@ fn record_field(
             {
                 #[allow(unused_imports)]
                 use #private::{PlainProbe as _, SensitiveProbe as _};
-                #private::assert_clear((&#private::probe(#access)).kind());
+                #private::LoggableInTheClear::assert_clear((&#private::probe(#access)).kind());
             }
             #krate::Loggable::record_into(#access, #key, #recorder);
         },

@@ -102,19 +102,27 @@ pub fn probe<T: ?Sized>(_field: &T) -> Probe<T> {
 #[doc(hidden)]
 pub struct Plain;
 
-/// What a probe finds: a sensitive value.
+/// What a probe finds: a sensitive value of type `T`. (It names the field's
+/// type so that a field that does not exist, whose type is an error, gives
+/// rustc's "no field" error alone.)
 #[doc(hidden)]
-pub struct SensitiveValue;
+pub struct SensitiveValue<T: ?Sized>(std::marker::PhantomData<T>);
 
 #[doc(hidden)]
 pub trait SensitiveProbe {
-    fn kind(&self) -> SensitiveValue {
-        SensitiveValue
+    type Field: ?Sized;
+    fn kind(&self) -> SensitiveValue<Self::Field> {
+        SensitiveValue(std::marker::PhantomData)
     }
 }
 
-impl<T> SensitiveProbe for Probe<crate::Sensitive<T>> {}
-impl<T> SensitiveProbe for Probe<Option<crate::Sensitive<T>>> {}
+impl<T> SensitiveProbe for Probe<crate::Sensitive<T>> {
+    type Field = crate::Sensitive<T>;
+}
+
+impl<T> SensitiveProbe for Probe<Option<crate::Sensitive<T>>> {
+    type Field = Option<crate::Sensitive<T>>;
+}
 
 #[doc(hidden)]
 pub trait PlainProbe {
@@ -132,10 +140,24 @@ impl<T: ?Sized> PlainProbe for &Probe<T> {}
     note = "list it as `field(redact)` to log a fixed marker, or `field(hash)` to log a keyed hash"
 )]
 #[doc(hidden)]
-pub trait LoggableInTheClear {}
+pub trait LoggableInTheClear {
+    /// Compiles only for a field that may be logged in the clear.
+    fn assert_clear(self);
+}
 
-impl LoggableInTheClear for Plain {}
+#[diagnostic::do_not_recommend]
+impl LoggableInTheClear for Plain {
+    fn assert_clear(self) {}
+}
 
-/// Compiles only for a field that may be logged in the clear.
+/// Implemented by nothing. A sensitive value needs it to be logged in the
+/// clear, so it never is; but for a field that does not exist, whose type
+/// rustc leaves unknown, the requirement stays undecided instead of failing,
+/// and rustc's "no field" error stands alone.
 #[doc(hidden)]
-pub fn assert_clear<K: LoggableInTheClear>(_kind: K) {}
+pub trait NeverInTheClear {}
+
+#[diagnostic::do_not_recommend]
+impl<T: NeverInTheClear + ?Sized> LoggableInTheClear for SensitiveValue<T> {
+    fn assert_clear(self) {}
+}

@@ -130,7 +130,7 @@ pub use slog;
 #[doc(hidden)]
 pub mod __private_v0_1_0 {
     pub use crate::fields::FieldRecorder;
-    pub use crate::generated::{LogSpec, PlainProbe, SensitiveProbe, assert_clear, probe};
+    pub use crate::generated::{LogSpec, LoggableInTheClear, PlainProbe, SensitiveProbe, probe};
     pub use slog::RecordLocation;
 }
 
