@@ -12,10 +12,35 @@
 //! busy machine; dividing the difference from `bare` by `PREDICTIONS` gives
 //! the instructions the logging costs per prediction.
 
-use logged_model::{DrainKind, Logged, LoggerBuilder, Model};
+use credit_risk_service::application::CreditApplication;
+use credit_risk_service::model::{CreditRiskModel, CreditRiskPrediction, PredictionError};
+use logged_model::{DrainKind, Logged, LoggerBuilder, Model, logged_model};
 use std::hint::black_box;
 
 const PREDICTIONS: usize = 20_000;
+
+/// The service's model with the benchmark's fields: two input fields, one
+/// output field (the service itself logs a redacted and a hashed field too).
+struct Profiled(CreditRiskModel);
+
+#[logged_model(input_fields = [duration_in_month, credit_amount], output_fields = [credit_risk])]
+impl Model for Profiled {
+    type Input = CreditApplication;
+    type Output = CreditRiskPrediction;
+    type Error = PredictionError;
+
+    fn qualified_name(&self) -> &str {
+        self.0.qualified_name()
+    }
+
+    fn version(&self) -> &str {
+        self.0.version()
+    }
+
+    fn predict(&self, input: &CreditApplication) -> Result<CreditRiskPrediction, PredictionError> {
+        self.0.predict(input)
+    }
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let artifact = credit_risk_service::artifact::ModelArtifact::load(
@@ -39,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .drain(drain)
         .env_vars(["POD_NAME", "NODE_NAME", "APP_NAME"])
         .build_with_writer(std::io::sink())?;
-    let model = Logged::new(model, &logger)?;
+    let model = Logged::new(Profiled(model), &logger)?;
     for _ in 0..PREDICTIONS {
         let _ = black_box(model.predict(black_box(&input)));
     }

@@ -30,27 +30,71 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use workload::{ENV_VALUES, ENV_VARS, input, model};
+use workload::{
+    ENV_VALUES, ENV_VARS, HashedWorkload, RedactedWorkload, Workload, input, model, settings,
+};
 
-type LoggedModel = Logged<credit_risk_service::model::CreditRiskModel>;
+type LoggedModel = Logged<Workload>;
+
+/// A logger built by `configure`, writing to `output`, with the workload's
+/// environment fields.
+fn logger(
+    configure: impl FnOnce(LoggerBuilder) -> LoggerBuilder,
+    output: impl Write + Send + 'static,
+) -> (slog::Logger, LogGuard) {
+    let env: HashMap<&str, &str> = ENV_VARS.into_iter().zip(ENV_VALUES).collect();
+    let builder = LoggerBuilder::from_env_with(move |name| env.get(name).map(|v| (*v).to_owned()))
+        .expect("valid configuration")
+        .capture_log_crate(false)
+        .env_vars(ENV_VARS);
+    configure(builder)
+        .build_with_writer(output)
+        .expect("valid configuration")
+}
 
 /// The decorator over a logger built by `configure`, writing to `output`.
 fn logged(
     configure: impl FnOnce(LoggerBuilder) -> LoggerBuilder,
     output: impl Write + Send + 'static,
 ) -> (LoggedModel, LogGuard) {
-    let env: HashMap<&str, &str> = ENV_VARS.into_iter().zip(ENV_VALUES).collect();
-    let builder = LoggerBuilder::from_env_with(move |name| env.get(name).map(|v| (*v).to_owned()))
-        .expect("valid configuration")
-        .capture_log_crate(false)
-        .env_vars(ENV_VARS);
-    let (logger, guard) = configure(builder)
-        .build_with_writer(output)
-        .expect("valid configuration");
-    (
-        Logged::new(model(), &logger).expect("no key collides"),
-        guard,
-    )
+    let (logger, guard) = logger(configure, output);
+    let model = Logged::with_settings(Workload(model()), &logger, &settings(None));
+    (model.expect("no key collides"), guard)
+}
+
+/// The production-control rows (default configuration otherwise), on the
+/// caller's thread: a hashed field, a redacted field, a prediction sampled
+/// out, and predictions at a rate of 0.1.
+fn control_rows<W: Write + Send + 'static>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    output: fn() -> W,
+) {
+    let input = input();
+    let (logger, guard) = logger(|b| b, output());
+    let hashed = Logged::with_settings(HashedWorkload(model()), &logger, &settings(None))
+        .expect("no key collides");
+    let name = "logged-model, a hashed field";
+    group.bench_function(name, |b| {
+        b.iter(|| black_box(hashed.predict(black_box(&input))))
+    });
+    let redacted = Logged::with_settings(RedactedWorkload(model()), &logger, &settings(None))
+        .expect("no key collides");
+    let name_redacted = "logged-model, a redacted field";
+    group.bench_function(name_redacted, |b| {
+        b.iter(|| black_box(redacted.predict(black_box(&input))))
+    });
+    for (row, rate) in [
+        ("logged-model, sampled out", 0.0),
+        ("logged-model, rate 0.1", 0.1),
+    ] {
+        let sampled = Logged::with_settings(Workload(model()), &logger, &settings(Some(rate)))
+            .expect("no key collides");
+        group.bench_function(row, |b| {
+            b.iter(|| black_box(sampled.predict(black_box(&input))))
+        });
+    }
+    drop((hashed, redacted, logger));
+    report_losses(name, guard.finish());
 }
 
 /// How a row configures the logger.
@@ -194,6 +238,7 @@ const TRACING: &str = "tracing + JSON";
 fn caller_time(c: &mut Criterion) {
     let mut group = c.benchmark_group("caller/sink");
     caller_rows(&mut group, sink_output, true);
+    control_rows(&mut group, sink_output);
     group.finish();
     let mut group = c.benchmark_group("caller/file");
     group

@@ -171,8 +171,12 @@ fn record_field(
     let key = proc_macro2::Literal::string(&field.key);
     let key = respanned(quote!(#key), span);
     let segments = &field.segments;
-    let value = Ident::new(&value.to_string(), span);
-    let recorder = Ident::new(&recorder.to_string(), span);
+    // Located at the user's field for error messages, but resolved where
+    // the generated parameters are, so that an attribute written inside a
+    // `macro_rules!` expansion still names them (hygiene).
+    let local = Span::call_site().located_at(span);
+    let value = Ident::new(&value.to_string(), local);
+    let recorder = Ident::new(&recorder.to_string(), local);
     let private = respanned(runtime.private.clone(), span);
     let access = quote_spanned!(span=> &(*#value) #(.#segments)*);
     match field.mode {

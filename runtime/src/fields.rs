@@ -30,6 +30,8 @@ enum FieldValue<'a> {
     Redacted,
     /// Listed as `field(hash)`: the hash, already made.
     Hashed(HashHex),
+    /// Listed as `field(hash)`, and absent (`None`): logged as `null`.
+    Null,
     /// Listed as `field(hash)`, but it could not be hashed; the reason is in `errors`.
     Unhashable,
 }
@@ -87,7 +89,8 @@ impl<'a> FieldRecorder<'a> {
             None => Err("no hash key is set".to_owned()),
         };
         match hashed {
-            Ok(hex) => self.fields.push((key, FieldValue::Hashed(hex))),
+            Ok(Some(hex)) => self.fields.push((key, FieldValue::Hashed(hex))),
+            Ok(None) => self.fields.push((key, FieldValue::Null)),
             Err(reason) => {
                 self.errors.borrow_mut().push(format!("{key}: {reason}"));
                 self.fields.push((key, FieldValue::Unhashable));
@@ -115,7 +118,7 @@ impl slog::KV for FieldRecorder<'_> {
                     serializer.emit_str(key, std::str::from_utf8(hex).unwrap_or_default())?;
                     continue;
                 }
-                FieldValue::Unhashable => {
+                FieldValue::Null | FieldValue::Unhashable => {
                     serializer.emit_unit(key)?;
                     continue;
                 }

@@ -2,6 +2,7 @@
 //! attributes, typed, and checked against the ranges the model was trained on.
 
 use crate::categorical::categorical;
+use logged_model::Sensitive;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -256,6 +257,12 @@ pub struct CreditApplication {
     /// Foreign worker.
     #[schema(inline)]
     pub foreign_worker: ForeignWorker,
+    /// The applicant's id in the caller's systems, optional. Never logged in
+    /// the clear: the prediction records carry its keyed hash, so records of
+    /// one applicant can be grouped without revealing who it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "applicant-0042")]
+    pub applicant_id: Option<Sensitive<String>>,
 }
 
 /// A value outside the range the model accepts.

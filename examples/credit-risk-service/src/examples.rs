@@ -25,6 +25,7 @@ pub fn good_applicant() -> CreditApplication {
         number_of_people_being_liable_to_provide_maintenance_for: 1,
         telephone: Telephone::Registered,
         foreign_worker: ForeignWorker::Yes,
+        applicant_id: None,
     }
 }
 
@@ -52,5 +53,6 @@ pub fn risky_applicant() -> CreditApplication {
         number_of_people_being_liable_to_provide_maintenance_for: 1,
         telephone: Telephone::None,
         foreign_worker: ForeignWorker::Yes,
+        applicant_id: None,
     }
 }

@@ -6,7 +6,7 @@ use credit_risk_service::cli::{Cli, Command, ServeArgs, TrainArgs};
 use credit_risk_service::http::state::{AppState, ServedModel};
 use credit_risk_service::model::CreditRiskModel;
 use credit_risk_service::{MODEL_VERSION, dataset, server, training};
-use logged_model::{Logged, LoggerBuilder, keys};
+use logged_model::{HashKey, Logged, LoggerBuilder, ModelSettings, keys};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -84,6 +84,22 @@ fn serve(args: &ServeArgs) -> ExitCode {
     code
 }
 
+/// The model's settings from the environment. Without `LOG_HASH_KEY`, this
+/// service (not the framework) chooses a random key for this process, so that
+/// it runs with no set-up, and says so: hashes then group records of this
+/// process only.
+fn model_settings(logger: &slog::Logger) -> Result<ModelSettings, String> {
+    let settings = ModelSettings::from_env().map_err(|e| e.to_string())?;
+    if settings.has_hash_key() {
+        return Ok(settings);
+    }
+    slog::warn!(
+        logger,
+        "LOG_HASH_KEY is not set: hashed fields use a random key made for this process, so their hashes match only within it. Set LOG_HASH_KEY (16 bytes or more) to join records across pods and restarts."
+    );
+    Ok(settings.hash_key(HashKey::random()))
+}
+
 fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
     let artifact = ModelArtifact::load(&args.model).map_err(|e| e.to_string())?;
     slog::info!(logger, "Model loaded.";
@@ -93,7 +109,8 @@ fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
     let roc_auc = artifact.metrics.roc_auc;
     let model = CreditRiskModel::new(artifact);
     let model: Box<ServedModel> = if args.prediction_logging {
-        Box::new(Logged::new(model, logger).map_err(|e| e.to_string())?)
+        let settings = model_settings(logger)?;
+        Box::new(Logged::with_settings(model, logger, &settings).map_err(|e| e.to_string())?)
     } else {
         slog::warn!(logger, "Prediction logging is off.");
         Box::new(model)

@@ -60,7 +60,19 @@ impl CreditRiskModel {
     }
 }
 
-#[logged_model(input_fields = [duration_in_month, credit_amount], output_fields = [credit_risk])]
+// `personal_status_and_sex` is a protected attribute: the records say it was
+// there, never what it was. `applicant_id` is `Sensitive`: logged as a keyed
+// hash, so one applicant's records can be grouped, and the compiler refuses
+// to log it in the clear.
+#[logged_model(
+    input_fields = [
+        duration_in_month,
+        credit_amount,
+        personal_status_and_sex(redact),
+        applicant_id(hash),
+    ],
+    output_fields = [credit_risk]
+)]
 impl Model for CreditRiskModel {
     type Input = CreditApplication;
     type Output = CreditRiskPrediction;

@@ -66,6 +66,8 @@ fn a_prediction_writes_two_records_and_one_access_record_all_with_the_request_id
     }
     assert_eq!(records[0]["duration_in_month"], 6);
     assert_eq!(records[0]["credit_amount"], 1169.0);
+    assert_eq!(records[0]["personal_status_and_sex"], "[REDACTED]");
+    assert_eq!(records[0]["applicant_id"], Value::Null, "no id was sent");
     assert_eq!(records[1]["credit_risk"], "safe");
     assert_eq!(records[1]["model_version"], "0.1.0");
     let access = &records[2];
@@ -77,6 +79,38 @@ fn a_prediction_writes_two_records_and_one_access_record_all_with_the_request_id
     );
     assert_eq!(access["http.response.status_code"], 200);
     assert!(access["event.duration"].is_u64());
+}
+
+#[test]
+fn an_applicant_id_is_accepted_and_logged_only_as_its_keyed_hash() {
+    let service = TestService::start();
+    for id in ["applicant-0042", "applicant-0042", "applicant-0043"] {
+        let body = common::application_with("applicant_id", Value::from(id));
+        let response = service.predict(&body);
+        assert_eq!(
+            response.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
+    }
+    let output = service.output.clone();
+    let records = requests_records(service.stop());
+    let hashes: Vec<&str> = records
+        .iter()
+        .filter(|r| r["message"] == "Prediction requested.")
+        .map(|r| r["applicant_id"].as_str().expect("a hash"))
+        .collect();
+    assert_eq!(hashes.len(), 3);
+    assert!(hashes.iter().all(|hash| hash.len() == 64));
+    assert_eq!(hashes[0], hashes[1], "one applicant, one hash");
+    assert_ne!(hashes[0], hashes[2], "another applicant, another hash");
+    let text = output.text();
+    assert!(
+        !text.contains("applicant-004"),
+        "the id is never logged: {text}"
+    );
+    assert!(!text.contains("male :"), "nor the protected attribute");
 }
 
 #[test]
@@ -135,7 +169,9 @@ fn the_model_list_describes_the_model_with_its_schemas() {
     let input_properties = model["input_schema"]["properties"]
         .as_object()
         .expect("input properties");
-    assert_eq!(input_properties.len(), 20);
+    // The data set's 20 attributes and the optional applicant id.
+    assert_eq!(input_properties.len(), 21);
+    assert!(input_properties.contains_key("applicant_id"));
     let purposes = &input_properties["purpose"]["oneOf"][0]["enum"];
     assert_eq!(
         purposes.as_array().map(Vec::len),

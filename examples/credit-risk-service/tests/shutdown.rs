@@ -18,6 +18,8 @@ fn start_service() -> (Child, mpsc::Receiver<String>, SocketAddr) {
         .env("HTTP_PORT", "0")
         .env("LOG_ENV_VARS", "POD_NAME")
         .env("POD_NAME", "credit-risk-test-pod")
+        .env_remove("LOG_HASH_KEY")
+        .env_remove("LOG_SAMPLE_RATE")
         .stdout(Stdio::piped())
         .spawn()
         .expect("the service starts");
@@ -188,6 +190,17 @@ fn sigterm_finishes_in_flight_requests_and_loses_no_record() {
         "the health check, the load and the in-flight request"
     );
     assert_eq!(count("Shutdown started: finishing open requests."), 1);
+    // With no LOG_HASH_KEY the service chose a random key, and said so.
+    let key_warnings: Vec<_> = records
+        .iter()
+        .filter(|r| {
+            r["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("LOG_HASH_KEY is not set"))
+        })
+        .collect();
+    assert_eq!(key_warnings.len(), 1);
+    assert_eq!(key_warnings[0]["log.level"], "WARN");
     assert_eq!(
         records.last().map(|r| r["message"].clone()),
         Some("Service stopped.".into())

@@ -7,13 +7,21 @@ use credit_risk_service::artifact::ModelArtifact;
 use credit_risk_service::http::state::{AppState, ServedModel};
 use credit_risk_service::model::CreditRiskModel;
 use credit_risk_service::server;
-use logged_model::{CapturedOutput, LogGuard, Logged, LoggerBuilder};
+use logged_model::{CapturedOutput, HashKey, LogGuard, Logged, LoggerBuilder, ModelSettings};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 /// The longest any test waits on a socket.
 pub const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The hash key the tests' services use.
+pub const TEST_HASH_KEY: &str = "the tests' hash key, 16+ bytes";
+
+/// The model's settings in the tests: a fixed hash key.
+pub fn test_settings() -> ModelSettings {
+    ModelSettings::new().hash_key(HashKey::new(TEST_HASH_KEY).expect("long enough"))
+}
 
 /// The service, listening on 127.0.0.1 on a free port.
 pub struct TestService {
@@ -32,7 +40,10 @@ impl TestService {
 
     pub fn start_with_timeout(request_timeout: Duration) -> Self {
         Self::start_with(request_timeout, |artifact, logger| {
-            Box::new(Logged::new(CreditRiskModel::new(artifact), logger).expect("no key collides"))
+            Box::new(
+                Logged::with_settings(CreditRiskModel::new(artifact), logger, &test_settings())
+                    .expect("no key collides"),
+            )
         })
     }
 
