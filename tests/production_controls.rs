@@ -12,18 +12,18 @@ use std::process::Command;
 
 /// Who applies, with a sensitive value inside a struct logged whole.
 #[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
-pub struct Contact {
-    pub city: String,
-    pub phone: Sensitive<String>,
+struct Contact {
+    city: String,
+    phone: Sensitive<String>,
 }
 
 #[derive(Clone, Debug)]
-pub struct Application {
-    pub applicant_id: Sensitive<String>,
-    pub personal_status: String,
-    pub contact: Contact,
-    pub amount: f64,
-    pub note: String,
+struct Application {
+    applicant_id: Sensitive<String>,
+    personal_status: String,
+    contact: Contact,
+    amount: f64,
+    note: String,
 }
 
 impl Application {
@@ -42,7 +42,7 @@ impl Application {
 }
 
 /// Fails for a negative amount.
-pub struct Scorer;
+struct Scorer;
 
 #[logged_model(
     input_fields = [applicant_id(hash), personal_status(redact), contact, amount, note],
@@ -67,7 +67,7 @@ impl Model for Scorer {
 }
 
 /// The same model, logged at one prediction in ten by its attribute.
-pub struct TenthScorer;
+struct TenthScorer;
 
 #[logged_model(input_fields = [amount], output_fields = [0], sample_rate = 0.1)]
 impl Model for TenthScorer {
