@@ -20,6 +20,9 @@ pub struct FieldRecorder<'a> {
     errors: RefCell<Vec<String>>,
     /// The key of hashed fields, when the model has one.
     hash_key: Option<&'a HashKey>,
+    /// The hashes of the hashed fields, kept apart so that a field stays
+    /// small (allocated only by a model that hashes).
+    hashes: Vec<HashHex>,
 }
 
 /// A field's value as the record will hold it.
@@ -28,8 +31,8 @@ enum FieldValue<'a> {
     Borrowed(&'a dyn erased_serde::Serialize),
     /// Listed as `field(redact)`.
     Redacted,
-    /// Listed as `field(hash)`: the hash, already made.
-    Hashed(HashHex),
+    /// Listed as `field(hash)`: the hash, already made, at this index of `hashes`.
+    Hashed(usize),
     /// Listed as `field(hash)`, and absent (`None`): logged as `null`.
     Null,
     /// Listed as `field(hash)`, but it could not be hashed; the reason is in `errors`.
@@ -67,6 +70,7 @@ impl<'a> FieldRecorder<'a> {
             fields: SmallFields::default(),
             errors: RefCell::new(Vec::new()),
             hash_key,
+            hashes: Vec::new(),
         }
     }
 
@@ -89,7 +93,11 @@ impl<'a> FieldRecorder<'a> {
             None => Err("no hash key is set".to_owned()),
         };
         match hashed {
-            Ok(Some(hex)) => self.fields.push((key, FieldValue::Hashed(hex))),
+            Ok(Some(hex)) => {
+                self.hashes.push(hex);
+                self.fields
+                    .push((key, FieldValue::Hashed(self.hashes.len() - 1)));
+            }
             Ok(None) => self.fields.push((key, FieldValue::Null)),
             Err(reason) => {
                 self.errors.borrow_mut().push(format!("{key}: {reason}"));
@@ -113,7 +121,8 @@ impl slog::KV for FieldRecorder<'_> {
                     serializer.emit_str(key, REDACTED)?;
                     continue;
                 }
-                FieldValue::Hashed(hex) => {
+                FieldValue::Hashed(index) => {
+                    let hex = self.hashes.get(*index).map_or(&[][..], |hex| &hex[..]);
                     // Only ASCII hex digits were written into it.
                     serializer.emit_str(key, std::str::from_utf8(hex).unwrap_or_default())?;
                     continue;

@@ -99,12 +99,16 @@ thread_local! {
     static WRITING_RECORDS: Cell<u32> = const { Cell::new(0) };
 }
 
+/// Whether a value serialized now is going into a log record: the line
+/// drain's formatter is at work on this thread (it says so without a scope of
+/// its own, which would cost every record), or a [`RedactionScope`] is open.
 fn redacting() -> bool {
-    WRITING_RECORDS.with(|depth| depth.get() > 0)
+    crate::drain::json_line::is_formatting_a_line() || WRITING_RECORDS.with(|depth| depth.get() > 0)
 }
 
 /// While it lives, [`Sensitive`] values serialized on this thread are
-/// redacted: the drains hold one while they write a record.
+/// redacted: the slog-async drain holds one while it copies or formats a
+/// record.
 pub(crate) struct RedactionScope(());
 
 impl RedactionScope {

@@ -31,6 +31,12 @@ pub(crate) fn is_active_line_serializer(serializer: &mut dyn Serializer) -> bool
     ACTIVE_LINE_SERIALIZER.with(|active| active.get() == address)
 }
 
+/// Whether a line serializer is formatting a record on this thread: then a
+/// [`Sensitive`](crate::Sensitive) value is being written into a record.
+pub(crate) fn is_formatting_a_line() -> bool {
+    ACTIVE_LINE_SERIALIZER.with(|active| active.get() != 0)
+}
+
 /// `,"key":value` for each pair, as the line serializer writes them.
 pub(crate) fn render_pairs(pairs: &[(&'static str, ConstantValue)]) -> String {
     let mut out = Vec::new();
@@ -59,8 +65,8 @@ pub(crate) fn format_record(
     values: &OwnedKVList,
 ) {
     let start = out.len();
-    // Sensitive values met at any depth are written as the redaction marker.
-    let _redacting = crate::sensitive::RedactionScope::enter();
+    // Sensitive values met while the line serializer is active (at any
+    // depth) are written as the redaction marker: see `is_formatting_a_line`.
     if let Err(error) = try_format(out, time, process, record, values) {
         out.truncate(start);
         unformattable::with_replacement(record, &error.to_string(), |replacement| {
