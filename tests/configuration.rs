@@ -144,3 +144,43 @@ fn an_invalid_drain_names_the_variable_and_the_valid_values() {
         "LOG_DRAIN=\"fast\" is not valid; expected line or slog-async"
     );
 }
+
+#[test]
+fn invalid_size_caps_name_their_variable_and_the_range() {
+    assert_eq!(
+        error_of(&[("LOG_FIELD_MAX_BYTES", "10")]),
+        "LOG_FIELD_MAX_BYTES=\"10\" is not valid; expected a whole number of bytes, 64 or more"
+    );
+    assert_eq!(
+        error_of(&[("LOG_RECORD_MAX_BYTES", "big")]),
+        "LOG_RECORD_MAX_BYTES=\"big\" is not valid; expected a whole number of bytes, 1024 or more"
+    );
+    let in_code = LoggerBuilder::new()
+        .record_max_bytes(100)
+        .build_with_writer(std::io::sink());
+    assert!(matches!(
+        in_code,
+        Err(ConfigError::InvalidValue {
+            variable: "record_max_bytes",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn size_caps_from_the_environment_apply_to_every_line() {
+    let captured = Captured::with(
+        from_env(&[
+            ("LOG_FIELD_MAX_BYTES", "64"),
+            ("LOG_RECORD_MAX_BYTES", "1024"),
+        ])
+        .expect("valid"),
+    );
+    slog::info!(captured.logger, "Long."; "text" => "x".repeat(100));
+    let records = captured.finish();
+    assert_eq!(
+        records[0]["text"],
+        format!("{}…[truncated]", "x".repeat(64))
+    );
+    assert_eq!(records[0]["truncated_fields"], serde_json::json!(["text"]));
+}
