@@ -121,12 +121,15 @@ pub struct FieldPath {
     pub written: TokenStream,
     /// How the value is logged.
     pub mode: FieldMode,
+    /// The Elasticsearch type the author gave, `field(type = "keyword")`.
+    pub es_type: Option<LitStr>,
 }
 
 /// How a field's value is logged: `field`, `field(redact)`, `field(hash)`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub enum FieldMode {
     /// As it is.
+    #[default]
     Plain,
     /// As the redaction marker.
     Redact,
@@ -284,48 +287,101 @@ fn parse_field_list(
     })
 }
 
-/// A field entry: a path, then an optional mode in parentheses.
+/// A field entry: a path, then optional settings in parentheses.
 fn parse_field_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPath> {
-    let (tokens, mode) = match tokens.split_last() {
+    let (tokens, options) = match tokens.split_last() {
         Some((TokenTree::Group(group), path)) if group.delimiter() == Delimiter::Parenthesis => {
-            (path, parse_mode(group, errors)?)
+            (path, parse_options(group, errors)?)
         }
-        _ => (tokens, FieldMode::Plain),
+        _ => (tokens, FieldOptions::default()),
     };
     let mut path = parse_path(tokens, errors)?;
-    path.mode = mode;
+    path.mode = options.mode;
+    path.es_type = options.es_type;
     Some(path)
 }
 
-/// `(redact)` or `(hash)`.
-fn parse_mode(group: &proc_macro2::Group, errors: &mut Errors) -> Option<FieldMode> {
-    let tokens: Vec<TokenTree> = group.stream().into_iter().collect();
-    match tokens.as_slice() {
-        [TokenTree::Ident(ident)] => match FieldMode::of(ident) {
-            Some(mode) => Some(mode),
-            None => {
+/// What the parentheses after a field say.
+#[derive(Default)]
+struct FieldOptions {
+    mode: FieldMode,
+    es_type: Option<LitStr>,
+}
+
+/// `(redact)`, `(hash)`, `(type = "keyword")`, or a mode and a type.
+fn parse_options(group: &proc_macro2::Group, errors: &mut Errors) -> Option<FieldOptions> {
+    let mut options = FieldOptions::default();
+    let mut mode_given = false;
+    let parts = split_at_commas(group.stream(), errors);
+    if parts.is_empty() {
+        errors.spanned(group, format!("expected a mode in the parentheses, as in `applicant_id(hash)`; valid modes are {}", FieldMode::VALID));
+        return None;
+    }
+    let mut valid = true;
+    for part in &parts {
+        match part.as_slice() {
+            [TokenTree::Ident(ident)] if ident == "type" => {
                 errors.spanned(
                     ident,
+                    "expected `type = \"...\"`, as in `credit_risk(type = \"keyword\")`",
+                );
+                valid = false;
+            }
+            [TokenTree::Ident(ident), TokenTree::Punct(eq), value @ ..]
+                if ident == "type" && eq.as_char() == '=' =>
+            {
+                match syn::parse2::<LitStr>(tokens_of(value)) {
+                    Ok(es_type) if options.es_type.is_none() => options.es_type = Some(es_type),
+                    Ok(_) => {
+                        errors.spanned(ident, "`type` is given twice; write it once");
+                        valid = false;
+                    }
+                    Err(_) => {
+                        errors.spanned(
+                            tokens_of(value),
+                            "expected a string literal, as in `credit_risk(type = \"keyword\")`",
+                        );
+                        valid = false;
+                    }
+                }
+            }
+            [TokenTree::Ident(ident)] => match FieldMode::of(ident) {
+                Some(_) if mode_given => {
+                    errors.spanned(
+                        ident,
+                        format!("a field has one mode; valid modes are {}", FieldMode::VALID),
+                    );
+                    valid = false;
+                }
+                Some(mode) => {
+                    options.mode = mode;
+                    mode_given = true;
+                }
+                None => {
+                    errors.spanned(
+                        ident,
+                        format!(
+                            "unknown mode `{}`; valid modes are {}",
+                            ident.unraw(),
+                            FieldMode::VALID
+                        ),
+                    );
+                    valid = false;
+                }
+            },
+            _ => {
+                errors.spanned(
+                    tokens_of(part),
                     format!(
-                        "unknown mode `{}`; valid modes are {}",
-                        ident.unraw(),
+                        "expected a mode (valid modes are {}) or `type = \"...\"`",
                         FieldMode::VALID
                     ),
                 );
-                None
+                valid = false;
             }
-        },
-        _ => {
-            errors.spanned(
-                group,
-                format!(
-                    "expected one mode in the parentheses, as in `applicant_id(hash)`; valid modes are {}",
-                    FieldMode::VALID
-                ),
-            );
-            None
         }
     }
+    valid.then_some(options)
 }
 
 fn parse_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPath> {
@@ -373,6 +429,7 @@ fn parse_path(tokens: &[TokenTree], errors: &mut Errors) -> Option<FieldPath> {
         segments,
         written,
         mode: FieldMode::Plain,
+        es_type: None,
     })
 }
 
@@ -411,6 +468,7 @@ fn parse_string_path(literal: &LitStr, errors: &mut Errors) -> Option<FieldPath>
         segments,
         written: literal.to_token_stream(),
         mode: FieldMode::Plain,
+        es_type: None,
     })
 }
 

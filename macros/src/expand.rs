@@ -105,6 +105,14 @@ fn logged_model_impl(
         .output
         .iter()
         .map(|field| record_field(&runtime, field, &output, &recorder));
+    let input_types = fields
+        .input
+        .iter()
+        .map(|field| field_type(&runtime, field, quote!(Self::Input)));
+    let output_types = fields
+        .output
+        .iter()
+        .map(|field| field_type(&runtime, field, quote!(Self::Output)));
     let location = quote_spanned! {item.impl_token.span()=>
         #private::RecordLocation {
             file: ::core::file!(),
@@ -153,6 +161,12 @@ fn logged_model_impl(
             ) {
                 #(#record_outputs)*
             }
+
+            fn field_types() -> ::std::vec::Vec<(&'static str, ::core::option::Option<&'static str>)> {
+                #[allow(unused_imports)]
+                use #private::{DynamicEsType as _, KnownEsType as _};
+                ::std::vec![#(#input_types,)* #(#output_types,)*]
+            }
         }
     }
 }
@@ -194,6 +208,29 @@ fn record_field(
         FieldMode::Hash => quote_spanned! {span=>
             #krate::Loggable::record_hashed_into(#access, #key, #recorder);
         },
+    }
+}
+
+/// `(key, Some("type"))` for one field: the type given in the attribute,
+/// `keyword` for a redacted or hashed field, or the type of the field's Rust
+/// type, found by the probe (`None` for a type with no `EsType`).
+fn field_type(runtime: &Runtime, field: &FieldPath, owner: TokenStream) -> TokenStream {
+    let key = &field.key;
+    if let Some(es_type) = &field.es_type {
+        return quote!((#key, ::core::option::Option::Some(#es_type)));
+    }
+    if field.mode != FieldMode::Plain {
+        return quote!((#key, ::core::option::Option::Some("keyword")));
+    }
+    let private = &runtime.private;
+    let segments = &field.segments;
+    // Spanned at the field, like its recording; an unknown field's error is
+    // reported there once.
+    let span = field.written.span();
+    let value = Ident::new("__logged_model_value", Span::call_site().located_at(span));
+    let private = respanned(private.clone(), span);
+    quote_spanned! {span=>
+        (#key, (&#private::TypeProbe::of(|#value: &#owner| &(*#value) #(.#segments)*)).es_type())
     }
 }
 

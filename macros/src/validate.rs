@@ -3,7 +3,7 @@
 
 use crate::args::{Args, FieldList, FieldPath};
 use crate::errors::Errors;
-use crate::keys::is_reserved;
+use crate::keys::{ES_TYPES, is_reserved};
 use std::collections::HashSet;
 
 /// The field lists after validation: only entries that passed every rule.
@@ -65,6 +65,19 @@ fn list<'a>(list: Option<&'a FieldList>, errors: &mut Errors) -> Vec<&'a FieldPa
                 format!(
                     "`{}` cannot be logged as a field: logged-model writes its own `{}` key on every prediction record; leave it out of `{argument}` or log a field with another name",
                     field.key, field.key
+                ),
+            );
+        } else if let Some(es_type) = field
+            .es_type
+            .as_ref()
+            .filter(|es_type| !ES_TYPES.contains(&es_type.value().as_str()))
+        {
+            errors.spanned(
+                es_type,
+                format!(
+                    "`{}` is not an Elasticsearch type this crate maps; use one of {}",
+                    es_type.value(),
+                    ES_TYPES.join(", ")
                 ),
             );
         } else if !seen.insert(field.key.as_str()) {

@@ -30,6 +30,11 @@ pub trait LoggedModel {
     /// Records the configured output fields of `output`.
     #[doc(hidden)]
     fn record_output<'a>(output: &'a Self::Output, fields: &mut FieldRecorder<'a>);
+
+    /// Each logged field's key and Elasticsearch type (`None`: left to
+    /// dynamic mapping); see [`IndexMapping`](crate::mapping::IndexMapping).
+    #[doc(hidden)]
+    fn field_types() -> Vec<(&'static str, Option<&'static str>)>;
 }
 
 /// The attribute's arguments, as the generated code hands them over.

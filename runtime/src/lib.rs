@@ -60,6 +60,7 @@
 //! | `hashing.rs` | [`HashKey`] and the keyed hash of hashed fields |
 //! | `sampling.rs` | whether a prediction is logged, decided once at its start |
 //! | `model_settings.rs` | [`ModelSettings`]: a wrapped model's rate override and hash key |
+//! | `mapping.rs` | the Elasticsearch mapping of a model's records, from its types |
 //! | `prediction_stats.rs` | [`PredictionStats`]: predictions made, failed, sampled out |
 //! | `keys.rs` | the key names, generated from the one table the attribute checks against |
 //! | `config.rs` | the configuration's types, variables and parsing |
@@ -81,6 +82,7 @@ mod hashing;
 pub mod keys;
 mod log_bridge;
 mod logged;
+pub mod mapping;
 mod model;
 mod model_settings;
 mod prediction;
@@ -131,6 +133,7 @@ pub use slog;
 pub mod __private_v0_1_0 {
     pub use crate::fields::FieldRecorder;
     pub use crate::generated::{LogSpec, LoggableInTheClear, PlainProbe, SensitiveProbe, probe};
+    pub use crate::mapping::{DynamicEsType, KnownEsType, TypeProbe};
     pub use slog::RecordLocation;
 }
 
