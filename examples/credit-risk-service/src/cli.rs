@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default) and `train`.
+//! The command line: `serve` (the default), `train` and `index-fields`.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -22,6 +22,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Train the model on the data set and write the artifact.
     Train(TrainArgs),
+    /// Print the Elasticsearch types Filebeat's index template must add
+    /// (`setup.template.append_fields` in deploy/logging/filebeat.yaml).
+    IndexFields,
 }
 
 /// Options of `serve`. Logging is configured by `LOG_LEVEL`, `LOG_ENV_VARS`,

@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod encoding;
 pub mod examples;
 pub mod http;
+pub mod index_fields;
 pub mod metrics;
 pub mod model;
 pub mod scoring;

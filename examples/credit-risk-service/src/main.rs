@@ -1,4 +1,5 @@
-//! The credit-risk service's executable: `serve` (the default) or `train`.
+//! The credit-risk service's executable: `serve` (the default), `train`, or
+//! `index-fields`.
 
 use clap::Parser;
 use credit_risk_service::artifact::ModelArtifact;
@@ -14,6 +15,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Train(args)) => train(&args),
+        Some(Command::IndexFields) => {
+            print!(
+                "{}",
+                credit_risk_service::index_fields::append_fields_yaml()
+            );
+            ExitCode::SUCCESS
+        }
         Some(Command::Serve(args)) => serve(&args),
         None => serve(&cli.serve),
     }

@@ -21,6 +21,12 @@ pub enum CreditRisk {
     Risky,
 }
 
+/// Indexed as a keyword: the framework cannot tell a unit enum (a string in
+/// the record) from a struct (an object) by its type alone.
+impl logged_model::mapping::EsType for CreditRisk {
+    const ES_TYPE: &'static str = "keyword";
+}
+
 /// What the model predicts for an application.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CreditRiskPrediction {

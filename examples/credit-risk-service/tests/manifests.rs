@@ -7,6 +7,8 @@ use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 /// The kubernetes-validate release this project checks against.
 const KUBERNETES_VALIDATE: &str = "kubernetes-validate==1.37.0";
 
@@ -89,12 +91,13 @@ fn validate(files: &[PathBuf]) -> (bool, String) {
     (output.status.success(), log)
 }
 
-const CORE: [&str; 6] = [
-    "kubernetes/namespace.yaml",
+const CORE: [&str; 7] = [
+    "kubernetes/00-namespace.yaml",
     "kubernetes/deployment.yaml",
     "kubernetes/service.yaml",
     "kubernetes/hpa.yaml",
-    "logging/namespace.yaml",
+    "kubernetes/pdb.yaml",
+    "logging/00-namespace.yaml",
     "logging/filebeat-rbac.yaml",
 ];
 
@@ -108,6 +111,7 @@ fn core_manifests_pass_the_official_schemas_strictly() {
         "deployment/credit-risk-service",
         "service/credit-risk-service",
         "horizontalpodautoscaler/credit-risk-service",
+        "poddisruptionbudget/credit-risk-service",
         "namespace/logging",
         "serviceaccount/filebeat",
         "clusterrole/filebeat",
@@ -239,7 +243,25 @@ fn filebeat_reads_container_logs_with_filestream_and_keeps_undecodable_lines() {
         "filestream",
         "the container input is gone in Filebeat 9"
     );
-    assert_eq!(text(&input["paths"][0]), "/var/log/containers/*.log");
+    // Only the service's namespace: other containers' lines need not be JSON.
+    let namespace = text(&one("kubernetes/deployment.yaml")["metadata"]["namespace"]).to_owned();
+    assert_eq!(
+        text(&input["paths"][0]),
+        format!("/var/log/containers/*_{namespace}_*.log")
+    );
+    assert_eq!(
+        input["prospector.scanner.symlinks"],
+        Value::Bool(true),
+        "the files are symlinks: without this Filebeat ships nothing"
+    );
+    assert_eq!(
+        input["prospector.scanner.fingerprint.enabled"],
+        Value::Bool(true)
+    );
+    assert!(input.get("file_identity.fingerprint").is_some());
+    let metadata = &input["processors"][0]["add_kubernetes_metadata"];
+    assert_eq!(text(&metadata["node"]), "${NODE_NAME}");
+    assert!(metadata.get("host").is_none(), "the processor takes `node`");
     let parsers = input["parsers"].as_sequence().expect("parsers");
     assert!(
         parsers[0].get("container").is_some(),
@@ -260,13 +282,256 @@ fn filebeat_reads_container_logs_with_filestream_and_keeps_undecodable_lines() {
         rbac.iter()
             .any(|r| r["kind"] == "ServiceAccount" && r["metadata"]["name"] == account)
     );
-    let mounts: Vec<&str> = pod["containers"][0]["volumeMounts"]
+    let mounts = pod["containers"][0]["volumeMounts"]
         .as_sequence()
-        .expect("mounts")
+        .expect("mounts");
+    let paths: Vec<&str> = mounts.iter().map(|m| text(&m["mountPath"])).collect();
+    assert!(paths.contains(&"/var/log/containers") && paths.contains(&"/var/log/pods"));
+    // Every mount names a volume of the pod.
+    let volumes: Vec<&str> = pod["volumes"]
+        .as_sequence()
+        .expect("volumes")
         .iter()
-        .map(|m| text(&m["mountPath"]))
+        .map(|v| text(&v["name"]))
         .collect();
-    assert!(mounts.contains(&"/var/log/containers") && mounts.contains(&"/var/log/pods"));
+    for mount in mounts {
+        assert!(
+            volumes.contains(&text(&mount["name"])),
+            "{mount:?} names no volume"
+        );
+    }
+    // The RBAC subject is the service account, in its namespace.
+    let account_namespace = rbac
+        .iter()
+        .find(|r| r["kind"] == "ServiceAccount")
+        .map(|r| text(&r["metadata"]["namespace"]).to_owned());
+    let binding = rbac
+        .iter()
+        .find(|r| r["kind"] == "ClusterRoleBinding")
+        .expect("a binding");
+    let subject = &binding["subjects"][0];
+    assert_eq!(text(&subject["name"]), account);
+    assert_eq!(
+        Some(text(&subject["namespace"]).to_owned()),
+        account_namespace
+    );
+    assert_eq!(
+        text(&beat["metadata"]["namespace"]),
+        text(&subject["namespace"])
+    );
+    let role = rbac
+        .iter()
+        .find(|r| r["kind"] == "ClusterRole")
+        .expect("a role");
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+}
+
+#[test]
+fn filebeats_index_template_adds_exactly_the_types_logged_model_derives() {
+    let beat = one("logging/filebeat.yaml");
+    let config = &beat["spec"]["config"];
+    assert_eq!(config["setup.template.overwrite"], Value::Bool(true));
+    let mut listed: Vec<(String, String)> = config["setup.template.append_fields"]
+        .as_sequence()
+        .expect("append_fields")
+        .iter()
+        .map(|field| {
+            (
+                text(&field["name"]).to_owned(),
+                text(&field["type"]).to_owned(),
+            )
+        })
+        .collect();
+    listed.sort();
+    let derived: Vec<(String, String)> = credit_risk_service::index_fields::append_fields()
+        .into_iter()
+        .map(|(name, es_type)| (name, es_type.to_owned()))
+        .collect();
+    assert_eq!(
+        listed, derived,
+        "regenerate with `cargo run -p credit-risk-service -- index-fields`"
+    );
+    let credit_amount = listed.iter().find(|(name, _)| name == "credit_amount");
+    assert_eq!(credit_amount.map(|(_, t)| t.as_str()), Some("double"));
+}
+
+#[test]
+fn the_manifests_refer_to_each_other_by_names_that_exist() {
+    let deployment = one("kubernetes/deployment.yaml");
+    let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    let selector = &deployment["spec"]["selector"]["matchLabels"];
+    let matches = |wanted: &Value| {
+        wanted
+            .as_mapping()
+            .expect("labels")
+            .iter()
+            .all(|(key, value)| &pod_labels[key] == value)
+    };
+    assert!(matches(selector), "the Deployment selects its own pods");
+    let service = one("kubernetes/service.yaml");
+    assert!(
+        matches(&service["spec"]["selector"]),
+        "the Service selects the pods"
+    );
+    let pdb = one("kubernetes/pdb.yaml");
+    assert!(
+        matches(&pdb["spec"]["selector"]["matchLabels"]),
+        "the budget covers the pods"
+    );
+    let spread = &deployment["spec"]["template"]["spec"]["topologySpreadConstraints"][0];
+    assert!(matches(&spread["labelSelector"]["matchLabels"]));
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let ports = container["ports"].as_sequence().expect("ports");
+    let target = &service["spec"]["ports"][0]["targetPort"];
+    assert!(
+        ports
+            .iter()
+            .any(|p| &p["name"] == target || &p["containerPort"] == target),
+        "targetPort {target:?} is a port of the container"
+    );
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        let port = &container[probe]["httpGet"]["port"];
+        assert!(
+            ports.iter().any(|p| &p["name"] == port),
+            "{probe} port {port:?}"
+        );
+    }
+    let hpa = one("kubernetes/hpa.yaml");
+    assert_eq!(
+        hpa["spec"]["scaleTargetRef"]["name"],
+        deployment["metadata"]["name"]
+    );
+    assert!(
+        deployment["spec"].get("replicas").is_none(),
+        "the autoscaler owns the replica count"
+    );
+    let namespace = &deployment["metadata"]["namespace"];
+    for resource in [&service, &hpa, &pdb] {
+        assert_eq!(&resource["metadata"]["namespace"], namespace);
+    }
+    // The image listens where the pod says, and serves the artifact it copies.
+    let dockerfile =
+        std::fs::read_to_string(deploy_dir().join("Dockerfile")).expect("a Dockerfile");
+    let exposed: Vec<u64> = dockerfile
+        .lines()
+        .filter_map(|line| line.strip_prefix("EXPOSE "))
+        .filter_map(|port| port.trim().parse().ok())
+        .collect();
+    let container_port = ports[0]["containerPort"].as_u64().expect("a port");
+    assert_eq!(exposed, [container_port]);
+    let env_port = container["env"]
+        .as_sequence()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"] == "HTTP_PORT")
+        .map(|e| text(&e["value"]).to_owned());
+    assert_eq!(env_port, Some(container_port.to_string()));
+    let model_path = dockerfile
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("MODEL_PATH="))
+        .map(|rest| rest.split_whitespace().next().unwrap_or(""))
+        .expect("MODEL_PATH in the image");
+    let copied = dockerfile
+        .lines()
+        .filter(|line| line.starts_with("COPY examples/credit-risk-service/model/"))
+        .filter_map(|line| line.split_whitespace().last())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        copied,
+        [model_path],
+        "MODEL_PATH is the artifact the image copies"
+    );
+}
+
+#[test]
+fn the_dockerfiles_dependency_layer_copies_every_workspace_member() {
+    let dockerfile =
+        std::fs::read_to_string(deploy_dir().join("Dockerfile")).expect("a Dockerfile");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let manifest: toml::Value = std::fs::read_to_string(root.join("Cargo.toml"))
+        .expect("the workspace manifest")
+        .parse()
+        .expect("TOML");
+    let members = manifest["workspace"]["members"]
+        .as_array()
+        .expect("members");
+    for member in members {
+        let member = member.as_str().expect("a path");
+        assert!(
+            dockerfile.contains(&format!("COPY {member}/Cargo.toml {member}/")),
+            "the dependency layer does not copy {member}/Cargo.toml"
+        );
+    }
+}
+
+#[test]
+fn the_probes_name_routes_the_router_answers() {
+    let deployment = one("kubernetes/deployment.yaml");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let service = common::TestService::start();
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        let path = text(&container[probe]["httpGet"]["path"]);
+        let response = service.request("GET", path, &[], b"");
+        assert_eq!(response.status, 200, "{probe} {path}");
+    }
+}
+
+/// The files `kubectl apply -f` sends for one argument: a file, or a
+/// directory's `.yaml` files in alphabetical order.
+fn applied_files(argument: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join(argument.trim_end_matches('/'));
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+            .expect("a directory")
+            .map(|entry| entry.expect("an entry").path())
+            .filter(|file| file.extension().is_some_and(|ext| ext == "yaml"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path]
+    }
+}
+
+#[test]
+fn the_readmes_deploy_steps_create_every_namespace_before_its_resources() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("the README");
+    let mut namespaces: Vec<String> = vec!["default".to_owned()];
+    let mut applied = 0;
+    for line in readme.lines() {
+        let Some(argument) = line.trim().strip_prefix("kubectl apply -f ") else {
+            continue;
+        };
+        let argument = argument.split_whitespace().next().unwrap_or("");
+        if argument.starts_with("https://") {
+            continue; // the ECK operator, from Elastic
+        }
+        for file in applied_files(argument) {
+            let text_of_file = std::fs::read_to_string(&file).expect("a manifest");
+            for document in serde_yaml::Deserializer::from_str(&text_of_file) {
+                let resource = Value::deserialize(document).expect("YAML");
+                applied += 1;
+                if resource["kind"] == "Namespace" {
+                    namespaces.push(text(&resource["metadata"]["name"]).to_owned());
+                } else if let Some(namespace) = resource["metadata"]["namespace"].as_str() {
+                    assert!(
+                        namespaces.iter().any(|known| known == namespace),
+                        "{} is applied before its namespace {namespace}",
+                        file.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        applied >= 10,
+        "the README applies the manifests ({applied} resources)"
+    );
+    // The directory alone also sends the namespace first.
+    let first = applied_files("examples/credit-risk-service/deploy/kubernetes/");
+    assert!(first[0].ends_with("00-namespace.yaml"));
 }
 
 #[test]
@@ -303,5 +568,51 @@ fn the_dockerfile_builds_in_stages_and_runs_unprivileged() {
     assert!(
         ignore.lines().any(|l| l.trim() == "*"),
         "only what the build copies is sent"
+    );
+}
+
+/// Whether a JSON value can be indexed under an Elasticsearch type.
+fn fits(value: &serde_json::Value, es_type: &str) -> bool {
+    match es_type {
+        "long" => value.is_i64() || value.is_u64(),
+        "double" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "keyword" | "match_only_text" | "text" | "date" => value.is_string() || value.is_null(),
+        "object" => value.is_object(),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_key_of_a_real_prediction_record_has_a_type_its_value_fits() {
+    let service = common::TestService::start();
+    let body = common::application_with("applicant_id", serde_json::Value::from("applicant-7"));
+    assert_eq!(service.predict(&body).status, 200);
+    let records = service.stop();
+    let mapping = credit_risk_service::index_fields::mapping();
+    let predictions: Vec<_> = records
+        .iter()
+        .filter(|r| {
+            r["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Prediction"))
+        })
+        .collect();
+    assert_eq!(predictions.len(), 2);
+    for record in predictions {
+        for (key, value) in record {
+            let es_type = mapping
+                .type_of(key)
+                .unwrap_or_else(|| panic!("`{key}` has no type in the mapping"));
+            assert!(fits(value, es_type), "`{key}`: {value} is not a {es_type}");
+        }
+    }
+    assert_eq!(mapping.type_of("credit_amount"), Some("double"));
+    assert_eq!(mapping.type_of("duration_in_month"), Some("long"));
+    assert_eq!(mapping.type_of("credit_risk"), Some("keyword"));
+    assert!(
+        mapping.dynamic_fields().is_empty(),
+        "{:?}",
+        mapping.dynamic_fields()
     );
 }
