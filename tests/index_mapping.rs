@@ -10,11 +10,14 @@ struct Address {
     city: String,
 }
 
+// Only the types are read here: no value is ever made.
+#[allow(dead_code)]
 #[derive(Serialize)]
 enum Grade {
     A,
 }
 
+#[allow(dead_code)]
 #[derive(Serialize)]
 enum Tier {
     Gold,
