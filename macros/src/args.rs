@@ -12,24 +12,37 @@ use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{Ident, LitStr};
 
-/// The arguments every user may write, in the order the docs list them.
-pub const VALID_ARGUMENTS: &str =
-    "`input_fields = [...]`, `output_fields = [...]`, `name = \"...\"` and `crate = path`";
+/// The arguments every user may write, in the order the docs list them:
+/// "`input_fields = [...]`, ... and `crate = path`".
+pub fn valid_arguments() -> String {
+    let forms: Vec<String> = ArgumentName::ALL
+        .iter()
+        .map(|name| format!("`{}`", name.form()))
+        .collect();
+    match forms.split_last() {
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
 
 /// The names an argument can have.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ArgumentName {
     InputFields,
     OutputFields,
+    Outcome,
+    OutcomeFields,
     Name,
     SampleRate,
     Crate,
 }
 
 impl ArgumentName {
-    const ALL: [ArgumentName; 5] = [
+    const ALL: [ArgumentName; 7] = [
         ArgumentName::InputFields,
         ArgumentName::OutputFields,
+        ArgumentName::Outcome,
+        ArgumentName::OutcomeFields,
         ArgumentName::Name,
         ArgumentName::SampleRate,
         ArgumentName::Crate,
@@ -39,6 +52,8 @@ impl ArgumentName {
         match self {
             ArgumentName::InputFields => "input_fields",
             ArgumentName::OutputFields => "output_fields",
+            ArgumentName::Outcome => "outcome",
+            ArgumentName::OutcomeFields => "outcome_fields",
             ArgumentName::Name => "name",
             ArgumentName::SampleRate => "sample_rate",
             ArgumentName::Crate => "crate",
@@ -50,11 +65,26 @@ impl ArgumentName {
         Self::ALL.into_iter().find(|name| name.keyword() == written)
     }
 
+    /// Its short form, for the list of valid arguments.
+    fn form(self) -> &'static str {
+        match self {
+            ArgumentName::InputFields => "input_fields = [...]",
+            ArgumentName::OutputFields => "output_fields = [...]",
+            ArgumentName::Outcome => "outcome = Type",
+            ArgumentName::OutcomeFields => "outcome_fields = [...]",
+            ArgumentName::Name => "name = \"...\"",
+            ArgumentName::SampleRate => "sample_rate = 0.1",
+            ArgumentName::Crate => "crate = path",
+        }
+    }
+
     /// A correct use, for error messages.
     fn example(self) -> &'static str {
         match self {
             ArgumentName::InputFields => "input_fields = [duration_in_month, credit_amount]",
             ArgumentName::OutputFields => "output_fields = [credit_risk]",
+            ArgumentName::Outcome => "outcome = CreditOutcome",
+            ArgumentName::OutcomeFields => "outcome_fields = [creditability]",
             ArgumentName::Name => "name = \"credit_risk_logger\"",
             ArgumentName::SampleRate => "sample_rate = 0.1",
             ArgumentName::Crate => "crate = my_renamed_logged_model",
@@ -97,6 +127,9 @@ impl<T> Slot<T> {
 pub struct Args {
     pub input_fields: Slot<FieldList>,
     pub output_fields: Slot<FieldList>,
+    /// The outcome type, `outcome = CreditOutcome`.
+    pub outcome: Slot<(Ident, syn::Type)>,
+    pub outcome_fields: Slot<FieldList>,
     pub name: Slot<LitStr>,
     /// The share of predictions logged, as written (checked in `validate`).
     pub sample_rate: Slot<syn::Lit>,
@@ -178,7 +211,10 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
     let Some(TokenTree::Ident(ident)) = tokens.first() else {
         errors.spanned(
             tokens_of(tokens),
-            format!("expected an argument name; valid arguments are {VALID_ARGUMENTS}"),
+            format!(
+                "expected an argument name; valid arguments are {}",
+                valid_arguments()
+            ),
         );
         return;
     };
@@ -186,8 +222,9 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
         errors.spanned(
             ident,
             format!(
-                "unknown argument `{}`; valid arguments are {VALID_ARGUMENTS}",
-                ident.unraw()
+                "unknown argument `{}`; valid arguments are {}",
+                ident.unraw(),
+                valid_arguments()
             ),
         );
         return;
@@ -211,11 +248,11 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
         return;
     }
     match name {
-        ArgumentName::InputFields | ArgumentName::OutputFields => {
-            let slot = if name == ArgumentName::InputFields {
-                &mut args.input_fields
-            } else {
-                &mut args.output_fields
+        ArgumentName::InputFields | ArgumentName::OutputFields | ArgumentName::OutcomeFields => {
+            let slot = match name {
+                ArgumentName::InputFields => &mut args.input_fields,
+                ArgumentName::OutputFields => &mut args.output_fields,
+                _ => &mut args.outcome_fields,
             };
             if !slot.is_taken(ident, errors) {
                 if let Some(list) = parse_field_list(ident, value, example, errors) {
@@ -230,6 +267,17 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
                     Err(_) => errors.spanned(
                         tokens_of(value),
                         format!("expected a string literal, as in `{example}`"),
+                    ),
+                }
+            }
+        }
+        ArgumentName::Outcome => {
+            if !args.outcome.is_taken(ident, errors) {
+                match syn::parse2::<syn::Type>(tokens_of(value)) {
+                    Ok(outcome) => args.outcome.set((ident.clone(), outcome)),
+                    Err(_) => errors.spanned(
+                        tokens_of(value),
+                        format!("expected the outcome's type, as in `{example}`"),
                     ),
                 }
             }

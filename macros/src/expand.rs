@@ -84,10 +84,12 @@ fn logged_model_impl(
     };
     let input_keys = fields.input.iter().map(|field| &field.key);
     let output_keys = fields.output.iter().map(|field| &field.key);
+    let outcome_keys = fields.outcome.iter().map(|field| &field.key);
     let hashed_keys = fields
         .input
         .iter()
         .chain(&fields.output)
+        .chain(&fields.outcome)
         .filter(|field| field.mode == FieldMode::Hash)
         .map(|field| &field.key);
     let sample_rate = match fields.sample_rate {
@@ -96,7 +98,20 @@ fn logged_model_impl(
     };
     let input = Ident::new("__logged_model_input", Span::call_site());
     let output = Ident::new("__logged_model_output", Span::call_site());
+    let outcome_types = fields
+        .outcome
+        .iter()
+        .map(|field| field_type(&runtime, field, quote!(Self::Outcome)));
     let recorder = Ident::new("__logged_model_fields", Span::call_site());
+    let outcome = Ident::new("__logged_model_outcome", Span::call_site());
+    let outcome_type = match args.outcome.get() {
+        Some((_, outcome_type)) => quote!(#outcome_type),
+        None => quote!(()),
+    };
+    let record_outcomes = fields
+        .outcome
+        .iter()
+        .map(|field| record_field(&runtime, field, &outcome, &recorder));
     let record_inputs = fields
         .input
         .iter()
@@ -127,6 +142,7 @@ fn logged_model_impl(
         impl #impl_generics #krate::LoggedModel for #self_ty #where_clause {
             type Input = <Self as #trait_path>::Input;
             type Output = <Self as #trait_path>::Output;
+            type Outcome = #outcome_type;
 
             fn model_qualified_name(model: &Self) -> &str {
                 <Self as #trait_path>::qualified_name(model)
@@ -141,6 +157,7 @@ fn logged_model_impl(
                     logger_name: #logger_name,
                     input_keys: &[#(#input_keys),*],
                     output_keys: &[#(#output_keys),*],
+                    outcome_keys: &[#(#outcome_keys),*],
                     hashed_keys: &[#(#hashed_keys),*],
                     sample_rate: #sample_rate,
                     location: #location,
@@ -162,10 +179,17 @@ fn logged_model_impl(
                 #(#record_outputs)*
             }
 
+            fn record_outcome<'__logged_model>(
+                #outcome: &'__logged_model Self::Outcome,
+                #recorder: &mut #private::FieldRecorder<'__logged_model>,
+            ) {
+                #(#record_outcomes)*
+            }
+
             fn field_types() -> ::std::vec::Vec<(&'static str, ::core::option::Option<&'static str>)> {
                 #[allow(unused_imports)]
                 use #private::{DynamicEsType as _, KnownEsType as _};
-                ::std::vec![#(#input_types,)* #(#output_types,)*]
+                ::std::vec![#(#input_types,)* #(#output_types,)* #(#outcome_types,)*]
             }
         }
     }

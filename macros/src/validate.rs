@@ -10,6 +10,7 @@ use std::collections::HashSet;
 pub struct ValidFields<'a> {
     pub input: Vec<&'a FieldPath>,
     pub output: Vec<&'a FieldPath>,
+    pub outcome: Vec<&'a FieldPath>,
     /// The `sample_rate` argument's value, when it is a number from 0 to 1.
     pub sample_rate: Option<f64>,
 }
@@ -23,12 +24,27 @@ pub fn fields<'a>(args: &'a Args, errors: &mut Errors) -> ValidFields<'a> {
         }
     }
     ValidFields {
-        input: list(args.input_fields.get(), errors),
-        output: list(args.output_fields.get(), errors),
+        input: list_fields(args.input_fields.get(), errors),
+        output: list_fields(args.output_fields.get(), errors),
+        outcome: outcome_fields(args, errors),
         sample_rate: args
             .sample_rate
             .get()
             .and_then(|literal| sample_rate(literal, errors)),
+    }
+}
+
+/// The outcome fields, which need the outcome's type.
+fn outcome_fields<'a>(args: &'a Args, errors: &mut Errors) -> Vec<&'a FieldPath> {
+    match (args.outcome_fields.get(), args.outcome.get()) {
+        (Some(list), None) => {
+            errors.spanned(
+                &list.argument,
+                "`outcome_fields` are fields of the outcome's type: name it too, as in `outcome = CreditOutcome, outcome_fields = [creditability]`",
+            );
+            Vec::new()
+        }
+        (list, _) => list_fields(list, errors),
     }
 }
 
@@ -51,7 +67,7 @@ fn sample_rate(literal: &syn::Lit, errors: &mut Errors) -> Option<f64> {
     }
 }
 
-fn list<'a>(list: Option<&'a FieldList>, errors: &mut Errors) -> Vec<&'a FieldPath> {
+fn list_fields<'a>(list: Option<&'a FieldList>, errors: &mut Errors) -> Vec<&'a FieldPath> {
     let Some(list) = list else {
         return Vec::new();
     };

@@ -12,6 +12,8 @@ pub trait LoggedModel {
     type Input;
     /// The model's output type.
     type Output;
+    /// What became of a prediction (`outcome = ...`; `()` when not given).
+    type Outcome;
 
     /// The model's qualified name (delegates to the model trait).
     fn model_qualified_name(model: &Self) -> &str;
@@ -31,6 +33,10 @@ pub trait LoggedModel {
     #[doc(hidden)]
     fn record_output<'a>(output: &'a Self::Output, fields: &mut FieldRecorder<'a>);
 
+    /// Records the configured outcome fields of `outcome`.
+    #[doc(hidden)]
+    fn record_outcome<'a>(outcome: &'a Self::Outcome, fields: &mut FieldRecorder<'a>);
+
     /// Each logged field's key and Elasticsearch type (`None`: left to
     /// dynamic mapping); see [`IndexMapping`](crate::mapping::IndexMapping).
     #[doc(hidden)]
@@ -46,6 +52,8 @@ pub struct LogSpec {
     pub input_keys: &'static [&'static str],
     /// The keys of `output_fields`, in order.
     pub output_keys: &'static [&'static str],
+    /// The keys of `outcome_fields`, in order.
+    pub outcome_keys: &'static [&'static str],
     /// The keys of the fields listed as `field(hash)`.
     pub hashed_keys: &'static [&'static str],
     /// The `sample_rate = ...` argument.

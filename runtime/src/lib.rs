@@ -53,7 +53,9 @@
 //! | `model.rs` | the [`Model`] and [`AsyncModel`] traits a model implements |
 //! | `generated.rs` | the contract with the attribute's code: [`LoggedModel`], [`Loggable`] |
 //! | `logged.rs` | [`Logged`]: wraps a model, checks its keys, runs each prediction |
-//! | `prediction.rs` | the records of one prediction, from request to outcome |
+//! | `prediction.rs` | the records of one prediction, from request to result |
+//! | `prediction_id.rs` | [`PredictionId`], which the caller learns and an outcome refers to |
+//! | `outcome.rs` | [`OutcomeLogger`]: "Prediction outcome." records, joined to predictions by id |
 //! | `fields.rs` | the logged fields of one record, borrowed and written with their JSON types |
 //! | `correlation.rs` | the correlation id's scope, across threads and awaits |
 //! | `sensitive.rs` | [`Sensitive`], a value never logged in the clear |
@@ -85,7 +87,9 @@ mod logged;
 pub mod mapping;
 mod model;
 mod model_settings;
+mod outcome;
 mod prediction;
+mod prediction_id;
 mod prediction_stats;
 mod sampling;
 mod sensitive;
@@ -99,6 +103,8 @@ pub use hashing::HashKey;
 pub use logged::{Logged, WrapError};
 pub use model::{AsyncModel, Model};
 pub use model_settings::ModelSettings;
+pub use outcome::{OUTCOME_MESSAGE, OutcomeLogger};
+pub use prediction_id::{InvalidPredictionId, PredictionId};
 pub use prediction_stats::PredictionStats;
 pub use sensitive::{REDACTED, Sensitive};
 

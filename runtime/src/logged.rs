@@ -7,7 +7,9 @@ use crate::hashing::HashKey;
 use crate::keys;
 use crate::model::{AsyncModel, Model};
 use crate::model_settings::ModelSettings;
+use crate::outcome::OutcomeLogger;
 use crate::prediction::PredictionCall;
+use crate::prediction_id::PredictionId;
 use crate::prediction_stats::{PredictionCounters, PredictionStats};
 use crate::sampling::SampleRate;
 use slog::Logger;
@@ -150,56 +152,21 @@ impl<M: LoggedModel> Logged<M> {
         settings: &ModelSettings,
     ) -> Result<Self, WrapError> {
         let spec = M::log_spec();
-        let qualified_name = M::model_qualified_name(&model).to_owned();
-        if !spec.hashed_keys.is_empty() && !settings.has_hash_key() {
-            return Err(WrapError::MissingHashKey {
-                model: qualified_name,
-                fields: spec.hashed_keys.join(", "),
-            });
-        }
+        let qualified_name = M::model_qualified_name(&model);
         let rate = settings
             .sample_rate_override()
             .or(spec.sample_rate)
             .unwrap_or(1.0);
         let sample_rate = SampleRate::new(rate).ok_or_else(|| WrapError::Settings {
-            model: qualified_name.clone(),
+            model: qualified_name.to_owned(),
             error: ConfigError::InvalidValue {
                 variable: "sample_rate",
                 value: rate.to_string(),
                 expected: "a number from 0 to 1",
             },
         })?;
-        let written_by_decorator = spec
-            .input_keys
-            .iter()
-            .chain(spec.output_keys)
-            .chain(keys::RESERVED);
-        let carried = logger_keys(logger).map_err(|error| WrapError::UnreadableLoggerValue {
-            model: qualified_name.clone(),
-            reason: match error {
-                slog::Error::Io(io) => io.to_string(),
-                other => other.to_string(),
-            },
-        })?;
-        if let Some(key) = written_by_decorator
-            .into_iter()
-            .find(|key| carried.contains(**key))
-        {
-            return Err(WrapError::KeyCollision {
-                model: qualified_name,
-                key: (*key).to_owned(),
-            });
-        }
-        let logger_name = spec
-            .logger_name
-            .map_or_else(|| format!("{qualified_name}_logger"), str::to_owned);
-        let model_keys = ConstantValues::texts(vec![
-            (keys::LOGGER, logger_name),
-            (keys::ACTION, "predict".to_owned()),
-            (keys::MODEL_QUALIFIED_NAME, qualified_name),
-            (keys::MODEL_VERSION, M::model_version(&model).to_owned()),
-        ]);
-        let logger = logger.new(slog::OwnedKV(model_keys));
+        let version = M::model_version(&model);
+        let logger = model_logger::<M>(logger, qualified_name, version, "predict", settings)?;
         Ok(Logged {
             model,
             context: ModelContext {
@@ -210,6 +177,71 @@ impl<M: LoggedModel> Logged<M> {
             },
         })
     }
+
+    /// An [`OutcomeLogger`] for this model's predictions, with its hash key.
+    pub fn outcome_logger(&self) -> Result<OutcomeLogger<M>, WrapError> {
+        let mut settings = ModelSettings::new();
+        if let Some(key) = &self.context.hash_key {
+            settings = settings.hash_key(key.clone());
+        }
+        OutcomeLogger::with_settings(
+            &self.context.logger,
+            M::model_qualified_name(&self.model),
+            M::model_version(&self.model),
+            &settings,
+        )
+    }
+}
+
+/// A child of `logger` carrying the model's keys (`log.logger`, `action`,
+/// its name and version), after checking that the model can be logged: a
+/// hash key if it hashes a field, and no key written twice.
+pub(crate) fn model_logger<M: LoggedModel>(
+    logger: &Logger,
+    qualified_name: &str,
+    version: &str,
+    action: &str,
+    settings: &ModelSettings,
+) -> Result<Logger, WrapError> {
+    let spec = M::log_spec();
+    if !spec.hashed_keys.is_empty() && !settings.has_hash_key() {
+        return Err(WrapError::MissingHashKey {
+            model: qualified_name.to_owned(),
+            fields: spec.hashed_keys.join(", "),
+        });
+    }
+    let written_by_decorator = spec
+        .input_keys
+        .iter()
+        .chain(spec.output_keys)
+        .chain(spec.outcome_keys)
+        .chain(keys::RESERVED);
+    let carried = logger_keys(logger).map_err(|error| WrapError::UnreadableLoggerValue {
+        model: qualified_name.to_owned(),
+        reason: match error {
+            slog::Error::Io(io) => io.to_string(),
+            other => other.to_string(),
+        },
+    })?;
+    if let Some(key) = written_by_decorator
+        .into_iter()
+        .find(|key| carried.contains(**key))
+    {
+        return Err(WrapError::KeyCollision {
+            model: qualified_name.to_owned(),
+            key: (*key).to_owned(),
+        });
+    }
+    let logger_name = spec
+        .logger_name
+        .map_or_else(|| format!("{qualified_name}_logger"), str::to_owned);
+    let model_keys = ConstantValues::texts(vec![
+        (keys::LOGGER, logger_name),
+        (keys::ACTION, action.to_owned()),
+        (keys::MODEL_QUALIFIED_NAME, qualified_name.to_owned()),
+        (keys::MODEL_VERSION, version.to_owned()),
+    ]);
+    Ok(logger.new(slog::OwnedKV(model_keys)))
 }
 
 impl<M> Logged<M> {
@@ -231,6 +263,50 @@ impl<M> Logged<M> {
     /// How many predictions were made, failed and sampled out so far.
     pub fn stats(&self) -> PredictionStats {
         self.context.stats.snapshot()
+    }
+}
+
+impl<M> Logged<M>
+where
+    M: Model + LoggedModel<Input = <M as Model>::Input, Output = <M as Model>::Output>,
+{
+    /// Predicts like [`Model::predict`], and says which id the prediction's
+    /// records carry, so that an outcome can refer to it later (see
+    /// [`OutcomeLogger`]). The id is `None` when no record was written: the
+    /// prediction was sampled out, or the level filters the records out.
+    pub fn predict_with_id(
+        &self,
+        input: &<M as Model>::Input,
+    ) -> (
+        Option<PredictionId>,
+        Result<<M as Model>::Output, <M as Model>::Error>,
+    ) {
+        let call = PredictionCall::<M>::start(&self.context, input);
+        let id = call.prediction_id();
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.model.predict(input)));
+        (id, call.finish(outcome))
+    }
+}
+
+impl<M> Logged<M>
+where
+    M: AsyncModel
+        + LoggedModel<Input = <M as AsyncModel>::Input, Output = <M as AsyncModel>::Output>
+        + Sync,
+    <M as AsyncModel>::Input: Sync,
+{
+    /// The asynchronous [`predict_with_id`](Self::predict_with_id).
+    pub async fn predict_async_with_id(
+        &self,
+        input: &<M as AsyncModel>::Input,
+    ) -> (
+        Option<PredictionId>,
+        Result<<M as AsyncModel>::Output, <M as AsyncModel>::Error>,
+    ) {
+        let call = PredictionCall::<M>::start(&self.context, input);
+        let id = call.prediction_id();
+        let outcome = catch_unwind_async(self.model.predict(input)).await;
+        (id, call.finish(outcome))
     }
 }
 

@@ -7,6 +7,7 @@ use crate::fields::FieldRecorder;
 use crate::generated::LoggedModel;
 use crate::keys;
 use crate::logged::ModelContext;
+use crate::prediction_id::PredictionId;
 use slog::{BorrowedKV, Drain, KV, Level, Record, RecordStatic, Serializer};
 use std::any::Any;
 use std::fmt::Display;
@@ -83,6 +84,14 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             }
         }
         call
+    }
+
+    /// The id the call's records carry, when they are written.
+    pub(crate) fn prediction_id(&self) -> Option<PredictionId> {
+        match &self.logging {
+            Logging::Whole { prediction_id, .. } => Some(*prediction_id),
+            Logging::FailuresOnly { .. } | Logging::Off => None,
+        }
     }
 
     /// Logs the outcome of the model's `predict` and hands it back: the
@@ -229,22 +238,6 @@ impl<M: LoggedModel> Drop for PredictionCall<'_, M> {
         if !self.finished {
             self.exception(CANCELLED);
         }
-    }
-}
-
-/// A prediction id: a UUID v4, hyphenated, as text on the stack.
-pub(crate) struct PredictionId([u8; uuid::fmt::Hyphenated::LENGTH]);
-
-impl PredictionId {
-    pub(crate) fn new() -> Self {
-        let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
-        uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
-        PredictionId(text)
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        // Only ASCII hex digits and hyphens were written into it.
-        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 

@@ -1,0 +1,129 @@
+//! [`OutcomeLogger`]: writes "Prediction outcome." records, which join a
+//! prediction to what became of it (did the applicant repay?) by its
+//! `prediction_id`, so that the model's quality can be recomputed from the
+//! logs alone. The outcome may arrive in another process, days later: an
+//! outcome logger needs the model's type (for its outcome fields), name and
+//! version, and the id; not the model, nor the original call.
+
+use crate::correlation;
+use crate::fields::FieldRecorder;
+use crate::generated::LoggedModel;
+use crate::hashing::HashKey;
+use crate::keys;
+use crate::logged::{WrapError, model_logger};
+use crate::model_settings::ModelSettings;
+use crate::prediction_id::PredictionId;
+use slog::{BorrowedKV, KV, Level, Logger, Record, RecordStatic, Serializer};
+use std::marker::PhantomData;
+
+/// The message of an outcome record.
+pub const OUTCOME_MESSAGE: &str = "Prediction outcome.";
+
+/// Writes the outcomes of model `M`'s predictions.
+///
+/// ```
+/// use logged_model::{logged_model, CapturedOutput, Logged, LoggerBuilder, Model, OutcomeLogger};
+///
+/// pub struct Applicant { pub amount: f64 }
+/// pub struct Repaid { pub repaid: bool }
+/// pub struct Scorer;
+///
+/// #[logged_model(input_fields = [amount], outcome = Repaid, outcome_fields = [repaid])]
+/// impl Model for Scorer {
+///     type Input = Applicant;
+///     type Output = f64;
+///     type Error = String;
+///     fn qualified_name(&self) -> &str { "scorer" }
+///     fn version(&self) -> &str { "1" }
+///     fn predict(&self, input: &Applicant) -> Result<f64, String> { Ok(input.amount / 1e4) }
+/// }
+///
+/// let output = CapturedOutput::default();
+/// let (logger, guard) = LoggerBuilder::new().build_with_writer(output.clone())?;
+/// let model = Logged::new(Scorer, &logger)?;
+/// let (id, _score) = model.predict_with_id(&Applicant { amount: 2500.0 });
+/// let id = id.expect("logged at the default rate");
+///
+/// // Days later, in another process that knows the model's name and version:
+/// let outcomes = OutcomeLogger::<Scorer>::new(&logger, "scorer", "1")?;
+/// outcomes.log(&id, &Repaid { repaid: true });
+/// drop(guard);
+///
+/// let records = output.records()?;
+/// assert_eq!(records[2]["message"], "Prediction outcome.");
+/// assert_eq!(records[2]["prediction_id"], id.as_str());
+/// assert_eq!(records[2]["repaid"], true);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct OutcomeLogger<M: LoggedModel> {
+    logger: Logger,
+    hash_key: Option<HashKey>,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M: LoggedModel> OutcomeLogger<M> {
+    /// An outcome logger for the model named `qualified_name` at `version`,
+    /// with the settings of the environment (`LOG_HASH_KEY`, for outcome
+    /// fields listed as `(hash)`).
+    pub fn new(logger: &Logger, qualified_name: &str, version: &str) -> Result<Self, WrapError> {
+        let settings = ModelSettings::from_env().map_err(|error| WrapError::Settings {
+            model: qualified_name.to_owned(),
+            error,
+        })?;
+        Self::with_settings(logger, qualified_name, version, &settings)
+    }
+
+    /// Like [`new`](Self::new), with settings given in code.
+    pub fn with_settings(
+        logger: &Logger,
+        qualified_name: &str,
+        version: &str,
+        settings: &ModelSettings,
+    ) -> Result<Self, WrapError> {
+        let logger = model_logger::<M>(logger, qualified_name, version, "outcome", settings)?;
+        Ok(OutcomeLogger {
+            logger,
+            hash_key: settings.key().cloned(),
+            model: PhantomData,
+        })
+    }
+
+    /// Writes "Prediction outcome." for the prediction `prediction_id`, with
+    /// the outcome fields and the correlation id in scope, if any.
+    pub fn log(&self, prediction_id: &PredictionId, outcome: &M::Outcome) {
+        let mut fields = FieldRecorder::new(self.hash_key.as_ref());
+        M::record_outcome(outcome, &mut fields);
+        let kv = OutcomeKv {
+            prediction_id: prediction_id.as_str(),
+            correlation_id: correlation::current(),
+            fields: &fields,
+        };
+        let record_static = RecordStatic {
+            location: &M::log_spec().location,
+            tag: "",
+            level: Level::Info,
+        };
+        self.logger.log(&Record::new(
+            &record_static,
+            &format_args!("Prediction outcome."),
+            BorrowedKV(&kv),
+        ));
+    }
+}
+
+/// The keys an outcome record carries itself.
+struct OutcomeKv<'a> {
+    prediction_id: &'a str,
+    correlation_id: Option<correlation::CorrelationId>,
+    fields: &'a FieldRecorder<'a>,
+}
+
+impl KV for OutcomeKv<'_> {
+    fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
+        serializer.emit_str(keys::PREDICTION_ID, self.prediction_id)?;
+        if let Some(id) = &self.correlation_id {
+            serializer.emit_str(keys::CORRELATION_ID, id.as_str())?;
+        }
+        self.fields.serialize(record, serializer)
+    }
+}
