@@ -6,7 +6,18 @@ use std::path::Path;
 
 /// The data set's target: `good` or `bad` credit.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Creditability {
@@ -15,6 +26,11 @@ pub enum Creditability {
     Good,
     /// Defaulted.
     Bad,
+}
+
+/// Indexed as a keyword (it is written as `"good"` or `"bad"`).
+impl logged_model::mapping::EsType for Creditability {
+    const ES_TYPE: &'static str = "keyword";
 }
 
 /// One row: an application and what became of it.

@@ -7,7 +7,7 @@ use credit_risk_service::cli::{Cli, Command, ServeArgs, TrainArgs};
 use credit_risk_service::http::state::{AppState, ServedModel};
 use credit_risk_service::model::CreditRiskModel;
 use credit_risk_service::{MODEL_VERSION, dataset, server, training};
-use logged_model::{HashKey, Logged, LoggerBuilder, ModelSettings, keys};
+use logged_model::{HashKey, Logged, LoggerBuilder, Model, ModelSettings, OutcomeLogger, keys};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -116,15 +116,21 @@ fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
         "model_path" => args.model.display().to_string());
     let roc_auc = artifact.metrics.roc_auc;
     let model = CreditRiskModel::new(artifact);
-    let model: Box<ServedModel> = if args.prediction_logging {
-        let settings = model_settings(logger)?;
-        Box::new(Logged::with_settings(model, logger, &settings).map_err(|e| e.to_string())?)
+    let settings = model_settings(logger)?;
+    let outcomes =
+        OutcomeLogger::with_settings(logger, model.qualified_name(), model.version(), &settings)
+            .map_err(|e| e.to_string())?;
+    let model = if args.prediction_logging {
+        ServedModel::Logged(
+            Logged::with_settings(model, logger, &settings).map_err(|e| e.to_string())?,
+        )
     } else {
         slog::warn!(logger, "Prediction logging is off.");
-        Box::new(model)
+        ServedModel::Bare(Box::new(model))
     };
     let state = AppState::new(
         model,
+        outcomes,
         roc_auc,
         logger.clone(),
         Duration::from_secs(args.request_timeout),

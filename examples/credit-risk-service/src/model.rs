@@ -2,6 +2,7 @@
 
 use crate::application::{CreditApplication, InvalidField};
 use crate::artifact::ModelArtifact;
+use crate::dataset::Creditability;
 use crate::scoring::probability_of_bad;
 use logged_model::{Model, logged_model};
 use ndarray::Array2;
@@ -25,6 +26,16 @@ pub enum CreditRisk {
 /// the record) from a struct (an object) by its type alone.
 impl logged_model::mapping::EsType for CreditRisk {
     const ES_TYPE: &'static str = "keyword";
+}
+
+/// What became of a credit: the truth a prediction is judged by, reported
+/// later (`POST /api/models/credit_risk_model/outcome`) and logged as
+/// "Prediction outcome." under the prediction's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CreditOutcome {
+    /// `good` (repaid as agreed) or `bad` (defaulted).
+    #[schema(inline)]
+    pub creditability: Creditability,
 }
 
 /// What the model predicts for an application.
@@ -77,7 +88,9 @@ impl CreditRiskModel {
         personal_status_and_sex(redact),
         applicant_id(hash),
     ],
-    output_fields = [credit_risk]
+    output_fields = [credit_risk, probability_of_risky],
+    outcome = CreditOutcome,
+    outcome_fields = [creditability]
 )]
 impl Model for CreditRiskModel {
     type Input = CreditApplication;

@@ -208,7 +208,7 @@ impl logged_model::Model for PanickingModel {
 fn a_panicking_handler_answers_500_with_a_json_body_and_logs_an_error() {
     // The real router with its real layers, over a model that panics.
     let service = common::TestService::start_with(std::time::Duration::from_secs(10), |_, _| {
-        Box::new(PanickingModel)
+        credit_risk_service::http::state::ServedModel::Bare(Box::new(PanickingModel))
     });
     let response = service.predict(&common::good_application_json());
     assert_error(&response, 500, "internal_error");

@@ -5,10 +5,13 @@ use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
 use super::state::SharedState;
 use crate::application::CreditApplication;
-use crate::model::{CreditRiskPrediction, PredictionError, QUALIFIED_NAME};
+use crate::dataset::Creditability;
+use crate::model::{CreditOutcome, CreditRisk, PredictionError, QUALIFIED_NAME};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use logged_model::{InvalidPredictionId, PredictionId};
 use serde::{Deserialize, Serialize};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -19,7 +22,7 @@ use utoipa::{PartialSchema, ToSchema};
     params(("model" = String, Path, description = "The model's qualified name", example = "credit_risk_model")),
     request_body = CreditApplication,
     responses(
-        (status = 200, description = "The prediction", body = CreditRiskPrediction),
+        (status = 200, description = "The prediction, with the id its log records carry (also in the X-Prediction-ID header)", body = PredictionResponse),
         (status = 400, description = "The body is not valid JSON", body = ErrorBody),
         (status = 404, description = "No model of that name", body = ErrorBody),
         (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
@@ -32,22 +35,121 @@ pub async fn predict(
     State(state): State<SharedState>,
     Path(model): Path<String>,
     body: Result<JsonBody<CreditApplication>, ApiError>,
-) -> Result<Json<CreditRiskPrediction>, ApiError> {
+) -> Result<Response, ApiError> {
     if model != QUALIFIED_NAME {
         return Err(ApiError::UnknownModel(model));
     }
     let JsonBody(application) = body?;
-    state
-        .model
-        .predict(&application)
-        .map(Json)
-        .map_err(|error| match error {
-            PredictionError::InvalidInput(invalid) => ApiError::InvalidInput {
-                field: Some(invalid.field.to_owned()),
-                detail: invalid.to_string(),
-            },
-            PredictionError::Features(_) => ApiError::Internal,
-        })
+    let (prediction_id, prediction) = state.model.predict(&application);
+    let prediction = prediction.map_err(|error| match error {
+        PredictionError::InvalidInput(invalid) => ApiError::InvalidInput {
+            field: Some(invalid.field.to_owned()),
+            detail: invalid.to_string(),
+        },
+        PredictionError::Features(_) => ApiError::Internal,
+    })?;
+    let body = PredictionResponse {
+        credit_risk: prediction.credit_risk,
+        probability_of_risky: prediction.probability_of_risky,
+        prediction_id,
+    };
+    let mut response = Json(body).into_response();
+    if let Some(id) = prediction_id {
+        if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+            response.headers_mut().insert(PREDICTION_ID_HEADER, value);
+        }
+    }
+    Ok(response)
+}
+
+/// The header that carries a prediction's id.
+pub const PREDICTION_ID_HEADER: &str = "x-prediction-id";
+
+/// A prediction, with the id its log records carry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PredictionResponse {
+    /// `risky` when the probability of bad credit reaches the model's threshold.
+    #[schema(inline)]
+    pub credit_risk: CreditRisk,
+    /// The probability that the credit goes bad, from 0 to 1.
+    pub probability_of_risky: f64,
+    /// The id of the prediction's log records: report the outcome under it
+    /// (`POST /api/models/{model}/outcome`). Absent when the prediction was
+    /// not logged (prediction logging off, or sampled out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "cc82106f-6111-4f3e-8e36-af6849d4a8e0")]
+    pub prediction_id: Option<PredictionId>,
+}
+
+/// What became of a credit, reported for one of the model's predictions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeReport {
+    /// The prediction's id, from its response.
+    #[schema(example = "cc82106f-6111-4f3e-8e36-af6849d4a8e0")]
+    pub prediction_id: String,
+    /// `good` (repaid as agreed) or `bad` (defaulted).
+    #[schema(inline)]
+    pub creditability: Creditability,
+}
+
+/// The answer to an outcome report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OutcomeAccepted {
+    /// `accepted`: the outcome was logged.
+    pub status: String,
+    /// The prediction it refers to.
+    pub prediction_id: String,
+}
+
+/// Reports the outcome of a prediction: logged as "Prediction outcome.",
+/// joined to the prediction's records by id where the logs are stored. The
+/// service is stateless: it checks the id's form, not whether it made it.
+#[utoipa::path(
+    post,
+    path = "/api/models/{model}/outcome",
+    params(("model" = String, Path, description = "The model's qualified name", example = "credit_risk_model")),
+    request_body = OutcomeReport,
+    responses(
+        (status = 202, description = "The outcome was logged", body = OutcomeAccepted),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 404, description = "No model of that name", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "The content type is not application/json", body = ErrorBody),
+        (status = 422, description = "A field is missing, unknown or of the wrong type, or the id is not a prediction id", body = ErrorBody),
+    ),
+    tag = "models"
+)]
+pub async fn outcome(
+    State(state): State<SharedState>,
+    Path(model): Path<String>,
+    body: Result<JsonBody<OutcomeReport>, ApiError>,
+) -> Result<(StatusCode, Json<OutcomeAccepted>), ApiError> {
+    if model != QUALIFIED_NAME {
+        return Err(ApiError::UnknownModel(model));
+    }
+    let JsonBody(report) = body?;
+    let prediction_id: PredictionId =
+        report
+            .prediction_id
+            .parse()
+            .map_err(|error: InvalidPredictionId| ApiError::InvalidInput {
+                field: Some("prediction_id".to_owned()),
+                detail: error.to_string(),
+            })?;
+    state.outcomes.log(
+        &prediction_id,
+        &CreditOutcome {
+            creditability: report.creditability,
+        },
+    );
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(OutcomeAccepted {
+            status: "accepted".to_owned(),
+            prediction_id: prediction_id.to_string(),
+        }),
+    ))
 }
 
 /// A model the service serves.
@@ -80,7 +182,7 @@ pub async fn list_models(State(state): State<SharedState>) -> Json<Vec<ModelDesc
             state.roc_auc
         ),
         input_schema: serde_json::to_value(CreditApplication::schema()).unwrap_or_default(),
-        output_schema: serde_json::to_value(CreditRiskPrediction::schema()).unwrap_or_default(),
+        output_schema: serde_json::to_value(PredictionResponse::schema()).unwrap_or_default(),
     }])
 }
 

@@ -21,6 +21,7 @@ pub fn router(state: SharedState) -> Router {
     let api = Router::new()
         .route("/api/models", get(handlers::list_models))
         .route("/api/models/{model}/prediction", post(handlers::predict))
+        .route("/api/models/{model}/outcome", post(handlers::outcome))
         .route("/api/health", get(handlers::live))
         .route("/api/health/ready", get(handlers::ready))
         .route("/api/health/startup", get(handlers::startup))

@@ -13,6 +13,7 @@ use utoipa::OpenApi;
     ),
     paths(
         handlers::predict,
+        handlers::outcome,
         handlers::list_models,
         handlers::live,
         handlers::ready,

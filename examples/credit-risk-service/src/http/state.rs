@@ -2,22 +2,57 @@
 //! logger, and whether the service is ready for traffic.
 
 use crate::application::CreditApplication;
+use crate::model::CreditRiskModel;
 use crate::model::{CreditRiskPrediction, PredictionError};
-use logged_model::Model;
+use logged_model::{Logged, Model, OutcomeLogger, PredictionId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// The model as the handlers use it: the logged decorator in production, the
-/// bare model when prediction logging is switched off (to measure its cost).
-pub type ServedModel = dyn Model<Input = CreditApplication, Output = CreditRiskPrediction, Error = PredictionError>
+/// Any model of the service's types, unlogged.
+pub type BareModel = dyn Model<Input = CreditApplication, Output = CreditRiskPrediction, Error = PredictionError>
     + Send
     + Sync;
+
+/// The model as the handlers use it: the logged decorator in production, or
+/// a bare model (prediction logging switched off, to measure its cost).
+pub enum ServedModel {
+    /// Every prediction logged, its id returned.
+    Logged(Logged<CreditRiskModel>),
+    /// No prediction logged.
+    Bare(Box<BareModel>),
+}
+
+impl ServedModel {
+    /// A prediction, with the id its records carry (none when unlogged).
+    pub fn predict(
+        &self,
+        application: &CreditApplication,
+    ) -> (
+        Option<PredictionId>,
+        Result<CreditRiskPrediction, PredictionError>,
+    ) {
+        match self {
+            ServedModel::Logged(model) => model.predict_with_id(application),
+            ServedModel::Bare(model) => (None, model.predict(application)),
+        }
+    }
+
+    /// The model's version.
+    pub fn version(&self) -> &str {
+        match self {
+            ServedModel::Logged(model) => model.version(),
+            ServedModel::Bare(model) => model.version(),
+        }
+    }
+}
 
 /// The state behind every request, shared through one `Arc`.
 pub struct AppState {
     /// The model.
-    pub model: Box<ServedModel>,
+    pub model: ServedModel,
+    /// Writes the outcomes reported for the model's predictions.
+    pub outcomes: OutcomeLogger<CreditRiskModel>,
     /// The model's held-out ROC AUC, for its description.
     pub roc_auc: f64,
     /// The service's root logger.
@@ -35,13 +70,15 @@ pub type SharedState = Arc<AppState>;
 impl AppState {
     /// State for a loaded model, with the access log on; ready at once.
     pub fn new(
-        model: Box<ServedModel>,
+        model: ServedModel,
+        outcomes: OutcomeLogger<CreditRiskModel>,
         roc_auc: f64,
         logger: slog::Logger,
         request_timeout: Duration,
     ) -> Self {
         AppState {
             model,
+            outcomes,
             roc_auc,
             logger,
             access_log: true,

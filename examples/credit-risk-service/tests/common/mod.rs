@@ -7,7 +7,9 @@ use credit_risk_service::artifact::ModelArtifact;
 use credit_risk_service::http::state::{AppState, ServedModel};
 use credit_risk_service::model::CreditRiskModel;
 use credit_risk_service::server;
-use logged_model::{CapturedOutput, HashKey, LogGuard, Logged, LoggerBuilder, ModelSettings};
+use logged_model::{
+    CapturedOutput, HashKey, LogGuard, Logged, LoggerBuilder, ModelSettings, OutcomeLogger,
+};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -40,7 +42,7 @@ impl TestService {
 
     pub fn start_with_timeout(request_timeout: Duration) -> Self {
         Self::start_with(request_timeout, |artifact, logger| {
-            Box::new(
+            ServedModel::Logged(
                 Logged::with_settings(CreditRiskModel::new(artifact), logger, &test_settings())
                     .expect("no key collides"),
             )
@@ -51,7 +53,7 @@ impl TestService {
     /// artifact and the service's logger.
     pub fn start_with(
         request_timeout: Duration,
-        make_model: impl FnOnce(ModelArtifact, &slog::Logger) -> Box<ServedModel>,
+        make_model: impl FnOnce(ModelArtifact, &slog::Logger) -> ServedModel,
     ) -> Self {
         let output = CapturedOutput::default();
         let (logger, guard) = LoggerBuilder::new()
@@ -60,8 +62,12 @@ impl TestService {
         let artifact = ModelArtifact::load(credit_risk_service::DEFAULT_ARTIFACT.as_ref())
             .expect("the committed artifact loads");
         let roc_auc = artifact.metrics.roc_auc;
+        let version = artifact.model_version.clone();
         let model = make_model(artifact, &logger);
-        let state = AppState::new(model, roc_auc, logger, request_timeout).shared();
+        let outcomes =
+            OutcomeLogger::with_settings(&logger, "credit_risk_model", &version, &test_settings())
+                .expect("no key collides");
+        let state = AppState::new(model, outcomes, roc_auc, logger, request_timeout).shared();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
