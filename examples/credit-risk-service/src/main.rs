@@ -121,9 +121,9 @@ fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
         OutcomeLogger::with_settings(logger, model.qualified_name(), model.version(), &settings)
             .map_err(|e| e.to_string())?;
     let model = if args.prediction_logging {
-        ServedModel::Logged(
+        ServedModel::Logged(Box::new(
             Logged::with_settings(model, logger, &settings).map_err(|e| e.to_string())?,
-        )
+        ))
     } else {
         slog::warn!(logger, "Prediction logging is off.");
         ServedModel::Bare(Box::new(model))

@@ -18,7 +18,7 @@ pub type BareModel = dyn Model<Input = CreditApplication, Output = CreditRiskPre
 /// a bare model (prediction logging switched off, to measure its cost).
 pub enum ServedModel {
     /// Every prediction logged, its id returned.
-    Logged(Logged<CreditRiskModel>),
+    Logged(Box<Logged<CreditRiskModel>>),
     /// No prediction logged.
     Bare(Box<BareModel>),
 }

@@ -42,10 +42,10 @@ impl TestService {
 
     pub fn start_with_timeout(request_timeout: Duration) -> Self {
         Self::start_with(request_timeout, |artifact, logger| {
-            ServedModel::Logged(
+            ServedModel::Logged(Box::new(
                 Logged::with_settings(CreditRiskModel::new(artifact), logger, &test_settings())
                     .expect("no key collides"),
-            )
+            ))
         })
     }
 
