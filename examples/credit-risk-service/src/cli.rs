@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `train` and `index-fields`.
+//! The command line: `serve` (the default), `train`, `evaluate` and
+//! `index-fields`.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -25,6 +26,27 @@ pub enum Command {
     /// Print the Elasticsearch types Filebeat's index template must add
     /// (`setup.template.append_fields` in deploy/logging/filebeat.yaml).
     IndexFields,
+    /// Recompute the model's quality from its logs: join predictions to
+    /// their reported outcomes, then ROC AUC, confusion matrix, mean cost,
+    /// calibration and input drift.
+    Evaluate(EvaluateArgs),
+}
+
+/// Options of `evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// JSON-lines log files (several pods' logs, in any order).
+    #[arg(required = true)]
+    pub logs: Vec<PathBuf>,
+    /// Print the evaluation as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The model artifact (its threshold and training split).
+    #[arg(long, env = "MODEL_PATH", default_value = crate::DEFAULT_ARTIFACT)]
+    pub model: PathBuf,
+    /// The German Credit CSV (the training data, for drift).
+    #[arg(long, default_value = crate::DEFAULT_DATA)]
+    pub data: PathBuf,
 }
 
 /// Options of `serve`. Logging is configured by `LOG_LEVEL`, `LOG_ENV_VARS`,

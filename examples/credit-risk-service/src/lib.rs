@@ -8,6 +8,7 @@ mod categorical;
 pub mod cli;
 pub mod dataset;
 pub mod encoding;
+pub mod evaluate;
 pub mod examples;
 pub mod http;
 pub mod index_fields;

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use credit_risk_service::artifact::ModelArtifact;
-use credit_risk_service::cli::{Cli, Command, ServeArgs, TrainArgs};
+use credit_risk_service::cli::{Cli, Command, EvaluateArgs, ServeArgs, TrainArgs};
 use credit_risk_service::http::state::{AppState, ServedModel};
 use credit_risk_service::model::CreditRiskModel;
 use credit_risk_service::{MODEL_VERSION, dataset, server, training};
@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Train(args)) => train(&args),
+        Some(Command::Evaluate(args)) => evaluate(&args),
         Some(Command::IndexFields) => {
             print!(
                 "{}",
@@ -24,6 +25,39 @@ fn main() -> ExitCode {
         }
         Some(Command::Serve(args)) => serve(&args),
         None => serve(&cli.serve),
+    }
+}
+
+fn evaluate(args: &EvaluateArgs) -> ExitCode {
+    let run = || -> Result<String, String> {
+        let artifact = ModelArtifact::load(&args.model).map_err(|e| e.to_string())?;
+        let rows = dataset::load(&args.data).map_err(|e| e.to_string())?;
+        let readers = args
+            .logs
+            .iter()
+            .map(|path| {
+                std::fs::File::open(path)
+                    .map(|file| std::io::BufReader::with_capacity(1 << 20, file))
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let evaluation = credit_risk_service::evaluate::evaluate(readers, &artifact, &rows)
+            .map_err(|e| format!("cannot read the logs: {e}"))?;
+        if args.json {
+            serde_json::to_string_pretty(&evaluation).map_err(|e| e.to_string())
+        } else {
+            Ok(evaluation.to_string())
+        }
+    };
+    match run() {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("evaluate failed: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,0 +1,407 @@
+//! `credit-risk-service evaluate`: the model's quality recomputed from its
+//! logs alone. It reads JSON-lines log files (the standard output of several
+//! pods, concatenated in any order, mixed with access-log records, other
+//! models' records and lines that are not JSON), joins each "Prediction
+//! created." to its "Prediction outcome." by `prediction_id`, and computes
+//! what the training evaluation computed on held-out rows (ROC AUC, the
+//! confusion matrix and the mean cost at the service's threshold), the
+//! calibration by decile of the predicted probability, and the drift of each
+//! logged numeric input against the training data (population stability
+//! index).
+//!
+//! The files are streamed. Memory holds the predictions and outcomes still
+//! waiting for their other half, and, for each joined pair, its score, its
+//! truth and its id (about 40 bytes), which the exact ROC AUC needs.
+
+use crate::artifact::ModelArtifact;
+use crate::dataset::{Creditability, LabelledApplication};
+use crate::metrics::Metrics;
+use crate::model::QUALIFIED_NAME;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::BufRead;
+
+/// The logged numeric inputs whose drift is measured.
+const DRIFT_FIELDS: [&str; 2] = ["duration_in_month", "credit_amount"];
+
+/// What the logs say about the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Lines read, and of them lines that were not JSON objects.
+    pub lines: u64,
+    /// Lines that were not JSON objects (kept out of everything else).
+    pub lines_not_json: u64,
+    /// "Prediction created." records of this model.
+    pub predictions: u64,
+    /// Predictions with an outcome.
+    pub with_outcome: u64,
+    /// Predictions with no outcome (yet).
+    pub without_outcome: u64,
+    /// Outcomes whose prediction is not in the logs read.
+    pub orphan_outcomes: u64,
+    /// Outcomes reported again for a prediction that had one.
+    pub duplicate_outcomes: u64,
+    /// Which of several outcomes of one prediction counts.
+    pub duplicate_rule: String,
+    /// The threshold of `risky`, from the artifact.
+    pub threshold: f64,
+    /// ROC AUC, the confusion matrix and the mean cost of the joined pairs;
+    /// `None` without both classes among them.
+    pub quality: Option<Metrics>,
+    /// Calibration: the joined pairs in ten groups of rising predicted
+    /// probability.
+    pub calibration: Vec<CalibrationDecile>,
+    /// Drift of each logged numeric input against the training data.
+    pub drift: Vec<FieldDrift>,
+}
+
+/// One tenth of the joined predictions, by predicted probability.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationDecile {
+    /// 1 to 10, from the lowest probabilities.
+    pub decile: u32,
+    /// Predictions in it.
+    pub predictions: u64,
+    /// Their mean predicted probability of bad credit.
+    pub mean_predicted: f64,
+    /// The share of them that went bad.
+    pub observed_bad_rate: f64,
+}
+
+/// The population stability index of one input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldDrift {
+    /// The input field.
+    pub field: String,
+    /// Logged values read.
+    pub values: u64,
+    /// PSI over the training data's deciles.
+    pub psi: f64,
+    /// `stable` (below 0.1), `moderate shift` (0.1 to 0.25) or `significant
+    /// shift` (above 0.25): the usual reading.
+    pub reading: String,
+}
+
+/// The parts of a record evaluation reads; everything else is skipped.
+#[derive(Deserialize)]
+struct LineView<'a> {
+    #[serde(borrow, default)]
+    message: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    model_qualified_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    prediction_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    probability_of_risky: Option<f64>,
+    #[serde(default)]
+    creditability: Option<Creditability>,
+    #[serde(rename = "@timestamp", borrow, default)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(default)]
+    duration_in_month: Option<f64>,
+    #[serde(default)]
+    credit_amount: Option<f64>,
+}
+
+/// A prediction id as a number, for compact maps.
+fn id_of(text: &str) -> Option<u128> {
+    uuid::Uuid::try_parse(text).ok().map(|uuid| uuid.as_u128())
+}
+
+/// The state of a join in progress.
+struct Join {
+    /// Predictions waiting for an outcome: their score.
+    open_predictions: HashMap<u128, f64>,
+    /// Outcomes waiting for a prediction: the truth and when it was reported.
+    open_outcomes: HashMap<u128, (bool, String)>,
+    /// Joined pairs: score and truth, in the order joined.
+    pairs: Vec<(f64, bool)>,
+    /// The pair of each joined id, and when its outcome was reported.
+    joined: HashMap<u128, (usize, String)>,
+    duplicates: u64,
+    predictions: u64,
+}
+
+impl Join {
+    fn prediction(&mut self, id: u128, score: f64) {
+        self.predictions += 1;
+        match self.open_outcomes.remove(&id) {
+            Some((bad, reported)) => {
+                self.joined.insert(id, (self.pairs.len(), reported));
+                self.pairs.push((score, bad));
+            }
+            None => {
+                self.open_predictions.insert(id, score);
+            }
+        }
+    }
+
+    /// The latest outcome of a prediction (by `@timestamp`) counts.
+    fn outcome(&mut self, id: u128, bad: bool, reported: String) {
+        if let Some(score) = self.open_predictions.remove(&id) {
+            self.joined.insert(id, (self.pairs.len(), reported));
+            self.pairs.push((score, bad));
+        } else if let Some((index, when)) = self.joined.get_mut(&id) {
+            self.duplicates += 1;
+            if reported >= *when {
+                *when = reported;
+                if let Some(pair) = self.pairs.get_mut(*index) {
+                    pair.1 = bad;
+                }
+            }
+        } else if let Some((previous, when)) = self.open_outcomes.get_mut(&id) {
+            self.duplicates += 1;
+            if reported >= *when {
+                *previous = bad;
+                *when = reported;
+            }
+        } else {
+            self.open_outcomes.insert(id, (bad, reported));
+        }
+    }
+}
+
+/// Decile edges of a sample, and the share of values in each bin.
+struct Bins {
+    edges: Vec<f64>,
+}
+
+impl Bins {
+    fn deciles(mut values: Vec<f64>) -> Self {
+        values.sort_by(f64::total_cmp);
+        let mut edges: Vec<f64> = (1..10)
+            .filter_map(|decile| values.get(values.len() * decile / 10).copied())
+            .collect();
+        edges.dedup();
+        Bins { edges }
+    }
+
+    fn bin(&self, value: f64) -> usize {
+        self.edges.partition_point(|edge| *edge <= value)
+    }
+
+    fn shares(&self, counts: &[u64]) -> Vec<f64> {
+        let total: u64 = counts.iter().sum();
+        counts
+            .iter()
+            .map(|&count| count as f64 / total.max(1) as f64)
+            .collect()
+    }
+}
+
+/// PSI of `actual` against `expected` shares; an empty bin counts as 0.0001.
+fn population_stability_index(expected: &[f64], actual: &[f64]) -> f64 {
+    expected
+        .iter()
+        .zip(actual)
+        .map(|(&e, &a)| {
+            let (e, a) = (e.max(1e-4), a.max(1e-4));
+            (a - e) * (a / e).ln()
+        })
+        .sum()
+}
+
+fn reading(psi: f64) -> &'static str {
+    if psi < 0.1 {
+        "stable"
+    } else if psi <= 0.25 {
+        "moderate shift"
+    } else {
+        "significant shift"
+    }
+}
+
+/// Evaluates the records of `readers` against the artifact's threshold and
+/// the training side of `rows` (the artifact's own split).
+pub fn evaluate<R: BufRead>(
+    readers: impl IntoIterator<Item = R>,
+    artifact: &ModelArtifact,
+    rows: &[LabelledApplication],
+) -> std::io::Result<Evaluation> {
+    let (train, _) = crate::training::stratified_split(
+        rows,
+        artifact.settings.test_fraction,
+        artifact.settings.seed,
+    );
+    let reference = |field: &str| -> Vec<f64> {
+        train
+            .iter()
+            .map(|&i| {
+                let application = &rows[i].application;
+                match field {
+                    "duration_in_month" => f64::from(application.duration_in_month),
+                    _ => application.credit_amount,
+                }
+            })
+            .collect()
+    };
+    let bins: Vec<Bins> = DRIFT_FIELDS
+        .iter()
+        .map(|f| Bins::deciles(reference(f)))
+        .collect();
+    let mut logged_counts: Vec<Vec<u64>> =
+        bins.iter().map(|b| vec![0; b.edges.len() + 1]).collect();
+    let mut join = Join {
+        open_predictions: HashMap::new(),
+        open_outcomes: HashMap::new(),
+        pairs: Vec::new(),
+        joined: HashMap::new(),
+        duplicates: 0,
+        predictions: 0,
+    };
+    let (mut lines, mut not_json) = (0u64, 0u64);
+    let mut line = String::new();
+    for mut reader in readers {
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                break;
+            }
+            if line.trim().is_empty() {
+                continue;
+            }
+            lines += 1;
+            let Ok(view) = serde_json::from_str::<LineView<'_>>(line.trim_end()) else {
+                not_json += 1;
+                continue;
+            };
+            if view.model_qualified_name.as_deref() != Some(QUALIFIED_NAME) {
+                continue;
+            }
+            let id = view.prediction_id.as_deref().and_then(id_of);
+            match (view.message.as_deref(), id) {
+                (Some("Prediction requested."), _) => {
+                    for (index, value) in [view.duration_in_month, view.credit_amount]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        if let Some(value) = value {
+                            logged_counts[index][bins[index].bin(value)] += 1;
+                        }
+                    }
+                }
+                (Some("Prediction created."), Some(id)) => {
+                    if let Some(score) = view.probability_of_risky {
+                        join.prediction(id, score);
+                    }
+                }
+                (Some(logged_model::OUTCOME_MESSAGE), Some(id)) => {
+                    if let Some(truth) = view.creditability {
+                        let reported = view.timestamp.map(Cow::into_owned).unwrap_or_default();
+                        join.outcome(id, truth == Creditability::Bad, reported);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let drift = DRIFT_FIELDS
+        .iter()
+        .enumerate()
+        .map(|(index, field)| {
+            let expected_counts = {
+                let mut counts = vec![0u64; bins[index].edges.len() + 1];
+                for value in reference(field) {
+                    counts[bins[index].bin(value)] += 1;
+                }
+                counts
+            };
+            let psi = population_stability_index(
+                &bins[index].shares(&expected_counts),
+                &bins[index].shares(&logged_counts[index]),
+            );
+            FieldDrift {
+                field: (*field).to_owned(),
+                values: logged_counts[index].iter().sum(),
+                psi,
+                reading: reading(psi).to_owned(),
+            }
+        })
+        .collect();
+    let has_both_classes =
+        join.pairs.iter().any(|(_, bad)| *bad) && join.pairs.iter().any(|(_, bad)| !*bad);
+    let threshold = artifact.settings.threshold;
+    Ok(Evaluation {
+        lines,
+        lines_not_json: not_json,
+        predictions: join.predictions,
+        with_outcome: join.pairs.len() as u64,
+        without_outcome: join.open_predictions.len() as u64,
+        orphan_outcomes: join.open_outcomes.len() as u64,
+        duplicate_outcomes: join.duplicates,
+        duplicate_rule: "the latest outcome of a prediction (by @timestamp) counts".to_owned(),
+        threshold,
+        quality: has_both_classes.then(|| Metrics::evaluate(&join.pairs, threshold)),
+        calibration: calibration(&join.pairs),
+        drift,
+    })
+}
+
+fn calibration(pairs: &[(f64, bool)]) -> Vec<CalibrationDecile> {
+    let mut sorted = pairs.to_vec();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    (0..10)
+        .filter_map(|decile| {
+            let group = &sorted[sorted.len() * decile / 10..sorted.len() * (decile + 1) / 10];
+            (!group.is_empty()).then(|| CalibrationDecile {
+                decile: decile as u32 + 1,
+                predictions: group.len() as u64,
+                mean_predicted: group.iter().map(|(p, _)| p).sum::<f64>() / group.len() as f64,
+                observed_bad_rate: group.iter().filter(|(_, bad)| *bad).count() as f64
+                    / group.len() as f64,
+            })
+        })
+        .collect()
+}
+
+impl std::fmt::Display for Evaluation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "lines read:           {} ({} not JSON)",
+            self.lines, self.lines_not_json
+        )?;
+        writeln!(f, "predictions:          {}", self.predictions)?;
+        writeln!(f, "  with outcome:       {}", self.with_outcome)?;
+        writeln!(f, "  without outcome:    {}", self.without_outcome)?;
+        writeln!(
+            f,
+            "orphan outcomes:      {} (no prediction in these logs)",
+            self.orphan_outcomes
+        )?;
+        writeln!(
+            f,
+            "duplicate outcomes:   {} ({})",
+            self.duplicate_outcomes, self.duplicate_rule
+        )?;
+        match &self.quality {
+            Some(quality) => writeln!(f, "\n{quality}")?,
+            None => writeln!(f, "\nquality: needs outcomes of both classes")?,
+        }
+        writeln!(f, "\ncalibration (deciles of predicted probability):")?;
+        writeln!(
+            f,
+            "  decile  predictions  mean predicted  observed bad rate"
+        )?;
+        for decile in &self.calibration {
+            writeln!(
+                f,
+                "  {:>6}  {:>11}  {:>14.4}  {:>17.4}",
+                decile.decile, decile.predictions, decile.mean_predicted, decile.observed_bad_rate
+            )?;
+        }
+        writeln!(
+            f,
+            "\ndrift against the training data (PSI; <0.1 stable, 0.1-0.25 moderate, >0.25 significant):"
+        )?;
+        for drift in &self.drift {
+            writeln!(
+                f,
+                "  {:<20} {:>8.4}  {} ({} values)",
+                drift.field, drift.psi, drift.reading, drift.values
+            )?;
+        }
+        Ok(())
+    }
+}

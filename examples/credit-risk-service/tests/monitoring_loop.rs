@@ -1,0 +1,255 @@
+//! The proof of the monitoring loop: the held-out rows of the committed split
+//! go through HTTP, their true outcomes are reported under the predictions'
+//! ids, and `evaluate`, reading nothing but the service's log, finds the
+//! quality the training evaluation recorded in the artifact.
+
+mod common;
+
+use credit_risk_service::artifact::ModelArtifact;
+use credit_risk_service::dataset::{self, Creditability};
+use credit_risk_service::evaluate::{Evaluation, evaluate};
+use credit_risk_service::{DEFAULT_ARTIFACT, DEFAULT_DATA, training};
+use serde_json::json;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+fn artifact() -> ModelArtifact {
+    ModelArtifact::load(Path::new(DEFAULT_ARTIFACT)).expect("the committed artifact")
+}
+
+fn rows() -> Vec<dataset::LabelledApplication> {
+    dataset::load(Path::new(DEFAULT_DATA)).expect("the committed data")
+}
+
+/// A file of this test's own, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn with(name: &str, text: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("{name}-{}.log", std::process::id()));
+        std::fs::write(&path, text).expect("writes");
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn evaluate_texts(texts: &[&str]) -> Evaluation {
+    let readers = texts.iter().map(|text| BufReader::new(text.as_bytes()));
+    evaluate(readers, &artifact(), &rows()).expect("evaluates")
+}
+
+/// The held-out rows through HTTP, each outcome reported; the service's log.
+fn log_of_the_held_out_rows() -> String {
+    let artifact = artifact();
+    let rows = rows();
+    let (_, test) = training::stratified_split(
+        &rows,
+        artifact.settings.test_fraction,
+        artifact.settings.seed,
+    );
+    assert_eq!(test.len(), artifact.metrics.rows as usize);
+    let service = common::TestService::start();
+    for &index in &test {
+        let body = serde_json::to_string(&rows[index].application).expect("serializes");
+        let response = service.predict(&body);
+        assert_eq!(response.status, 200);
+        let id = response.json()["prediction_id"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+        let truth = match rows[index].creditability {
+            Creditability::Good => "good",
+            Creditability::Bad => "bad",
+        };
+        let outcome = json!({"prediction_id": id, "creditability": truth}).to_string();
+        let answer = service.request(
+            "POST",
+            "/api/models/credit_risk_model/outcome",
+            &[("content-type", "application/json")],
+            outcome.as_bytes(),
+        );
+        assert_eq!(answer.status, 202);
+    }
+    let output = service.output.clone();
+    service.stop();
+    output.text()
+}
+
+#[test]
+fn the_quality_recomputed_from_the_log_is_the_artifacts() {
+    let log = log_of_the_held_out_rows();
+    let evaluation = evaluate_texts(&[&log]);
+    let expected = artifact().metrics;
+    assert_eq!(evaluation.predictions, u64::from(expected.rows));
+    assert_eq!(evaluation.with_outcome, u64::from(expected.rows));
+    assert_eq!(
+        (
+            evaluation.without_outcome,
+            evaluation.orphan_outcomes,
+            evaluation.duplicate_outcomes
+        ),
+        (0, 0, 0)
+    );
+    let quality = evaluation.quality.expect("both classes");
+    assert!(
+        (quality.roc_auc - expected.roc_auc).abs() < 1e-9,
+        "{} vs {}",
+        quality.roc_auc,
+        expected.roc_auc
+    );
+    assert!((quality.mean_cost - expected.mean_cost).abs() < 1e-9);
+    assert_eq!(quality.confusion, expected.confusion);
+    assert_eq!(evaluation.calibration.len(), 10);
+    assert_eq!(
+        evaluation
+            .calibration
+            .iter()
+            .map(|d| d.predictions)
+            .sum::<u64>(),
+        200
+    );
+    let rising = evaluation
+        .calibration
+        .windows(2)
+        .all(|w| w[0].mean_predicted <= w[1].mean_predicted);
+    assert!(rising, "deciles by rising probability");
+    // The held-out rows come from the training data's population.
+    for drift in &evaluation.drift {
+        assert_eq!(drift.values, 200);
+        assert!(drift.psi < 0.1, "{drift:?}");
+        assert_eq!(drift.reading, "stable");
+    }
+
+    // The same through the command line, as JSON.
+    let file = TempFile::with("credit-risk-evaluate", &log);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_credit-risk-service"))
+        .args(["evaluate", "--json"])
+        .arg(&file.0)
+        .env_remove("MODEL_PATH")
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Evaluation = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        printed.quality.map(|q| q.confusion),
+        Some(expected.confusion)
+    );
+}
+
+/// A record line of the service's own shape.
+fn record(message: &str, model: &str, id: &str, extra: &str) -> String {
+    format!(
+        r#"{{"@timestamp":"2026-11-29T10:00:00.000000Z","message":"{message}","model_qualified_name":"{model}","prediction_id":"{id}"{extra}}}"#
+    )
+}
+
+const ID_1: &str = "00000000-0000-4000-8000-000000000001";
+const ID_2: &str = "00000000-0000-4000-8000-000000000002";
+const ID_3: &str = "00000000-0000-4000-8000-000000000003";
+const ID_9: &str = "00000000-0000-4000-8000-000000000009";
+
+#[test]
+fn messy_logs_from_several_pods_in_any_order_are_joined_and_counted() {
+    let model = "credit_risk_model";
+    let pod_a = [
+        "not JSON at all".to_owned(),
+        r#"{"message":"Request handled.","log.logger":"http.access"}"#.to_owned(),
+        record(
+            "Prediction created.",
+            "other_model",
+            ID_3,
+            r#","probability_of_risky":0.9"#,
+        ),
+        record(
+            "Prediction created.",
+            model,
+            ID_1,
+            r#","probability_of_risky":0.9"#,
+        ),
+        record(
+            "Prediction created.",
+            model,
+            ID_2,
+            r#","probability_of_risky":0.1"#,
+        ),
+        record(
+            "Prediction created.",
+            model,
+            ID_3,
+            r#","probability_of_risky":0.5"#,
+        ),
+    ]
+    .join("\n");
+    // Another pod: outcomes, one before its prediction's file is read, one
+    // reported twice (the later one counts), one for a prediction not logged.
+    let pod_b = [
+        record(
+            "Prediction outcome.",
+            model,
+            ID_2,
+            r#","creditability":"bad""#,
+        ),
+        record(
+            "Prediction outcome.",
+            model,
+            ID_2,
+            r#","creditability":"good""#,
+        )
+        .replace("10:00:00", "11:00:00"),
+        record(
+            "Prediction outcome.",
+            model,
+            ID_1,
+            r#","creditability":"bad""#,
+        ),
+        record(
+            "Prediction outcome.",
+            model,
+            ID_9,
+            r#","creditability":"good""#,
+        ),
+        "{\"truncated".to_owned(),
+    ]
+    .join("\n");
+    for texts in [
+        [pod_a.as_str(), pod_b.as_str()],
+        [pod_b.as_str(), pod_a.as_str()],
+    ] {
+        let evaluation = evaluate_texts(&texts);
+        assert_eq!(evaluation.lines, 11);
+        assert_eq!(evaluation.lines_not_json, 2);
+        assert_eq!(
+            evaluation.predictions, 3,
+            "the other model's record is not counted"
+        );
+        assert_eq!(evaluation.with_outcome, 2);
+        assert_eq!(evaluation.without_outcome, 1);
+        assert_eq!(evaluation.orphan_outcomes, 1);
+        assert_eq!(evaluation.duplicate_outcomes, 1);
+        let quality = evaluation.quality.expect("both classes");
+        // ID_1 (0.9) is bad and ID_2 (0.1) is good, by the later report.
+        assert_eq!(quality.roc_auc, 1.0);
+        assert_eq!(quality.confusion.bad_predicted_risky, 1);
+        assert_eq!(quality.confusion.good_predicted_safe, 1);
+    }
+}
+
+#[test]
+fn a_missing_log_file_is_a_clear_error() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_credit-risk-service"))
+        .args(["evaluate", "no/such/file.log"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot read no/such/file.log"), "{stderr}");
+}
