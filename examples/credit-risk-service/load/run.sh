@@ -88,3 +88,25 @@ run() {
 run "prediction log + access log" on on
 run "access log only" off on
 run "no logging" off off
+
+# The monitoring loop at volume: predictions and their outcomes, then
+# `evaluate` joins them from the log alone and reports the join rate.
+loop_log="$WORK/loop.log"
+HTTP_HOST=127.0.0.1 HTTP_PORT=$PORT "$BINARY" >"$loop_log" &
+pid=$!
+wait_until_listening
+BODY_FILE="$LOAD_DIR/application.json" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" \
+    -s "$LOAD_DIR/outcome_loop.lua" "http://127.0.0.1:$PORT/" >"$WORK/loop.wrk"
+kill -TERM "$pid"
+wait "$pid"
+"$BINARY" evaluate --json "$loop_log" >"$WORK/loop.json"
+python3 - "$WORK/loop.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+rate = e["with_outcome"] / max(e["predictions"], 1)
+print(f'monitoring loop: {e["predictions"]} predictions, {e["with_outcome"]} joined to an outcome '
+      f'({rate:.1%}), {e["without_outcome"]} without (in flight when wrk stopped), '
+      f'{e["orphan_outcomes"]} orphan, {e["duplicate_outcomes"]} duplicate')
+if e["orphan_outcomes"] or e["duplicate_outcomes"]:
+    sys.exit("  MISMATCH: every outcome refers to a logged prediction, once")
+PY
