@@ -22,7 +22,10 @@ mod workload;
 use cpu_time::ProcessTime;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group};
-use logged_model::{CapturedOutput, DrainKind, LogGuard, Logged, LoggerBuilder, Model, Overflow};
+use logged_model::{
+    CapturedOutput, DrainKind, LogGuard, Logged, LoggerBuilder, Model, OutcomeLogger, Overflow,
+    PredictionId,
+};
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::io::{BufWriter, Write};
@@ -93,7 +96,21 @@ fn control_rows<W: Write + Send + 'static>(
             b.iter(|| black_box(sampled.predict(black_box(&input))))
         });
     }
-    drop((hashed, redacted, logger));
+    let outcomes = OutcomeLogger::<Workload>::with_settings(
+        &logger,
+        "credit_risk_model",
+        "0.1.0",
+        &settings(None),
+    )
+    .expect("no key collides");
+    let id: PredictionId = "cc82106f-6111-4f3e-8e36-af6849d4a8e0"
+        .parse()
+        .expect("an id");
+    let repaid = workload::Repaid { repaid: true };
+    group.bench_function("logged-model, an outcome record", |b| {
+        b.iter(|| outcomes.log(black_box(&id), black_box(&repaid)))
+    });
+    drop((hashed, redacted, outcomes, logger));
     report_losses(name, guard.finish());
 }
 

@@ -48,8 +48,19 @@ macro_rules! workload {
     };
 }
 
+/// What became of a credit, for the outcome row.
+pub struct Repaid {
+    /// Whether the credit was repaid.
+    pub repaid: bool,
+}
+
 workload! {
-    #[logged_model(input_fields = [duration_in_month, credit_amount], output_fields = [credit_risk])]
+    #[logged_model(
+        input_fields = [duration_in_month, credit_amount],
+        output_fields = [credit_risk],
+        outcome = Repaid,
+        outcome_fields = [repaid]
+    )]
     Workload
 }
 

@@ -53,6 +53,8 @@ pub struct Logged<M> {
 pub(crate) struct ModelContext {
     /// The logger, carrying the model's keys.
     pub(crate) logger: Logger,
+    /// The logger it was wrapped with, for the model's outcome logger.
+    pub(crate) parent: Logger,
     pub(crate) sample_rate: SampleRate,
     pub(crate) hash_key: Option<HashKey>,
     pub(crate) stats: Arc<PredictionCounters>,
@@ -166,11 +168,13 @@ impl<M: LoggedModel> Logged<M> {
             },
         })?;
         let version = M::model_version(&model);
+        let parent = logger.clone();
         let logger = model_logger::<M>(logger, qualified_name, version, "predict", settings)?;
         Ok(Logged {
             model,
             context: ModelContext {
                 logger,
+                parent,
                 sample_rate,
                 hash_key: settings.key().cloned(),
                 stats: Arc::default(),
@@ -185,7 +189,7 @@ impl<M: LoggedModel> Logged<M> {
             settings = settings.hash_key(key.clone());
         }
         OutcomeLogger::with_settings(
-            &self.context.logger,
+            &self.context.parent,
             M::model_qualified_name(&self.model),
             M::model_version(&self.model),
             &settings,
