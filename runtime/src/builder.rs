@@ -8,6 +8,7 @@ use crate::log_bridge;
 use slog::{Level, Logger};
 use std::io::Write;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Builds the root logger and the [`LogGuard`] that flushes it.
 ///
@@ -31,6 +32,7 @@ pub struct LoggerBuilder {
     /// Where `env_vars` came from, for error messages: `LOG_ENV_VARS` or `env_vars`.
     env_vars_source: &'static str,
     overflow: Overflow,
+    block_timeout: Option<Duration>,
     channel_size: usize,
     drain: DrainKind,
     caps: SizeCaps,
@@ -45,6 +47,7 @@ impl Default for LoggerBuilder {
             env_vars: Vec::new(),
             env_vars_source: "env_vars",
             overflow: Overflow::Block,
+            block_timeout: None,
             channel_size: config::DEFAULT_CHANNEL_SIZE,
             drain: DrainKind::default(),
             caps: SizeCaps::DEFAULT,
@@ -92,6 +95,9 @@ impl LoggerBuilder {
         }
         if let Some(overflow) = (builder.env)("LOG_OVERFLOW")? {
             builder.overflow = config::parse_overflow(&overflow)?;
+        }
+        if let Some(millis) = (builder.env)("LOG_BLOCK_TIMEOUT_MS")? {
+            builder.block_timeout = Some(config::parse_block_timeout(&millis)?);
         }
         if let Some(size) = (builder.env)("LOG_CHANNEL_SIZE")? {
             builder.channel_size = config::parse_channel_size(&size)?;
@@ -141,6 +147,14 @@ impl LoggerBuilder {
     /// What to do when the channel is full; see [`Overflow`].
     pub fn overflow(mut self, overflow: Overflow) -> Self {
         self.overflow = overflow;
+        self
+    }
+
+    /// In `block` mode, the longest a caller waits for room before its
+    /// record is dropped and counted, exactly as in `drop` mode; by default
+    /// it waits as long as it takes, and nothing is lost.
+    pub fn block_timeout(mut self, timeout: Duration) -> Self {
+        self.block_timeout = Some(timeout);
         self
     }
 
@@ -218,6 +232,7 @@ impl LoggerBuilder {
         let config = DrainConfig {
             level: self.level,
             overflow: self.overflow,
+            block_timeout: self.block_timeout,
             channel_size: self.channel_size,
             env_fields: self.read_env_fields()?,
             caps: self.caps,

@@ -6,6 +6,7 @@
 //! | `LOG_LEVEL` | `trace`, `debug`, `info`, `warning` (or `warn`), `error`, `critical` | `info` |
 //! | `LOG_ENV_VARS` | comma-separated variable names, e.g. `POD_NAME,NODE_NAME,APP_NAME` | none |
 //! | `LOG_OVERFLOW` | `block` (nothing is ever dropped) or `drop` (the caller never waits; losses are counted and reported) | `block` |
+//! | `LOG_BLOCK_TIMEOUT_MS` | in `block` mode, the longest a caller waits for room before its record is dropped and counted | none: wait as long as it takes |
 //! | `LOG_CHANNEL_SIZE` | records the channel holds, 1 to 1048576 | `1024` |
 //! | `LOG_DRAIN` | `line` (format on the caller, write in batches) or `slog-async` (slog-async over slog-json) | `line` |
 //! | `LOG_FIELD_MAX_BYTES` | the longest string value written whole, in bytes, 64 or more | `4096` |
@@ -194,6 +195,17 @@ pub(crate) fn parse_channel_size(value: &str) -> Result<usize, ConfigError> {
             variable: "LOG_CHANNEL_SIZE",
             value: value.to_owned(),
             expected: "a whole number from 1 to 1048576",
+        }),
+    }
+}
+
+pub(crate) fn parse_block_timeout(value: &str) -> Result<std::time::Duration, ConfigError> {
+    match value.trim().parse::<u64>() {
+        Ok(millis) if millis > 0 => Ok(std::time::Duration::from_millis(millis)),
+        _ => Err(ConfigError::InvalidValue {
+            variable: "LOG_BLOCK_TIMEOUT_MS",
+            value: value.to_owned(),
+            expected: "a whole number of milliseconds above 0",
         }),
     }
 }

@@ -2,8 +2,10 @@
 
 use crate::config::DrainKind;
 use crate::drain::losses::LossCounters;
+use crate::log_output::LogOutput;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// Owns the writer thread. Dropping it writes every queued record, then
 /// stops the thread. Keep it in `main` (or return it there): a guard parked
@@ -12,6 +14,7 @@ use std::sync::atomic::Ordering;
 pub struct LogGuard {
     drain: DrainKind,
     losses: Arc<LossCounters>,
+    output: LogOutput,
     shut_down: Option<Box<dyn FnOnce() + Send>>,
 }
 
@@ -23,6 +26,9 @@ pub struct LogStats {
     pub dropped: u64,
     /// Records the output failed to write.
     pub failed_writes: u64,
+    /// Records still queued when [`LogGuard::finish_within`] gave up on a
+    /// stalled output.
+    pub unwritten_at_shutdown: u64,
 }
 
 impl LogGuard {
@@ -30,11 +36,13 @@ impl LogGuard {
     pub(crate) fn new(
         drain: DrainKind,
         losses: Arc<LossCounters>,
+        output: LogOutput,
         shut_down: impl FnOnce() + Send + 'static,
     ) -> Self {
         LogGuard {
             drain,
             losses,
+            output,
             shut_down: Some(Box::new(shut_down)),
         }
     }
@@ -44,11 +52,18 @@ impl LogGuard {
         self.drain
     }
 
+    /// A handle on the log's channel: whether the output is stalled (for a
+    /// readiness probe), and room awaited by async code.
+    pub fn output(&self) -> LogOutput {
+        self.output.clone()
+    }
+
     /// The losses counted so far.
     pub fn stats(&self) -> LogStats {
         LogStats {
             dropped: self.losses.dropped.load(Ordering::Relaxed),
             failed_writes: self.losses.failed_writes.load(Ordering::Relaxed),
+            unwritten_at_shutdown: self.losses.unwritten_at_shutdown.load(Ordering::Relaxed),
         }
     }
 
@@ -56,6 +71,42 @@ impl LogGuard {
     /// final losses.
     pub fn finish(mut self) -> LogStats {
         self.run_shut_down();
+        self.stats()
+    }
+
+    /// Like [`finish`](Self::finish), but waits at most `timeout` for the
+    /// output to take what is queued (a stalled output would hold it for
+    /// ever). The records it could not write by then are counted in
+    /// [`LogStats::unwritten_at_shutdown`] and reported on standard error;
+    /// the writer thread is left to the process's exit.
+    pub fn finish_within(mut self, timeout: Duration) -> LogStats {
+        let Some(shut_down) = self.shut_down.take() else {
+            return self.stats();
+        };
+        let (done, finished) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("logged-model-shutdown".to_owned())
+            .spawn(move || {
+                shut_down();
+                let _ = done.send(());
+            });
+        let in_time = match spawned {
+            Ok(_) => finished.recv_timeout(timeout).is_ok(),
+            Err(_) => false,
+        };
+        if in_time {
+            self.losses.report_remaining_on_stderr();
+        } else {
+            let unwritten = self.output.waiting() as u64;
+            self.losses
+                .unwritten_at_shutdown
+                .store(unwritten, Ordering::Relaxed);
+            eprintln!(
+                "logged-model: {unwritten} log records could not be written before shutdown: \
+                 the log output took none for {timeout:?}"
+            );
+            self.losses.report_remaining_on_stderr();
+        }
         self.stats()
     }
 

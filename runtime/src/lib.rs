@@ -68,6 +68,7 @@
 //! | `config.rs` | the configuration's types, variables and parsing |
 //! | `builder.rs` | [`LoggerBuilder`]: configuration in code or from the environment |
 //! | `guard.rs` | [`LogGuard`]: owns the writer thread, flushes it, reports losses |
+//! | `log_output.rs` | [`LogOutput`]: the output's state for probes, and room awaited by async code |
 //! | `log_bridge.rs` | records of the `log` crate into the same drain |
 //! | `capture.rs` | [`CapturedOutput`], an in-memory output for tests |
 //! | `drain/` | the path from the caller to the output; its own table is in `drain/mod.rs` |
@@ -83,6 +84,7 @@ mod guard;
 mod hashing;
 pub mod keys;
 mod log_bridge;
+mod log_output;
 mod logged;
 pub mod mapping;
 mod model;
@@ -100,6 +102,7 @@ pub use config::{ConfigError, DrainKind, Overflow};
 pub use generated::{Loggable, LoggedModel};
 pub use guard::{LogGuard, LogStats};
 pub use hashing::HashKey;
+pub use log_output::{LogOutput, OutputState, RoomFuture, RoomPermit};
 pub use logged::{Logged, WrapError};
 pub use model::{AsyncModel, Model};
 pub use model_settings::ModelSettings;

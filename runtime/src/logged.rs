@@ -5,6 +5,7 @@ use crate::drain::constant_values::ConstantValues;
 use crate::generated::LoggedModel;
 use crate::hashing::HashKey;
 use crate::keys;
+use crate::log_output::{LogOutput, RoomPermit};
 use crate::model::{AsyncModel, Model};
 use crate::model_settings::ModelSettings;
 use crate::outcome::OutcomeLogger;
@@ -58,6 +59,8 @@ pub(crate) struct ModelContext {
     pub(crate) sample_rate: SampleRate,
     pub(crate) hash_key: Option<HashKey>,
     pub(crate) stats: Arc<PredictionCounters>,
+    /// The log's channel, awaited for room by async predictions.
+    pub(crate) output: Option<LogOutput>,
 }
 
 /// Why a model could not be wrapped.
@@ -178,6 +181,7 @@ impl<M: LoggedModel> Logged<M> {
                 sample_rate,
                 hash_key: settings.key().cloned(),
                 stats: Arc::default(),
+                output: settings.log_output().cloned(),
             },
         })
     }
@@ -307,10 +311,26 @@ where
         Option<PredictionId>,
         Result<<M as AsyncModel>::Output, <M as AsyncModel>::Error>,
     ) {
-        let call = PredictionCall::<M>::start(&self.context, input);
+        // Room for both records is awaited, never blocked on (see
+        // `ModelSettings::output`), and held until they are logged.
+        let mut room = match &self.context.output {
+            Some(output) => Some(output.room_for(2).await),
+            None => None,
+        };
+        let call = with_room(&mut room, || {
+            PredictionCall::<M>::start(&self.context, input)
+        });
         let id = call.prediction_id();
         let outcome = catch_unwind_async(self.model.predict(input)).await;
-        (id, call.finish(outcome))
+        (id, with_room(&mut room, || call.finish(outcome)))
+    }
+}
+
+/// Runs `log` inside the held room, if any.
+fn with_room<R>(room: &mut Option<RoomPermit>, log: impl FnOnce() -> R) -> R {
+    match room {
+        Some(room) => room.enter(log),
+        None => log(),
     }
 }
 
@@ -357,9 +377,7 @@ where
     }
 
     async fn predict(&self, input: &Self::Input) -> Result<Self::Output, Self::Error> {
-        let call = PredictionCall::<M>::start(&self.context, input);
-        let outcome = catch_unwind_async(self.model.predict(input)).await;
-        call.finish(outcome)
+        self.predict_async_with_id(input).await.1
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::config::{self, ConfigError, EnvLookup};
 use crate::hashing::{HASH_KEY_VARIABLE, HashKey};
+use crate::log_output::LogOutput;
 use std::sync::Arc;
 
 /// The environment variable that overrides every model's sampling rate.
@@ -22,10 +23,21 @@ pub const SAMPLE_RATE_VARIABLE: &str = "LOG_SAMPLE_RATE";
 /// assert_eq!(settings.sample_rate_override(), Some(0.25));
 /// # Ok::<(), logged_model::ConfigError>(())
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ModelSettings {
     sample_rate: Option<f64>,
     hash_key: Option<HashKey>,
+    output: Option<LogOutput>,
+}
+
+impl std::fmt::Debug for ModelSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelSettings")
+            .field("sample_rate", &self.sample_rate)
+            .field("hash_key", &self.hash_key)
+            .field("output", &self.output.is_some())
+            .finish()
+    }
 }
 
 impl ModelSettings {
@@ -71,6 +83,20 @@ impl ModelSettings {
     pub fn hash_key(mut self, key: HashKey) -> Self {
         self.hash_key = Some(key);
         self
+    }
+
+    /// The log's channel ([`LogGuard::output`](crate::LogGuard::output)): an
+    /// [`AsyncModel`](crate::AsyncModel) wrapped with it waits for room in
+    /// the channel by awaiting, so a stalled log output never blocks the
+    /// executor's threads. Without it, a full channel in `block` mode blocks
+    /// the thread that logs, as it does for a synchronous model.
+    pub fn output(mut self, output: LogOutput) -> Self {
+        self.output = Some(output);
+        self
+    }
+
+    pub(crate) fn log_output(&self) -> Option<&LogOutput> {
+        self.output.as_ref()
     }
 
     /// The rate that overrides the attribute's, if any.

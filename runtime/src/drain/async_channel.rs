@@ -4,11 +4,13 @@
 use super::async_writer::SlogJsonWriter;
 use super::head::{OwnedRecordHead, ProcessFields};
 use super::losses::{LossCounters, LossKind};
+use super::room::{Admission, CountedRoom, Patience};
 use super::unformattable;
 use super::{DrainConfig, Shared};
 use crate::config::ConfigError;
 use crate::config::Overflow;
 use crate::guard::LogGuard;
+use crate::log_output::{Channel, LogOutput};
 use slog::{Drain, Level, Logger, Never, OwnedKV, OwnedKVList, Record};
 use slog_async::{AsyncCore, AsyncError};
 use std::io::Write;
@@ -25,11 +27,16 @@ pub(crate) struct SlogAsyncChannel {
 struct ChannelInner {
     core: AsyncCore,
     level: Level,
-    overflow: Overflow,
+    /// Whether records can be dropped (`drop` mode, or a bounded wait), so
+    /// that drop reports are due.
+    may_drop: bool,
     process: Arc<ProcessFields>,
     /// The environment fields, for the drain's own reports.
     root_values: OwnedKVList,
     losses: Arc<LossCounters>,
+    /// Records admitted and not yet written: the channel's capacity and
+    /// overflow policy are kept here, not by slog-async.
+    room: Arc<CountedRoom>,
 }
 
 impl SlogAsyncChannel {
@@ -91,8 +98,13 @@ impl Drain for SlogAsyncChannel {
         if !record.level().is_at_least(self.inner.level) {
             return Ok(());
         }
-        if self.inner.overflow == Overflow::Drop {
+        if self.inner.may_drop {
             self.report_dropped();
+        }
+        match self.inner.room.admit() {
+            Admission::Admitted => {}
+            Admission::Dropped => return Ok(self.inner.losses.count_dropped()),
+            Admission::Closed => return Ok(self.inner.losses.count_after_shutdown()),
         }
         match self.queue(record, values) {
             Ok(()) => {}
@@ -119,6 +131,9 @@ impl Drain for Queue<'_> {
     type Err = AsyncError;
 
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), AsyncError> {
+        if !self.0.inner.room.admit_now() {
+            return Err(AsyncError::Full);
+        }
         self.0.queue(record, values)
     }
 }
@@ -133,14 +148,20 @@ pub(crate) fn build<W: Write + Send + 'static>(
     shared: Shared,
     writer: W,
 ) -> Result<(Logger, LogGuard), ConfigError> {
+    let patience = config.patience();
+    let may_drop = patience != Patience::Unlimited;
+    let room = Arc::new(CountedRoom::new(config.channel_size, patience));
     let slog_json_writer = SlogJsonWriter::new(
         writer,
         Arc::clone(&shared.losses),
         Arc::clone(&shared.process),
         shared.root_values.clone(),
         shared.caps,
+        Arc::clone(&room),
     );
     let (core, async_guard) = AsyncCore::custom(slog_json_writer)
+        // The room admits at most `channel_size` records (loss reports
+        // included), so slog-async's own channel is never full.
         .chan_size(config.channel_size)
         .blocking(config.overflow == Overflow::Block)
         .thread_name("logged-model-writer".to_owned())
@@ -149,22 +170,26 @@ pub(crate) fn build<W: Write + Send + 'static>(
         inner: Arc::new(ChannelInner {
             core,
             level: config.level,
-            overflow: config.overflow,
+            may_drop,
             process: shared.process,
             root_values: shared.root_values,
             losses: Arc::clone(&shared.losses),
+            room: Arc::clone(&room),
         }),
     };
     let logger = Logger::root(channel.clone(), OwnedKV(config.env_fields));
+    let output = LogOutput::new(Arc::clone(&room) as Arc<dyn Channel>);
     let guard = LogGuard::new(
         crate::config::DrainKind::SlogAsync,
         shared.losses,
+        output,
         move || {
-            if config.overflow == Overflow::Drop {
+            if may_drop {
                 channel.flush_drop_report(DROP_REPORT_PATIENCE);
             }
             // Sends the finish message behind every queued record and joins.
             drop(async_guard);
+            room.close();
         },
     );
     Ok((logger, guard))

@@ -7,6 +7,7 @@ use super::caps::SizeCaps;
 use super::head::{OwnedRecordHead, ProcessFields};
 use super::losses::{LossCounters, LossKind};
 use super::output::LineOutput;
+use super::room::CountedRoom;
 use super::unformattable;
 use crate::capture::CapturedOutput;
 use slog::{Drain, Never, OwnedKV, OwnedKVList, Record};
@@ -29,6 +30,8 @@ pub(crate) struct SlogJsonWriter<W: Write> {
     process: Arc<ProcessFields>,
     root_values: OwnedKVList,
     caps: SizeCaps,
+    /// Told of every record written, so that callers get room again.
+    room: Arc<CountedRoom>,
 }
 
 impl<W: Write> SlogJsonWriter<W> {
@@ -38,6 +41,7 @@ impl<W: Write> SlogJsonWriter<W> {
         process: Arc<ProcessFields>,
         root_values: OwnedKVList,
         caps: SizeCaps,
+        room: Arc<CountedRoom>,
     ) -> Self {
         let line = LineBuffer::default();
         SlogJsonWriter {
@@ -49,6 +53,7 @@ impl<W: Write> SlogJsonWriter<W> {
             process,
             root_values,
             caps,
+            room,
         }
     }
 
@@ -131,6 +136,7 @@ impl<W: Write> Drain for SlogJsonWriter<W> {
         if self.write_record(record, values) {
             self.report_failed_writes();
         }
+        self.room.written(1);
         Ok(())
     }
 }

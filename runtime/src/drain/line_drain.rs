@@ -85,7 +85,7 @@ pub(crate) fn build<W: Write + Send + 'static>(
     };
     let queue = LineQueue::new(
         config.channel_size,
-        config.overflow,
+        config.patience(),
         Arc::clone(&shared.losses),
         reports,
     );
@@ -98,10 +98,16 @@ pub(crate) fn build<W: Write + Send + 'static>(
         process: shared.process,
         caps: shared.caps,
     };
-    let guard = LogGuard::new(crate::config::DrainKind::Line, shared.losses, move || {
-        queue.close();
-        // A writer that panicked has nothing left to flush.
-        let _ = writer.join();
-    });
+    let output = queue.output();
+    let guard = LogGuard::new(
+        crate::config::DrainKind::Line,
+        shared.losses,
+        output,
+        move || {
+            queue.close();
+            // A writer that panicked has nothing left to flush.
+            let _ = writer.join();
+        },
+    );
     Ok((Logger::root(drain, OwnedKV(config.env_fields)), guard))
 }

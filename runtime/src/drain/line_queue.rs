@@ -8,10 +8,12 @@ use super::head::ProcessFields;
 use super::json_line::format_record;
 use super::losses::{LossCounters, LossKind, Report};
 use super::output::LineOutput;
-use crate::config::Overflow;
+use super::room::{self, Admission, Occupancy, Patience, RoomLock, RoomSignals};
+use crate::log_output::{Channel, LogOutput, OutputState, Reservation};
 use slog::OwnedKVList;
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -39,14 +41,17 @@ struct Shared {
     not_empty: Condvar,
     not_full: Condvar,
     capacity: usize,
-    overflow: Overflow,
+    /// How long a caller waits for room.
+    patience: Patience,
     losses: Arc<LossCounters>,
     reports: ReportFormatter,
+    signals: RoomSignals,
 }
 
 struct Pending {
     lines: Vec<u8>,
-    records: usize,
+    /// Records in `lines`, and slots reserved by async callers.
+    occupancy: Occupancy,
     closed: bool,
     /// The writer waits on `not_empty`, with a timeout.
     writer_waiting: bool,
@@ -60,7 +65,8 @@ impl Pending {
     /// Whether a caller that just queued a record must wake the writer: it
     /// sleeps for good, or the queue is half full.
     fn writer_needs_waking(&self, capacity: usize) -> bool {
-        self.writer_waiting && (self.writer_parked || self.records >= capacity.div_ceil(2))
+        self.writer_waiting
+            && (self.writer_parked || self.occupancy.records >= capacity.div_ceil(2))
     }
 }
 
@@ -90,13 +96,13 @@ impl ReportFormatter {
 impl LineQueue {
     pub(crate) fn new(
         capacity: usize,
-        overflow: Overflow,
+        patience: Patience,
         losses: Arc<LossCounters>,
         reports: ReportFormatter,
     ) -> Self {
         let pending = Pending {
             lines: Vec::new(),
-            records: 0,
+            occupancy: Occupancy::default(),
             closed: false,
             writer_waiting: false,
             writer_parked: false,
@@ -108,11 +114,17 @@ impl LineQueue {
                 not_empty: Condvar::new(),
                 not_full: Condvar::new(),
                 capacity,
-                overflow,
+                patience,
                 losses,
                 reports,
+                signals: RoomSignals::default(),
             }),
         }
+    }
+
+    /// The handle on this queue for readiness probes and async callers.
+    pub(crate) fn output(&self) -> LogOutput {
+        LogOutput::new(Arc::clone(&self.shared) as Arc<dyn Channel>)
     }
 
     fn lock(&self) -> MutexGuard<'_, Pending> {
@@ -127,35 +139,28 @@ impl LineQueue {
     /// critical section, so written lines plus reported drops add up exactly.
     pub(crate) fn push(&self, line: &[u8]) {
         let shared = &self.shared;
-        let mut pending = self.lock();
-        while pending.records >= shared.capacity && !pending.closed {
-            match shared.overflow {
-                Overflow::Drop => {
-                    // Counted under the lock, so the report appended by the
-                    // next push (under the lock too) covers it exactly.
-                    shared.losses.count_dropped();
-                    return;
+        let pending = self.lock();
+        let (mut pending, admission) = room::admit(
+            pending,
+            &shared.not_full,
+            shared.capacity,
+            &shared.signals,
+            shared.patience,
+            |pending| {
+                if pending.writer_waiting {
+                    shared.not_empty.notify_one();
                 }
-                Overflow::Block => {
-                    if pending.writer_waiting {
-                        shared.not_empty.notify_one();
-                    }
-                    pending.blocked_callers += 1;
-                    pending = shared
-                        .not_full
-                        .wait(pending)
-                        .unwrap_or_else(PoisonError::into_inner);
-                    pending.blocked_callers -= 1;
-                }
-            }
-        }
-        if pending.closed {
-            shared.losses.count_after_shutdown();
-            return;
+            },
+        );
+        match admission {
+            Admission::Admitted => {}
+            // Counted under the lock, so the report appended by the next
+            // push (under the lock too) covers it exactly.
+            Admission::Dropped => return shared.losses.count_dropped(),
+            Admission::Closed => return shared.losses.count_after_shutdown(),
         }
         self.append_drop_report(&mut pending);
         pending.lines.extend_from_slice(line);
-        pending.records += 1;
         let wake_writer = pending.writer_needs_waking(shared.capacity);
         if wake_writer {
             pending.writer_parked = false;
@@ -171,7 +176,7 @@ impl LineQueue {
     fn append_drop_report(&self, pending: &mut Pending) {
         self.shared.losses.report(LossKind::Dropped, |report| {
             self.shared.reports.format(&mut pending.lines, report);
-            pending.records += 1;
+            pending.occupancy.records += 1;
             true
         });
     }
@@ -185,6 +190,8 @@ impl LineQueue {
         drop(pending);
         self.shared.not_empty.notify_all();
         self.shared.not_full.notify_all();
+        // Async callers waiting for room go on, and are counted as late.
+        self.shared.signals.progressed();
     }
 
     /// Starts the writer thread.
@@ -206,7 +213,7 @@ impl LineQueue {
         loop {
             let callers_to_wake = {
                 let mut pending = self.lock();
-                while pending.records == 0 && !pending.closed {
+                while pending.occupancy.records == 0 && !pending.closed {
                     let park = last_record.elapsed() >= IDLE_BEFORE_PARKING;
                     pending.writer_waiting = true;
                     pending.writer_parked = park;
@@ -225,17 +232,18 @@ impl LineQueue {
                     pending.writer_waiting = false;
                     pending.writer_parked = false;
                 }
-                if pending.records == 0 {
+                if pending.occupancy.records == 0 {
                     break;
                 }
                 std::mem::swap(&mut batch, &mut pending.lines);
-                pending.records = 0;
+                pending.occupancy.records = 0;
                 // There is room now: report drops without waiting for the
                 // next record to arrive.
                 self.append_drop_report(&mut pending);
                 pending.blocked_callers
             };
             last_record = Instant::now();
+            shared.signals.progressed();
             if callers_to_wake > 0 {
                 shared.not_full.notify_all();
             }
@@ -257,5 +265,66 @@ impl LineQueue {
             self.shared.reports.format(line, report);
             output.write_lines(line).is_ok()
         });
+    }
+}
+
+impl RoomLock for Pending {
+    fn occupancy(&mut self) -> &mut Occupancy {
+        &mut self.occupancy
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    fn on_wait(&mut self, waiting: bool) {
+        if waiting {
+            self.blocked_callers += 1;
+        } else {
+            self.blocked_callers -= 1;
+        }
+    }
+}
+
+impl Channel for Shared {
+    fn state(&self) -> OutputState {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        room::state(&mut *pending, self.capacity, &self.signals)
+    }
+
+    fn try_reserve(&self, count: usize, waker: &Waker) -> Reservation {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let reservation = room::reserve(
+            &mut *pending,
+            count,
+            self.capacity,
+            &self.signals,
+            self.patience,
+            waker,
+        );
+        if matches!(reservation, Reservation::Wait) && pending.writer_waiting {
+            // A writer on its timed wait takes the batch now.
+            self.not_empty.notify_one();
+        }
+        reservation
+    }
+
+    fn unreserve(&self, count: usize) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.occupancy.unreserve(count);
+        drop(pending);
+        self.not_full.notify_all();
+    }
+
+    fn waiting(&self) -> usize {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .occupancy
+            .records
+    }
+
+    fn signals(&self) -> &RoomSignals {
+        &self.signals
     }
 }

@@ -14,6 +14,7 @@ pub(crate) struct LossCounters {
     pub(crate) failed_writes: AtomicU64,
     pub(crate) failed_writes_unreported: AtomicU64,
     pub(crate) after_shutdown: AtomicU64,
+    pub(crate) unwritten_at_shutdown: AtomicU64,
 }
 
 impl LossCounters {

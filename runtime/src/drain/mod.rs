@@ -15,6 +15,7 @@
 //! | `caps.rs` | the size caps on a finished line, the same for both drains |
 //! | `unformattable.rs` | the record that replaces one that could not be formatted |
 //! | `losses.rs` | counting lost records, and the records and messages that report them |
+//! | `room.rs` | room in a channel: admission, waiting, reservations for async callers, stall detection |
 //! | `output.rs` | writing whole lines to the output, counting the lines a failed write loses |
 
 pub(crate) mod async_channel;
@@ -27,6 +28,7 @@ pub(crate) mod line_drain;
 pub(crate) mod line_queue;
 pub(crate) mod losses;
 pub(crate) mod output;
+pub(crate) mod room;
 pub(crate) mod timestamp;
 pub(crate) mod unformattable;
 
@@ -44,11 +46,24 @@ use std::sync::Arc;
 pub(crate) struct DrainConfig {
     pub(crate) level: Level,
     pub(crate) overflow: Overflow,
+    /// In `block` mode, the longest a caller waits for room; `None`: no limit.
+    pub(crate) block_timeout: Option<std::time::Duration>,
     pub(crate) channel_size: usize,
     /// The environment fields, on every record.
     pub(crate) env_fields: ConstantValues,
     /// The size caps on every line.
     pub(crate) caps: SizeCaps,
+}
+
+impl DrainConfig {
+    /// How long a caller waits for room.
+    pub(crate) fn patience(&self) -> room::Patience {
+        match (self.overflow, self.block_timeout) {
+            (Overflow::Drop, _) => room::Patience::None,
+            (Overflow::Block, None) => room::Patience::Unlimited,
+            (Overflow::Block, Some(timeout)) => room::Patience::Limited(timeout),
+        }
+    }
 }
 
 /// What both drains share between their caller side and their writer.

@@ -1,0 +1,182 @@
+//! [`LogOutput`]: a handle on the log's channel, for what a service needs
+//! when the output stalls (a full disk, a log collector that falls behind):
+//! a readiness probe that tells the truth, and async code that waits for
+//! room by awaiting instead of blocking its executor's thread.
+
+use crate::drain::room::RoomSignals;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// Whether the output takes records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputState {
+    /// Records are being written (or there are none to write).
+    Taking,
+    /// The channel is full and the writer has written nothing for a while.
+    Stalled {
+        /// Records waiting in the channel.
+        waiting: usize,
+        /// How long since the writer last made progress.
+        since: Duration,
+    },
+}
+
+/// The channel as [`LogOutput`] sees it; implemented by both drains.
+pub(crate) trait Channel: Send + Sync {
+    /// The output's state now.
+    fn state(&self) -> OutputState;
+    /// Reserves `count` slots, or registers `waker` to be woken when room
+    /// is made (under the drain's lock, so no wake-up is missed). True when
+    /// the caller may go on: reserved, closed, or a drain that never waits.
+    fn try_reserve(&self, count: usize, waker: &Waker) -> Reservation;
+    /// Gives back slots reserved and not used.
+    fn unreserve(&self, count: usize);
+    /// Records in the channel, not yet handed to the output.
+    fn waiting(&self) -> usize;
+    /// The signals shared with the writer.
+    fn signals(&self) -> &RoomSignals;
+}
+
+/// What [`Channel::try_reserve`] did.
+pub(crate) enum Reservation {
+    /// The slots are held for the caller's thread.
+    Held,
+    /// The caller goes on without a reservation (drop mode, or closed).
+    NotNeeded,
+    /// No room: the waker was registered.
+    Wait,
+}
+
+/// A handle on the log's channel, from [`LogGuard::output`](crate::LogGuard::output).
+/// Cloning it is cheap.
+///
+/// ```
+/// use logged_model::{LoggerBuilder, OutputState};
+///
+/// let (logger, guard) = LoggerBuilder::new().build_with_writer(std::io::sink())?;
+/// let output = guard.output();
+/// assert_eq!(output.state(), OutputState::Taking);
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// block_on(async {
+///     // Wait (by awaiting) for room, then log into it: no thread blocks.
+///     let room = output.room().await;
+///     room.enter(|| logged_model::slog::info!(logger, "Request handled."));
+/// });
+/// # Ok::<(), logged_model::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct LogOutput {
+    channel: Arc<dyn Channel>,
+}
+
+impl LogOutput {
+    pub(crate) fn new(channel: Arc<dyn Channel>) -> Self {
+        LogOutput { channel }
+    }
+
+    /// Whether the output takes records; `Stalled` once the channel has
+    /// been full for half a second with nothing written. Made for readiness
+    /// probes: a stalled pod should get no traffic, not be restarted.
+    pub fn state(&self) -> OutputState {
+        self.channel.state()
+    }
+
+    /// Records in the channel, not yet handed to the output.
+    pub fn waiting(&self) -> usize {
+        self.channel.waiting()
+    }
+
+    /// Whether the output is stalled (see [`state`](Self::state)).
+    pub fn is_stalled(&self) -> bool {
+        matches!(self.state(), OutputState::Stalled { .. })
+    }
+
+    /// Waits, by awaiting, until the channel has room for one record, and
+    /// holds it: records logged inside [`RoomPermit::enter`] take it without
+    /// waiting. Dropping the permit gives back what was not used. In `drop`
+    /// mode it is ready at once (and holds nothing: a full channel drops).
+    pub fn room(&self) -> RoomFuture<'_> {
+        self.room_for(1)
+    }
+
+    /// Like [`room`](Self::room), for `count` records.
+    pub fn room_for(&self, count: usize) -> RoomFuture<'_> {
+        RoomFuture {
+            output: self,
+            count,
+        }
+    }
+}
+
+/// The future of [`LogOutput::room`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct RoomFuture<'a> {
+    output: &'a LogOutput,
+    count: usize,
+}
+
+impl Future for RoomFuture<'_> {
+    type Output = RoomPermit;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RoomPermit> {
+        let channel = &self.output.channel;
+        match channel.try_reserve(self.count, cx.waker()) {
+            Reservation::Held => Poll::Ready(RoomPermit {
+                channel: Arc::clone(channel),
+                held: self.count,
+            }),
+            Reservation::NotNeeded => Poll::Ready(RoomPermit {
+                channel: Arc::clone(channel),
+                held: 0,
+            }),
+            Reservation::Wait => Poll::Pending,
+        }
+    }
+}
+
+/// Room held in the log's channel: records logged inside
+/// [`enter`](Self::enter) take it. It may be kept across an `.await` (it is
+/// `Send`); dropping it gives back what was not used.
+#[must_use = "the room is given back when the permit is dropped"]
+pub struct RoomPermit {
+    channel: Arc<dyn Channel>,
+    /// Slots still held in the channel.
+    held: usize,
+}
+
+impl RoomPermit {
+    /// Runs `log` on this thread with the held room: the records it logs
+    /// take the room instead of waiting for it. What is not used stays held.
+    pub fn enter<R>(&mut self, log: impl FnOnce() -> R) -> R {
+        /// Takes back what `log` did not use, also when it panics.
+        struct Entered<'a>(&'a mut RoomPermit);
+        impl Drop for Entered<'_> {
+            fn drop(&mut self) {
+                self.0.held = self.0.channel.signals().drop_reservations(self.0.held);
+            }
+        }
+        self.channel.signals().hold_reservations(self.held);
+        let _entered = Entered(self);
+        log()
+    }
+
+    /// Slots still held.
+    pub fn held(&self) -> usize {
+        self.held
+    }
+}
+
+impl Drop for RoomPermit {
+    fn drop(&mut self) {
+        if self.held > 0 {
+            self.channel.unreserve(self.held);
+        }
+    }
+}
