@@ -103,8 +103,14 @@ impl Drain for SlogAsyncChannel {
         }
         match self.inner.room.admit() {
             Admission::Admitted => {}
-            Admission::Dropped => return Ok(self.inner.losses.count_dropped()),
-            Admission::Closed => return Ok(self.inner.losses.count_after_shutdown()),
+            Admission::Dropped => {
+                self.inner.losses.count_dropped();
+                return Ok(());
+            }
+            Admission::Closed => {
+                self.inner.losses.count_after_shutdown();
+                return Ok(());
+            }
         }
         match self.queue(record, values) {
             Ok(()) => {}
