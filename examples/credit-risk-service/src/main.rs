@@ -7,7 +7,9 @@ use credit_risk_service::cli::{Cli, Command, EvaluateArgs, ServeArgs, TrainArgs}
 use credit_risk_service::http::state::{AppState, ServedModel};
 use credit_risk_service::model::CreditRiskModel;
 use credit_risk_service::{MODEL_VERSION, dataset, server, training};
-use logged_model::{HashKey, Logged, LoggerBuilder, Model, ModelSettings, OutcomeLogger, keys};
+use logged_model::{
+    HashKey, LogOutput, Logged, LoggerBuilder, Model, ModelSettings, OutcomeLogger, keys,
+};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -110,19 +112,31 @@ fn serve(args: &ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let code = match run(args, &logger) {
+    let output = guard.output();
+    let result = run(args, &logger, &output);
+    // A stalled output would hold a last record (and this thread) for
+    // ever: then it is left out, and counted below with the rest.
+    let stalled = output.is_stalled();
+    let code = match result {
         Ok(()) => {
-            slog::info!(logger, "Service stopped.");
+            if !stalled {
+                slog::info!(logger, "Service stopped.");
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {
-            slog::crit!(logger, "Service failed."; keys::ERROR_INFO => error);
+            if !stalled {
+                slog::crit!(logger, "Service failed."; keys::ERROR_INFO => error.clone());
+            }
+            eprintln!("credit-risk-service failed: {error}");
             ExitCode::FAILURE
         }
     };
     drop(logger);
-    // Writes every queued record before the process exits.
-    drop(guard);
+    // Writes every queued record before the process exits, for as long as
+    // the shutdown timeout allows: a stalled output cannot hold the process
+    // past it (what could not be written is reported on stderr).
+    guard.finish_within(Duration::from_secs(args.shutdown_timeout));
     code
 }
 
@@ -142,7 +156,7 @@ fn model_settings(logger: &slog::Logger) -> Result<ModelSettings, String> {
     Ok(settings.hash_key(HashKey::random()))
 }
 
-fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
+fn run(args: &ServeArgs, logger: &slog::Logger, output: &LogOutput) -> Result<(), String> {
     let artifact = ModelArtifact::load(&args.model).map_err(|e| e.to_string())?;
     slog::info!(logger, "Model loaded.";
         "roc_auc" => artifact.metrics.roc_auc,
@@ -170,6 +184,7 @@ fn run(args: &ServeArgs, logger: &slog::Logger) -> Result<(), String> {
         Duration::from_secs(args.request_timeout),
     )
     .with_access_log(args.access_logging)
+    .with_log_output(output.clone())
     .shared();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -18,13 +18,16 @@ pub async fn serve(
     let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
     let logger = state.logger.clone();
     let signal_state = state.clone();
+    let state_for_timeout = state.clone();
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
         shutdown.await;
         signal_state.stop_accepting();
-        slog::info!(
-            signal_state.logger,
-            "Shutdown started: finishing open requests."
-        );
+        signal_state.log_room(1).await.enter(|| {
+            slog::info!(
+                signal_state.logger,
+                "Shutdown started: finishing open requests."
+            )
+        });
         let _ = draining_tx.send(());
     });
     tokio::select! {
@@ -36,8 +39,10 @@ pub async fn serve(
                 std::future::pending::<()>().await;
             }
         } => {
-            slog::warn!(logger, "Shutdown timed out: requests still open were abandoned.";
-                "timeout_seconds" => drain_timeout.as_secs());
+            if !state_for_timeout.log_output.as_ref().is_some_and(logged_model::LogOutput::is_stalled) {
+                slog::warn!(logger, "Shutdown timed out: requests still open were abandoned.";
+                    "timeout_seconds" => drain_timeout.as_secs());
+            }
             Ok(())
         }
     }

@@ -129,9 +129,12 @@ fn an_insane_request_id_is_replaced_by_a_fresh_uuid() {
 }
 
 #[test]
-fn every_request_writes_exactly_one_access_record() {
+fn every_request_but_the_health_probes_writes_exactly_one_access_record() {
     let service = TestService::start();
-    service.request("GET", "/api/health", &[], b"");
+    for probe in ["/api/health", "/api/health/ready", "/api/health/startup"] {
+        assert_eq!(service.request("GET", probe, &[], b"").status, 200);
+    }
+    service.request("GET", "/api/models", &[], b"");
     service.request("GET", "/nowhere", &[], b"");
     service.predict("{");
     let records = requests_records(service.stop());

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use logged_model::{InvalidPredictionId, PredictionId};
+use logged_model::{InvalidPredictionId, LogOutput, OutputState, PredictionId};
 use serde::{Deserialize, Serialize};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -40,7 +40,12 @@ pub async fn predict(
         return Err(ApiError::UnknownModel(model));
     }
     let JsonBody(application) = body?;
-    let (prediction_id, prediction) = state.model.predict(&application);
+    // The prediction's two records take room awaited here: a stalled log
+    // output holds this request, never the runtime's threads.
+    let (prediction_id, prediction) = state
+        .log_room(2)
+        .await
+        .enter(|| state.model.predict(&application));
     let prediction = prediction.map_err(|error| match error {
         PredictionError::InvalidInput(invalid) => ApiError::InvalidInput {
             field: Some(invalid.field.to_owned()),
@@ -137,12 +142,13 @@ pub async fn outcome(
                 field: Some("prediction_id".to_owned()),
                 detail: error.to_string(),
             })?;
-    state.outcomes.log(
-        &prediction_id,
-        &CreditOutcome {
-            creditability: report.creditability,
-        },
-    );
+    let outcome = CreditOutcome {
+        creditability: report.creditability,
+    };
+    state
+        .log_room(1)
+        .await
+        .enter(|| state.outcomes.log(&prediction_id, &outcome));
     Ok((
         StatusCode::ACCEPTED,
         Json(OutcomeAccepted {
@@ -189,13 +195,17 @@ pub async fn list_models(State(state): State<SharedState>) -> Json<Vec<ModelDesc
 /// A health probe's answer.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Health {
-    /// `ok`, `ready`, `started` or `shutting_down`.
+    /// `ok`, `ready`, `started`, `shutting_down` or `log_output_stalled`.
     pub status: String,
+    /// Why the service is not ready, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 fn health(status: &str) -> Json<Health> {
     Json(Health {
         status: status.to_owned(),
+        detail: None,
     })
 }
 
@@ -205,7 +215,10 @@ pub async fn live() -> Json<Health> {
     health("ok")
 }
 
-/// Readiness: the model is loaded and the service is not shutting down.
+/// Readiness: the model is loaded, the service is not shutting down, and
+/// the log output takes records (a stalled one answers 503, so that traffic
+/// goes to other pods while this one's records wait; liveness stays 200, so
+/// the pod is not restarted and its queued records are not lost).
 #[utoipa::path(
     get,
     path = "/api/health/ready",
@@ -213,11 +226,25 @@ pub async fn live() -> Json<Health> {
     tag = "health"
 )]
 pub async fn ready(State(state): State<SharedState>) -> (StatusCode, Json<Health>) {
-    if state.is_ready() {
-        (StatusCode::OK, health("ready"))
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, health("shutting_down"))
+    if !state.is_ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, health("shutting_down"));
     }
+    let stalled = state.log_output.as_ref().map(LogOutput::state);
+    if let Some(OutputState::Stalled { waiting, since }) = stalled {
+        let detail = format!(
+            "the log output has taken no record for {:.1} s and {waiting} records are waiting; \
+             requests would wait for it",
+            since.as_secs_f64()
+        );
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "log_output_stalled".to_owned(),
+                detail: Some(detail),
+            }),
+        );
+    }
+    (StatusCode::OK, health("ready"))
 }
 
 /// Startup: the service has loaded its model and serves. The model loads

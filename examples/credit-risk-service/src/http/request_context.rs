@@ -57,20 +57,26 @@ pub async fn handle(State(state): State<SharedState>, request: Request, next: Ne
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
-    if !state.access_log {
+    // Health probes are not access-logged: Kubernetes calls them every few
+    // seconds, and liveness must never wait on the log output.
+    if !state.access_log || path.starts_with("/api/health") {
         return response;
     }
     let status = response.status().as_u16();
     let duration_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    // Room is awaited, so a stalled output holds this request only.
+    let mut room = state.log_room(1).await;
     // slog writes a record's pairs last to first.
-    slog::info!(state.logger, "Request handled.";
-        keys::CORRELATION_ID => id,
-        keys::DURATION => duration_ns,
-        "http.response.status_code" => status,
-        "url.path" => path,
-        "http.request.method" => method,
-        keys::LOGGER => "http.access",
-    );
+    room.enter(|| {
+        slog::info!(state.logger, "Request handled.";
+            keys::CORRELATION_ID => id,
+            keys::DURATION => duration_ns,
+            "http.response.status_code" => status,
+            "url.path" => path,
+            "http.request.method" => method,
+            keys::LOGGER => "http.access",
+        )
+    });
     response
 }
 

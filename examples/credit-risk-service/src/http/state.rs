@@ -4,7 +4,7 @@
 use crate::application::CreditApplication;
 use crate::model::CreditRiskModel;
 use crate::model::{CreditRiskPrediction, PredictionError};
-use logged_model::{Logged, Model, OutcomeLogger, PredictionId};
+use logged_model::{LogOutput, Logged, Model, OutcomeLogger, PredictionId, RoomPermit};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -61,7 +61,24 @@ pub struct AppState {
     pub access_log: bool,
     /// How long a request may take.
     pub request_timeout: Duration,
+    /// The log's channel: readiness asks it whether the output is stalled,
+    /// and the handlers await room in it rather than block the runtime.
+    pub log_output: Option<LogOutput>,
     ready: AtomicBool,
+}
+
+/// Room awaited in the log's channel; records logged inside
+/// [`LogRoom::enter`] take it instead of waiting for it.
+pub struct LogRoom(Option<RoomPermit>);
+
+impl LogRoom {
+    /// Runs `log` with the room.
+    pub fn enter<R>(&mut self, log: impl FnOnce() -> R) -> R {
+        match &mut self.0 {
+            Some(room) => room.enter(log),
+            None => log(),
+        }
+    }
 }
 
 /// The state as handlers receive it.
@@ -83,7 +100,23 @@ impl AppState {
             logger,
             access_log: true,
             request_timeout,
+            log_output: None,
             ready: AtomicBool::new(true),
+        }
+    }
+
+    /// Awaits room in the log's channel, and keeps room stalled outputs
+    /// from blocking the runtime's threads (see [`LogOutput`]).
+    pub fn with_log_output(mut self, output: LogOutput) -> Self {
+        self.log_output = Some(output);
+        self
+    }
+
+    /// Room for `records` in the log's channel, awaited.
+    pub async fn log_room(&self, records: usize) -> LogRoom {
+        match &self.log_output {
+            Some(output) => LogRoom(Some(output.room_for(records).await)),
+            None => LogRoom(None),
         }
     }
 

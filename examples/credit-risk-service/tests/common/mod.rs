@@ -67,7 +67,9 @@ impl TestService {
         let outcomes =
             OutcomeLogger::with_settings(&logger, "credit_risk_model", &version, &test_settings())
                 .expect("no key collides");
-        let state = AppState::new(model, outcomes, roc_auc, logger, request_timeout).shared();
+        let state = AppState::new(model, outcomes, roc_auc, logger, request_timeout)
+            .with_log_output(guard.output())
+            .shared();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
