@@ -197,3 +197,23 @@ fn an_invalid_block_timeout_names_its_variable() {
         "LOG_BLOCK_TIMEOUT_MS=\"soon\" is not valid; expected a whole number of milliseconds above 0"
     );
 }
+
+#[test]
+fn with_a_bounded_wait_the_state_still_says_stalled() {
+    let valve = Valve::default();
+    let (logger, guard) = LoggerBuilder::new()
+        .channel_size(4)
+        .block_timeout(Duration::from_millis(50))
+        .build_with_writer(valve.clone())
+        .expect("valid");
+    let output = guard.output();
+    for sequence in 0..10 {
+        slog::info!(logger, "Tick."; "sequence" => sequence);
+    }
+    wait_until("stall", || {
+        matches!(output.state(), OutputState::Stalled { .. })
+    });
+    valve.open();
+    drop(logger);
+    guard.finish();
+}

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Whether the output takes records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub(crate) trait Channel: Send + Sync {
     /// Reserves `count` slots, or registers `waker` to be woken when room
     /// is made (under the drain's lock, so no wake-up is missed). True when
     /// the caller may go on: reserved, closed, or a drain that never waits.
-    fn try_reserve(&self, count: usize, waker: &Waker) -> Reservation;
+    fn try_reserve(&self, count: usize, waiting_since: Instant, waker: &Waker) -> Reservation;
     /// Gives back slots reserved and not used.
     fn unreserve(&self, count: usize);
     /// Records in the channel, not yet handed to the output.
@@ -48,6 +48,10 @@ pub(crate) enum Reservation {
     NotNeeded,
     /// No room: the waker was registered.
     Wait,
+    /// No room, and the bounded wait (`LOG_BLOCK_TIMEOUT_MS`) is over: the
+    /// caller goes on, and its records are dropped and counted if there is
+    /// still no room.
+    Expired,
 }
 
 /// A handle on the log's channel, from [`LogGuard::output`](crate::LogGuard::output).
@@ -111,6 +115,7 @@ impl LogOutput {
         RoomFuture {
             output: self,
             count,
+            waiting_since: None,
         }
     }
 }
@@ -120,21 +125,31 @@ impl LogOutput {
 pub struct RoomFuture<'a> {
     output: &'a LogOutput,
     count: usize,
+    /// When the first poll found no room.
+    waiting_since: Option<Instant>,
 }
 
 impl Future for RoomFuture<'_> {
     type Output = RoomPermit;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RoomPermit> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RoomPermit> {
+        let waiting_since = *self.waiting_since.get_or_insert_with(Instant::now);
         let channel = &self.output.channel;
-        match channel.try_reserve(self.count, cx.waker()) {
+        match channel.try_reserve(self.count, waiting_since, cx.waker()) {
             Reservation::Held => Poll::Ready(RoomPermit {
                 channel: Arc::clone(channel),
                 held: self.count,
+                waited_out: false,
             }),
             Reservation::NotNeeded => Poll::Ready(RoomPermit {
                 channel: Arc::clone(channel),
                 held: 0,
+                waited_out: false,
+            }),
+            Reservation::Expired => Poll::Ready(RoomPermit {
+                channel: Arc::clone(channel),
+                held: 0,
+                waited_out: true,
             }),
             Reservation::Wait => Poll::Pending,
         }
@@ -149,6 +164,9 @@ pub struct RoomPermit {
     channel: Arc<dyn Channel>,
     /// Slots still held in the channel.
     held: usize,
+    /// The bounded wait ran out: records logged inside `enter` are dropped
+    /// at once (and counted) if there is no room, rather than wait again.
+    waited_out: bool,
 }
 
 impl RoomPermit {
@@ -159,10 +177,17 @@ impl RoomPermit {
         struct Entered<'a>(&'a mut RoomPermit);
         impl Drop for Entered<'_> {
             fn drop(&mut self) {
-                self.0.held = self.0.channel.signals().drop_reservations(self.0.held);
+                let signals = self.0.channel.signals();
+                self.0.held = signals.drop_reservations(self.0.held);
+                if self.0.waited_out {
+                    signals.set_waited_out(false);
+                }
             }
         }
         self.channel.signals().hold_reservations(self.held);
+        if self.waited_out {
+            self.channel.signals().set_waited_out(true);
+        }
         let _entered = Entered(self);
         log()
     }

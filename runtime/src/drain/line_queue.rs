@@ -284,6 +284,10 @@ impl RoomLock for Pending {
             self.blocked_callers -= 1;
         }
     }
+
+    fn has_blocked_callers(&self) -> bool {
+        self.blocked_callers > 0
+    }
 }
 
 impl Channel for Shared {
@@ -292,7 +296,7 @@ impl Channel for Shared {
         room::state(&mut *pending, self.capacity, &self.signals)
     }
 
-    fn try_reserve(&self, count: usize, waker: &Waker) -> Reservation {
+    fn try_reserve(&self, count: usize, waiting_since: Instant, waker: &Waker) -> Reservation {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let reservation = room::reserve(
             &mut *pending,
@@ -300,6 +304,7 @@ impl Channel for Shared {
             self.capacity,
             &self.signals,
             self.patience,
+            waiting_since,
             waker,
         );
         if matches!(reservation, Reservation::Wait) && pending.writer_waiting {

@@ -67,12 +67,18 @@ impl Occupancy {
 thread_local! {
     /// Reservations this thread holds: (drain's id, count).
     static RESERVATIONS: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+    /// Drains whose bounded wait this thread has used up (an async caller
+    /// that awaited room in vain): its records there are dropped at once.
+    static WAITED_OUT: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 /// What a drain's callers and writer share outside its lock.
 pub(crate) struct RoomSignals {
     /// Async callers waiting for room.
     wakers: Mutex<Vec<Waker>>,
+    /// Wakes async callers whose bounded wait is over (a thread started on
+    /// first use).
+    timer: Mutex<Option<std::sync::mpsc::Sender<(Instant, Waker)>>>,
     epoch: Instant,
     /// Nanoseconds after `epoch` of the writer's last progress.
     last_progress: AtomicU64,
@@ -82,6 +88,7 @@ impl Default for RoomSignals {
     fn default() -> Self {
         RoomSignals {
             wakers: Mutex::new(Vec::new()),
+            timer: Mutex::new(None),
             epoch: Instant::now(),
             last_progress: AtomicU64::new(0),
         }
@@ -152,6 +159,59 @@ impl RoomSignals {
         }
     }
 
+    /// Wakes `waker` at `deadline`, the end of a bounded wait.
+    pub(crate) fn wake_at(&self, deadline: Instant, waker: &Waker) {
+        let mut timer = self.timer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut entry = (deadline, waker.clone());
+        if let Some(sender) = timer.as_ref() {
+            match sender.send(entry) {
+                Ok(()) => return,
+                Err(std::sync::mpsc::SendError(unsent)) => entry = unsent,
+            }
+        }
+        let (sender, receiver) = std::sync::mpsc::channel::<(Instant, Waker)>();
+        let started = std::thread::Builder::new()
+            .name("logged-model-room-timer".to_owned())
+            .spawn(move || wake_when_due(&receiver));
+        match started {
+            Ok(_) => {
+                let _ = sender.send(entry);
+                *timer = Some(sender);
+            }
+            // No thread: the caller is woken now, and finds its wait over
+            // at its next poll or the one after.
+            Err(_) => entry.1.wake(),
+        }
+    }
+
+    /// Marks (or unmarks) this thread as having waited out its bounded wait
+    /// on this drain.
+    pub(crate) fn set_waited_out(&self, waited_out: bool) {
+        let id = self.id();
+        WAITED_OUT.with(|drains| {
+            let mut drains = drains.borrow_mut();
+            if waited_out {
+                drains.push(id);
+            } else if let Some(index) = drains.iter().position(|drain| *drain == id) {
+                drains.swap_remove(index);
+            }
+        });
+    }
+
+    fn waited_out(&self) -> bool {
+        let id = self.id();
+        WAITED_OUT.with(|drains| drains.borrow().contains(&id))
+    }
+
+    /// Whether an async caller waits for room.
+    pub(crate) fn has_async_waiters(&self) -> bool {
+        !self
+            .wakers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
     /// The writer made room: notes the time and wakes the async callers.
     pub(crate) fn progressed(&self) {
         let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -167,6 +227,35 @@ impl RoomSignals {
     pub(crate) fn since_progress(&self) -> Duration {
         let last = Duration::from_nanos(self.last_progress.load(Ordering::Acquire));
         self.epoch.elapsed().saturating_sub(last)
+    }
+}
+
+/// The timer thread: wakes each waker when its deadline comes; ends when
+/// its drain is gone.
+fn wake_when_due(receiver: &std::sync::mpsc::Receiver<(Instant, Waker)>) {
+    let mut due: Vec<(Instant, Waker)> = Vec::new();
+    loop {
+        let now = Instant::now();
+        due.retain(|(deadline, waker)| {
+            if *deadline <= now {
+                waker.wake_by_ref();
+                false
+            } else {
+                true
+            }
+        });
+        let next = due.iter().map(|(deadline, _)| *deadline).min();
+        let received = match next {
+            Some(next) => receiver.recv_timeout(next.saturating_duration_since(now)),
+            None => receiver
+                .recv()
+                .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected),
+        };
+        match received {
+            Ok(entry) => due.push(entry),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        }
     }
 }
 
@@ -247,6 +336,8 @@ pub(crate) trait RoomLock {
     /// Called before and after each wait (`waiting` true, then false): the
     /// drain may count its blocked callers.
     fn on_wait(&mut self, waiting: bool);
+    /// Whether a caller is blocked waiting for room.
+    fn has_blocked_callers(&self) -> bool;
 }
 
 /// Lets one record in, waiting on `not_full` as `patience` allows;
@@ -267,6 +358,13 @@ pub(crate) fn admit<'a, T: RoomLock>(
         if guard.occupancy().admit(capacity, signals) {
             return (guard, Admission::Admitted);
         }
+        // A caller that already waited out its bounded wait, awaiting room,
+        // does not wait again on this thread.
+        let patience = if patience != Patience::Unlimited && signals.waited_out() {
+            Patience::None
+        } else {
+            patience
+        };
         let limit = match patience {
             Patience::None => return (guard, Admission::Dropped),
             Patience::Unlimited => None,
@@ -302,8 +400,11 @@ pub(crate) fn state<T: RoomLock>(
 ) -> OutputState {
     let since = signals.since_progress();
     let closed = guard.is_closed();
+    // Records cannot get in: the channel is full, or a caller waits for
+    // room (one that needs several slots may wait before it is full).
+    let waiting = guard.has_blocked_callers() || signals.has_async_waiters();
     let occupancy = guard.occupancy();
-    if occupancy.is_full(capacity) && since >= STALL_AFTER && !closed {
+    if (occupancy.is_full(capacity) || waiting) && since >= STALL_AFTER && !closed {
         OutputState::Stalled {
             waiting: occupancy.records,
             since,
@@ -321,6 +422,7 @@ pub(crate) fn reserve<T: RoomLock>(
     capacity: usize,
     signals: &RoomSignals,
     patience: Patience,
+    waiting_since: Instant,
     waker: &Waker,
 ) -> Reservation {
     if patience == Patience::None || guard.is_closed() {
@@ -328,6 +430,15 @@ pub(crate) fn reserve<T: RoomLock>(
     }
     if guard.occupancy().reserve(count, capacity) {
         return Reservation::Held;
+    }
+    if let Patience::Limited(timeout) = patience {
+        let deadline = waiting_since + timeout;
+        if Instant::now() >= deadline {
+            // The bounded wait is over: the caller goes on, and its records
+            // are dropped (and counted) if there is still no room.
+            return Reservation::Expired;
+        }
+        signals.wake_at(deadline, waker);
     }
     signals.wait_for_room(waker);
     Reservation::Wait
@@ -346,6 +457,7 @@ pub(crate) struct CountedRoom {
 struct CountedState {
     occupancy: Occupancy,
     closed: bool,
+    blocked_callers: usize,
 }
 
 impl RoomLock for CountedState {
@@ -357,7 +469,17 @@ impl RoomLock for CountedState {
         self.closed
     }
 
-    fn on_wait(&mut self, _waiting: bool) {}
+    fn on_wait(&mut self, waiting: bool) {
+        if waiting {
+            self.blocked_callers += 1;
+        } else {
+            self.blocked_callers -= 1;
+        }
+    }
+
+    fn has_blocked_callers(&self) -> bool {
+        self.blocked_callers > 0
+    }
 }
 
 impl CountedRoom {
@@ -366,6 +488,7 @@ impl CountedRoom {
             state: Mutex::new(CountedState {
                 occupancy: Occupancy::default(),
                 closed: false,
+                blocked_callers: 0,
             }),
             not_full: Condvar::new(),
             capacity,
@@ -420,13 +543,14 @@ impl crate::log_output::Channel for CountedRoom {
         state(&mut *self.lock(), self.capacity, &self.signals)
     }
 
-    fn try_reserve(&self, count: usize, waker: &Waker) -> Reservation {
+    fn try_reserve(&self, count: usize, waiting_since: Instant, waker: &Waker) -> Reservation {
         reserve(
             &mut *self.lock(),
             count,
             self.capacity,
             &self.signals,
             self.patience,
+            waiting_since,
             waker,
         )
     }
