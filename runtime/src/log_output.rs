@@ -70,7 +70,7 @@ pub(crate) enum Reservation {
 /// # }
 /// block_on(async {
 ///     // Wait (by awaiting) for room, then log into it: no thread blocks.
-///     let room = output.room().await;
+///     let mut room = output.room().await;
 ///     room.enter(|| logged_model::slog::info!(logger, "Request handled."));
 /// });
 /// # Ok::<(), logged_model::ConfigError>(())
