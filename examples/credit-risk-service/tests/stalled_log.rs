@@ -31,7 +31,8 @@ impl Stallable {
             .env("LOG_CHANNEL_SIZE", "64")
             .env("SHUTDOWN_TIMEOUT_SECONDS", "5")
             .env_remove("LOG_BLOCK_TIMEOUT_MS")
-            .stdout(Stdio::piped());
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (name, value) in extra_env {
             command.env(name, value);
         }
@@ -271,4 +272,60 @@ fn with_a_bounded_wait_written_plus_reported_dropped_equals_emitted() {
         3 * answered,
         "{counts:?}, {reported} reported dropped"
     );
+}
+
+#[test]
+fn sigterm_during_a_stall_exits_within_the_shutdown_timeout_and_says_what_was_not_written() {
+    let mut service = Stallable::start(&[("SHUTDOWN_TIMEOUT_SECONDS", "2")]);
+    let address = service.address;
+    service.reading.store(false, Ordering::SeqCst);
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = load(address, Arc::clone(&stop));
+    // Until the stall shows.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while probe(address, "/api/health/ready").0 != 503 {
+        assert!(Instant::now() < deadline, "no stall");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signalled = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &service.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = loop {
+        if let Some(exit) = service.child.try_wait().expect("waits") {
+            break exit;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(15),
+            "the service hung past its shutdown timeout"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stop.store(true, Ordering::SeqCst);
+    // The open requests were abandoned at the shutdown timeout (2 s), then
+    // the log was given 2 s more.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert!(exit.success(), "{exit:?}");
+    let mut stderr = String::new();
+    service
+        .child
+        .stderr
+        .take()
+        .expect("piped stderr")
+        .read_to_string(&mut stderr)
+        .expect("reads");
+    assert!(
+        stderr.contains("log records could not be written before shutdown"),
+        "{stderr}"
+    );
+    service.reading.store(true, Ordering::SeqCst);
+    for client in clients {
+        let _ = client.join();
+    }
 }
