@@ -18,8 +18,9 @@
 //! assert_eq!(correlation::current(), None);
 //! ```
 
+use crate::trace_context::TraceContext;
 use pin_project_lite::pin_project;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -64,6 +65,39 @@ impl From<String> for CorrelationId {
 
 thread_local! {
     static CURRENT: RefCell<Option<CorrelationId>> = const { RefCell::new(None) };
+    static CURRENT_TRACE: Cell<Option<TraceContext>> = const { Cell::new(None) };
+}
+
+/// The trace context in scope on this thread, if any.
+pub fn current_trace() -> Option<TraceContext> {
+    CURRENT_TRACE.with(Cell::get)
+}
+
+/// Runs `f` with `trace` as the trace context (records written inside carry
+/// its `trace.id`, `span.id` and `parent.id`), then restores the one before,
+/// also when `f` panics. The correlation id in scope is kept.
+pub fn trace_scope<R>(trace: TraceContext, f: impl FnOnce() -> R) -> R {
+    let _restore = TraceGuard::enter(Some(trace));
+    f()
+}
+
+/// Restores the previous trace context when dropped.
+struct TraceGuard {
+    previous: Option<TraceContext>,
+}
+
+impl TraceGuard {
+    fn enter(trace: Option<TraceContext>) -> Self {
+        TraceGuard {
+            previous: CURRENT_TRACE.with(|current| current.replace(trace)),
+        }
+    }
+}
+
+impl Drop for TraceGuard {
+    fn drop(&mut self) {
+        CURRENT_TRACE.with(|current| current.set(self.previous));
+    }
 }
 
 /// The correlation id in scope on this thread, if any.
@@ -116,7 +150,18 @@ pub trait WithCorrelationId: Future + Sized {
     fn with_correlation_id(self, id: impl Into<CorrelationId>) -> Correlated<Self> {
         Correlated {
             inner: self,
-            id: id.into(),
+            id: Some(id.into()),
+            trace: None,
+        }
+    }
+
+    /// Wraps the future so that `trace` is the trace context whenever it is
+    /// polled.
+    fn with_trace_context(self, trace: TraceContext) -> Correlated<Self> {
+        Correlated {
+            inner: self,
+            id: None,
+            trace: Some(trace),
         }
     }
 }
@@ -124,13 +169,15 @@ pub trait WithCorrelationId: Future + Sized {
 impl<F: Future> WithCorrelationId for F {}
 
 pin_project! {
-    /// A future with a correlation id in scope while it is polled; made by
-    /// [`WithCorrelationId::with_correlation_id`].
+    /// A future with a correlation id or a trace context in scope while it
+    /// is polled; made by [`WithCorrelationId::with_correlation_id`] or
+    /// [`WithCorrelationId::with_trace_context`].
     #[must_use = "futures do nothing unless polled"]
     pub struct Correlated<F> {
         #[pin]
         inner: F,
-        id: CorrelationId,
+        id: Option<CorrelationId>,
+        trace: Option<TraceContext>,
     }
 }
 
@@ -139,7 +186,11 @@ impl<F: Future> Future for Correlated<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _restore = ScopeGuard::enter(Some(this.id.clone()));
+        let _id = this
+            .id
+            .as_ref()
+            .map(|id| ScopeGuard::enter(Some(id.clone())));
+        let _trace = this.trace.map(|trace| TraceGuard::enter(Some(trace)));
         this.inner.poll(cx)
     }
 }

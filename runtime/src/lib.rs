@@ -58,6 +58,7 @@
 //! | `outcome.rs` | [`OutcomeLogger`]: "Prediction outcome." records, joined to predictions by id |
 //! | `fields.rs` | the logged fields of one record, borrowed and written with their JSON types |
 //! | `correlation.rs` | the correlation id's scope, across threads and awaits |
+//! | `trace_context.rs` | [`TraceContext`], the W3C trace a record belongs to |
 //! | `sensitive.rs` | [`Sensitive`], a value never logged in the clear |
 //! | `hashing.rs` | [`HashKey`] and the keyed hash of hashed fields |
 //! | `sampling.rs` | whether a prediction is logged, decided once at its start |
@@ -95,6 +96,7 @@ mod prediction_id;
 mod prediction_stats;
 mod sampling;
 mod sensitive;
+mod trace_context;
 
 pub use builder::{LoggerBuilder, init_from_env};
 pub use capture::CapturedOutput;
@@ -110,6 +112,7 @@ pub use outcome::{OUTCOME_MESSAGE, OutcomeLogger};
 pub use prediction_id::{InvalidPredictionId, PredictionId};
 pub use prediction_stats::PredictionStats;
 pub use sensitive::{REDACTED, Sensitive};
+pub use trace_context::{InvalidTraceparent, TraceContext};
 
 /// Generates what [`Logged`] needs to log a model's predictions.
 ///

@@ -93,7 +93,7 @@ impl<T: EsType> EsType for [T] {
 
 /// Which of the runtime's keys the Elastic Common Schema defines (Filebeat's
 /// own index template maps them already).
-const ECS_KEYS: [&str; 10] = [
+const ECS_KEYS: [&str; 12] = [
     keys::TIMESTAMP,
     keys::LEVEL,
     keys::MESSAGE,
@@ -104,6 +104,8 @@ const ECS_KEYS: [&str; 10] = [
     keys::PID,
     keys::LOGGER,
     keys::DURATION,
+    keys::TRACE_ID,
+    keys::SPAN_ID,
 ];
 
 /// The mapping of one model's records: every key with its Elasticsearch type.

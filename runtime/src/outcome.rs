@@ -96,6 +96,7 @@ impl<M: LoggedModel> OutcomeLogger<M> {
         let kv = OutcomeKv {
             prediction_id: prediction_id.as_str(),
             correlation_id: correlation::current(),
+            trace: correlation::current_trace(),
             fields: &fields,
         };
         let record_static = RecordStatic {
@@ -115,6 +116,7 @@ impl<M: LoggedModel> OutcomeLogger<M> {
 struct OutcomeKv<'a> {
     prediction_id: &'a str,
     correlation_id: Option<correlation::CorrelationId>,
+    trace: Option<crate::trace_context::TraceContext>,
     fields: &'a FieldRecorder<'a>,
 }
 
@@ -123,6 +125,9 @@ impl KV for OutcomeKv<'_> {
         serializer.emit_str(keys::PREDICTION_ID, self.prediction_id)?;
         if let Some(id) = &self.correlation_id {
             serializer.emit_str(keys::CORRELATION_ID, id.as_str())?;
+        }
+        if let Some(trace) = &self.trace {
+            trace.serialize(record, serializer)?;
         }
         self.fields.serialize(record, serializer)
     }

@@ -8,6 +8,7 @@ use crate::generated::LoggedModel;
 use crate::keys;
 use crate::logged::ModelContext;
 use crate::prediction_id::PredictionId;
+use crate::trace_context::TraceContext;
 use slog::{BorrowedKV, Drain, KV, Level, Record, RecordStatic, Serializer};
 use std::any::Any;
 use std::fmt::Display;
@@ -32,11 +33,13 @@ enum Logging {
     /// Only a failure, with the input fields: the prediction was sampled out.
     FailuresOnly {
         correlation_id: Option<CorrelationId>,
+        trace: Option<TraceContext>,
     },
     /// Both records.
     Whole {
         prediction_id: PredictionId,
         correlation_id: Option<CorrelationId>,
+        trace: Option<TraceContext>,
         started: Instant,
     },
 }
@@ -60,14 +63,19 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             Logging::Off
         } else {
             let correlation_id = correlation::current();
+            let trace = correlation::current_trace();
             if context.sample_rate.keeps(correlation_id.as_ref()) {
                 Logging::Whole {
                     prediction_id: PredictionId::new(),
                     correlation_id,
+                    trace,
                     started: Instant::now(),
                 }
             } else {
-                Logging::FailuresOnly { correlation_id }
+                Logging::FailuresOnly {
+                    correlation_id,
+                    trace,
+                }
             }
         };
         let call = PredictionCall {
@@ -180,22 +188,28 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         fields: &FieldRecorder<'_>,
         error_info: Option<&str>,
     ) {
-        let (correlation_id, duration_ns) = match &self.logging {
+        let (correlation_id, trace, duration_ns) = match &self.logging {
             Logging::Whole {
                 correlation_id,
+                trace,
                 started,
                 ..
             } => (
                 correlation_id.as_ref(),
+                trace.as_ref(),
                 status.map(|_| u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)),
             ),
             // Not timed: a clock read would cost every sampled-out prediction.
-            Logging::FailuresOnly { correlation_id } => (correlation_id.as_ref(), None),
-            Logging::Off => (None, None),
+            Logging::FailuresOnly {
+                correlation_id,
+                trace,
+            } => (correlation_id.as_ref(), trace.as_ref(), None),
+            Logging::Off => (None, None, None),
         };
         let kv = PredictionKv {
             prediction_id: prediction_id.as_str(),
             correlation_id,
+            trace,
             sample_rate: self.context.sample_rate.below_one(),
             status,
             fields,
@@ -256,6 +270,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
 struct PredictionKv<'a> {
     prediction_id: &'a str,
     correlation_id: Option<&'a CorrelationId>,
+    trace: Option<&'a TraceContext>,
     sample_rate: Option<f64>,
     status: Option<&'static str>,
     fields: &'a FieldRecorder<'a>,
@@ -268,6 +283,9 @@ impl KV for PredictionKv<'_> {
         serializer.emit_str(keys::PREDICTION_ID, self.prediction_id)?;
         if let Some(id) = self.correlation_id {
             serializer.emit_str(keys::CORRELATION_ID, id.as_str())?;
+        }
+        if let Some(trace) = self.trace {
+            trace.serialize(record, serializer)?;
         }
         if let Some(rate) = self.sample_rate {
             serializer.emit_f64(keys::SAMPLE_RATE, rate)?;

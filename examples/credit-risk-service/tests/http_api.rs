@@ -236,3 +236,86 @@ fn the_openapi_document_and_the_offline_docs_page_are_served() {
     );
     assert!(script.body.len() > 100_000);
 }
+
+#[test]
+fn a_valid_traceparent_is_continued_on_the_prediction_and_access_records() {
+    let service = TestService::start();
+    let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let response = service.request(
+        "POST",
+        "/api/models/credit_risk_model/prediction",
+        &[
+            ("content-type", "application/json"),
+            ("traceparent", caller),
+        ],
+        good_application_json().as_bytes(),
+    );
+    assert_eq!(response.status, 200);
+    let ours = response
+        .header("traceparent")
+        .expect("our span, passed back")
+        .to_owned();
+    assert!(ours.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
+    assert!(
+        !ours.contains("00f067aa0ba902b7"),
+        "a new span id of our own"
+    );
+    let span = ours.split('-').nth(2).expect("a span id").to_owned();
+    let records = requests_records(service.stop());
+    assert_eq!(records.len(), 3);
+    for record in &records {
+        assert_eq!(
+            record["trace.id"], "4bf92f3577b34da6a3ce929d0e0e4736",
+            "{}",
+            record["message"]
+        );
+        assert_eq!(record["span.id"], span.as_str());
+        assert_eq!(record["parent.id"], "00f067aa0ba902b7");
+    }
+}
+
+#[test]
+fn no_or_an_invalid_traceparent_starts_a_new_trace_and_is_never_an_error() {
+    let service = TestService::start();
+    let cases = [
+        None,
+        Some("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"),
+        Some("00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01"),
+        Some("00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01"),
+        Some("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        Some("not a traceparent"),
+    ];
+    for header in cases {
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(header) = header {
+            headers.push(("traceparent", header));
+        }
+        let response = service.request(
+            "POST",
+            "/api/models/credit_risk_model/prediction",
+            &headers,
+            good_application_json().as_bytes(),
+        );
+        assert_eq!(response.status, 200, "{header:?}");
+        let ours = response.header("traceparent").expect("a traceparent");
+        assert!(
+            !ours.contains("4bf92f3577b34da6a3ce929d0e0e4736"),
+            "{header:?}: a new trace"
+        );
+    }
+    let records = requests_records(service.stop());
+    let mut traces: Vec<&str> = records
+        .iter()
+        .filter(|r| r["message"] == "Request handled.")
+        .map(|r| r["trace.id"].as_str().expect("a trace id"))
+        .collect();
+    assert_eq!(traces.len(), cases.len());
+    traces.sort_unstable();
+    traces.dedup();
+    assert_eq!(traces.len(), cases.len(), "a new trace each time");
+    assert!(
+        records.iter().all(|r| r.get("parent.id").is_none()),
+        "no parent to continue"
+    );
+}

@@ -1,5 +1,6 @@
-//! Around every request: its id, the correlation scope of its predictions,
-//! the timeout, and one access-log record.
+//! Around every request: its id and trace context (W3C `traceparent`), the
+//! scope that carries both to its predictions, the timeout, and one
+//! access-log record.
 
 use super::error::ApiError;
 use super::state::SharedState;
@@ -8,11 +9,14 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use logged_model::correlation::WithCorrelationId;
-use logged_model::keys;
+use logged_model::{TraceContext, keys};
 use std::time::Instant;
 
 /// The header that carries the request id, in and out.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The W3C Trace Context header, in (the caller's span) and out (ours).
+pub static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// The longest request id taken from a client.
 const MAX_REQUEST_ID_LENGTH: usize = 128;
@@ -41,11 +45,21 @@ fn is_sane(id: &str) -> bool {
 pub async fn handle(State(state): State<SharedState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(&request);
+    // W3C Trace Context: continue the caller's trace, or start one (an
+    // absent or invalid header is never an error).
+    let trace = TraceContext::from_header(
+        request
+            .headers()
+            .get(&TRACEPARENT)
+            .and_then(|value| value.to_str().ok()),
+    );
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let outcome = tokio::time::timeout(
         state.request_timeout,
-        next.run(request).with_correlation_id(id.as_str()),
+        next.run(request)
+            .with_correlation_id(id.as_str())
+            .with_trace_context(trace),
     )
     .await;
     let mut response = outcome.unwrap_or_else(|_| {
@@ -56,6 +70,9 @@ pub async fn handle(State(state): State<SharedState>, request: Request, next: Ne
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&trace.to_traceparent()) {
+        response.headers_mut().insert(TRACEPARENT.clone(), value);
     }
     // Health probes are not access-logged: Kubernetes calls them every few
     // seconds, and liveness must never wait on the log output.
@@ -69,6 +86,7 @@ pub async fn handle(State(state): State<SharedState>, request: Request, next: Ne
     // slog writes a record's pairs last to first.
     room.enter(|| {
         slog::info!(state.logger, "Request handled.";
+            trace,
             keys::CORRELATION_ID => id,
             keys::DURATION => duration_ns,
             "http.response.status_code" => status,

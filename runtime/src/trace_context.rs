@@ -1,0 +1,245 @@
+//! [`TraceContext`]: the W3C Trace Context of the work a record belongs to,
+//! so that the on-call engineer can go from a trace to its prediction
+//! records and back. It travels in the same scope as the correlation id
+//! ([`correlation`](crate::correlation)), and records written inside it carry
+//! `trace.id`, `span.id` and, when the span continues a caller's trace,
+//! `parent.id`.
+
+use crate::keys;
+use std::fmt;
+
+/// A trace and the span of the current work in it.
+///
+/// ```
+/// use logged_model::TraceContext;
+///
+/// // A caller's `traceparent` header (the W3C specification's example):
+/// let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/// let context = TraceContext::continue_from(header).expect("valid");
+/// assert_eq!(context.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert_eq!(context.parent_id().as_deref(), Some("00f067aa0ba902b7"));
+/// assert_ne!(context.span_id(), "00f067aa0ba902b7", "a new span of its own");
+/// assert!(TraceContext::continue_from("00-0000-bad").is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceContext {
+    trace_id: [u8; 16],
+    span_id: [u8; 8],
+    parent_id: Option<[u8; 8]>,
+    flags: u8,
+}
+
+/// A `traceparent` header that the W3C Trace Context specification does
+/// not accept; the specification says to start a new trace instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a valid traceparent: expected 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>, ids not all zero"
+)]
+pub struct InvalidTraceparent(pub String);
+
+impl TraceContext {
+    /// A new trace, with a new span: for work that no caller traced.
+    pub fn new_root() -> Self {
+        let random = uuid::Uuid::new_v4().into_bytes();
+        let mut trace_id = random;
+        // Never all zero: the specification forbids it.
+        trace_id[15] |= 1;
+        TraceContext {
+            trace_id,
+            span_id: new_span_id(),
+            parent_id: None,
+            flags: 0,
+        }
+    }
+
+    /// A new span in the trace of a caller's `traceparent` header (version
+    /// `00` as the W3C specification defines it; a later version is read by
+    /// its first four fields, as the specification asks), its parent the
+    /// caller's span.
+    pub fn continue_from(traceparent: &str) -> Result<Self, InvalidTraceparent> {
+        let invalid = || InvalidTraceparent(traceparent.to_owned());
+        let text = traceparent.trim();
+        let bytes = text.as_bytes();
+        if bytes.len() < 55 {
+            return Err(invalid());
+        }
+        let version = hex_bytes::<1>(&text[0..2]).ok_or_else(invalid)?[0];
+        // Version ff is forbidden; version 00 is exactly 55 characters; a
+        // later version may carry more fields after a dash.
+        if version == 0xff
+            || (version == 0 && bytes.len() != 55)
+            || (version > 0 && bytes.len() > 55 && bytes[55] != b'-')
+        {
+            return Err(invalid());
+        }
+        if bytes[2] != b'-' || bytes[35] != b'-' || bytes[52] != b'-' {
+            return Err(invalid());
+        }
+        let trace_id = hex_bytes::<16>(&text[3..35]).ok_or_else(invalid)?;
+        let parent_id = hex_bytes::<8>(&text[36..52]).ok_or_else(invalid)?;
+        let flags = hex_bytes::<1>(&text[53..55]).ok_or_else(invalid)?[0];
+        if trace_id == [0; 16] || parent_id == [0; 8] {
+            return Err(invalid());
+        }
+        Ok(TraceContext {
+            trace_id,
+            span_id: new_span_id(),
+            parent_id: Some(parent_id),
+            flags,
+        })
+    }
+
+    /// Continues the caller's trace, or starts a new one when the header is
+    /// absent or invalid (never an error: the specification's rule).
+    pub fn from_header(traceparent: Option<&str>) -> Self {
+        traceparent
+            .and_then(|header| Self::continue_from(header).ok())
+            .unwrap_or_else(Self::new_root)
+    }
+
+    /// The trace id: 32 lower-case hex digits.
+    pub fn trace_id(&self) -> String {
+        hex(&self.trace_id)
+    }
+
+    /// This span's id: 16 lower-case hex digits.
+    pub fn span_id(&self) -> String {
+        hex(&self.span_id)
+    }
+
+    /// The caller's span, when this one continues a caller's trace.
+    pub fn parent_id(&self) -> Option<String> {
+        self.parent_id.as_ref().map(|id| hex(id))
+    }
+
+    /// The `traceparent` header that passes this span on to a callee.
+    pub fn to_traceparent(&self) -> String {
+        format!(
+            "00-{}-{}-{:02x}",
+            self.trace_id(),
+            self.span_id(),
+            self.flags
+        )
+    }
+}
+
+/// Writes `trace.id`, `span.id` and, when there is one, `parent.id`, so a
+/// record of your own can carry the trace: `slog::info!(logger, "..."; trace)`.
+impl slog::KV for TraceContext {
+    fn serialize(
+        &self,
+        _record: &slog::Record<'_>,
+        serializer: &mut dyn slog::Serializer,
+    ) -> slog::Result {
+        serializer.emit_str(keys::TRACE_ID, &self.trace_id())?;
+        serializer.emit_str(keys::SPAN_ID, &self.span_id())?;
+        if let Some(parent) = self.parent_id() {
+            serializer.emit_str(keys::PARENT_ID, &parent)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for TraceContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceContext")
+            .field("trace_id", &self.trace_id())
+            .field("span_id", &self.span_id())
+            .field("parent_id", &self.parent_id())
+            .finish()
+    }
+}
+
+fn new_span_id() -> [u8; 8] {
+    let random = uuid::Uuid::new_v4().into_bytes();
+    let mut id = [0; 8];
+    id.copy_from_slice(&random[..8]);
+    id[7] |= 1;
+    id
+}
+
+/// `N` bytes from `2 × N` lower-case hex digits (the specification's only form).
+fn hex_bytes<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let digits = text.as_bytes();
+    if digits.len() != 2 * N {
+        return None;
+    }
+    let value = |digit: u8| match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        _ => None,
+    };
+    let mut bytes = [0; N];
+    for (index, byte) in bytes.iter_mut().enumerate() {
+        *byte = value(digits[2 * index])? << 4 | value(digits[2 * index + 1])?;
+    }
+    Some(bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]])
+        .map(char::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn the_specifications_example_is_continued() {
+        let context = TraceContext::continue_from(VALID).expect("valid");
+        assert_eq!(context.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(context.parent_id().as_deref(), Some("00f067aa0ba902b7"));
+        let passed_on = context.to_traceparent();
+        assert!(passed_on.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
+        assert!(passed_on.ends_with("-01"));
+        assert_eq!(
+            TraceContext::continue_from(&passed_on).map(|c| c.trace_id()),
+            Ok(context.trace_id())
+        );
+    }
+
+    #[test]
+    fn invalid_headers_are_refused() {
+        for header in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", // no flags
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", // short trace id
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01", // upper case
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01", // zero trace id
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", // zero parent id
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // forbidden version
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", // version 00 with more
+            "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01", // separators
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902bz-01", // bad hex
+            "0x-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // bad version
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g", // bad flags
+        ] {
+            assert!(TraceContext::continue_from(header).is_err(), "{header:?}");
+            let started = TraceContext::from_header(Some(header));
+            assert_eq!(started.parent_id(), None, "{header:?} starts a new trace");
+        }
+    }
+
+    #[test]
+    fn a_later_version_is_read_by_its_first_fields() {
+        let future = "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-comes-next";
+        let context = TraceContext::continue_from(future).expect("read");
+        assert_eq!(context.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+
+    #[test]
+    fn a_new_root_has_ids_that_are_not_zero() {
+        let root = TraceContext::new_root();
+        assert_eq!(root.trace_id().len(), 32);
+        assert_ne!(root.trace_id(), "0".repeat(32));
+        assert_eq!(root.span_id().len(), 16);
+        assert_eq!(root.parent_id(), None);
+    }
+}
