@@ -18,9 +18,11 @@ pub struct LogGuard {
     shut_down: Option<Box<dyn FnOnce() + Send>>,
 }
 
-/// What was lost so far.
+/// What was written and lost so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LogStats {
+    /// Records the output took (the drain's own loss reports included).
+    pub written: u64,
     /// Records dropped because the channel was full (only in
     /// [`Overflow::Drop`](crate::Overflow::Drop) mode).
     pub dropped: u64,
@@ -60,13 +62,22 @@ impl LogGuard {
 
     /// The losses counted so far.
     pub fn stats(&self) -> LogStats {
+        LogStats::of(&self.losses)
+    }
+}
+
+impl LogStats {
+    pub(crate) fn of(losses: &LossCounters) -> Self {
         LogStats {
-            dropped: self.losses.dropped.load(Ordering::Relaxed),
-            failed_writes: self.losses.failed_writes.load(Ordering::Relaxed),
-            unwritten_at_shutdown: self.losses.unwritten_at_shutdown.load(Ordering::Relaxed),
+            written: losses.written.load(Ordering::Relaxed),
+            dropped: losses.dropped.load(Ordering::Relaxed),
+            failed_writes: losses.failed_writes.load(Ordering::Relaxed),
+            unwritten_at_shutdown: losses.unwritten_at_shutdown.load(Ordering::Relaxed),
         }
     }
+}
 
+impl LogGuard {
     /// Writes every queued record, stops the writer thread, and returns the
     /// final losses.
     pub fn finish(mut self) -> LogStats {

@@ -110,7 +110,7 @@ pub use model::{AsyncModel, Model};
 pub use model_settings::ModelSettings;
 pub use outcome::{OUTCOME_MESSAGE, OutcomeLogger};
 pub use prediction_id::{InvalidPredictionId, PredictionId};
-pub use prediction_stats::PredictionStats;
+pub use prediction_stats::{DURATION_BUCKETS_NS, DurationHistogram, PredictionStats};
 pub use sensitive::{REDACTED, Sensitive};
 pub use trace_context::{InvalidTraceparent, TraceContext};
 

@@ -3,7 +3,9 @@
 //! a readiness probe that tells the truth, and async code that waits for
 //! room by awaiting instead of blocking its executor's thread.
 
+use crate::drain::losses::LossCounters;
 use crate::drain::room::RoomSignals;
+use crate::guard::LogStats;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -78,11 +80,18 @@ pub(crate) enum Reservation {
 #[derive(Clone)]
 pub struct LogOutput {
     channel: Arc<dyn Channel>,
+    losses: Arc<LossCounters>,
 }
 
 impl LogOutput {
-    pub(crate) fn new(channel: Arc<dyn Channel>) -> Self {
-        LogOutput { channel }
+    pub(crate) fn new(channel: Arc<dyn Channel>, losses: Arc<LossCounters>) -> Self {
+        LogOutput { channel, losses }
+    }
+
+    /// Records written and lost so far, as [`LogGuard::stats`](crate::LogGuard::stats)
+    /// says: for a metrics endpoint, which has no guard.
+    pub fn stats(&self) -> LogStats {
+        LogStats::of(&self.losses)
     }
 
     /// Whether the output takes records; `Stalled` once the channel has
@@ -117,6 +126,15 @@ impl LogOutput {
             count,
             waiting_since: None,
         }
+    }
+}
+
+impl std::fmt::Debug for LogOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogOutput")
+            .field("state", &self.state())
+            .field("waiting", &self.waiting())
+            .finish()
     }
 }
 

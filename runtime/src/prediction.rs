@@ -197,7 +197,12 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             } => (
                 correlation_id.as_ref(),
                 trace.as_ref(),
-                status.map(|_| u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)),
+                status.map(|_| {
+                    let nanoseconds =
+                        u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    self.context.stats.count_duration(nanoseconds);
+                    nanoseconds
+                }),
             ),
             // Not timed: a clock read would cost every sampled-out prediction.
             Logging::FailuresOnly {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// `succeeded + failed` predictions were made; of them, `sampled_out` (all
 /// successes: a failure is always logged) wrote no record, and the rest were
 /// logged, so `made() == logged() + sampled_out` exactly.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictionStats {
     /// Predictions that returned an output.
     pub succeeded: u64,
@@ -16,7 +16,40 @@ pub struct PredictionStats {
     pub failed: u64,
     /// Successful predictions not logged, by sampling.
     pub sampled_out: u64,
+    /// The durations of the logged predictions (a sampled-out prediction is
+    /// not timed: a clock read would be most of its cost).
+    pub durations: DurationHistogram,
 }
+
+/// Prediction durations in buckets, for a Prometheus histogram.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DurationHistogram {
+    /// Each bucket's upper bound in seconds, with the count of durations
+    /// in it (above the previous bound); the last bound is infinity.
+    pub buckets: Vec<(f64, u64)>,
+    /// The sum of the durations, in seconds.
+    pub sum_seconds: f64,
+    /// How many durations.
+    pub count: u64,
+}
+
+/// The buckets' upper bounds, in nanoseconds: from a microsecond to ten
+/// seconds, then infinity.
+pub const DURATION_BUCKETS_NS: [u64; 13] = [
+    1_000,
+    10_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    u64::MAX,
+];
 
 impl PredictionStats {
     /// Every prediction made.
@@ -37,6 +70,8 @@ pub(crate) struct PredictionCounters {
     succeeded: AtomicU64,
     failed: AtomicU64,
     sampled_out: AtomicU64,
+    duration_buckets: [AtomicU64; DURATION_BUCKETS_NS.len()],
+    duration_sum_ns: AtomicU64,
 }
 
 impl PredictionCounters {
@@ -52,11 +87,40 @@ impl PredictionCounters {
         self.sampled_out.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts one logged prediction's duration.
+    #[inline]
+    pub(crate) fn count_duration(&self, nanoseconds: u64) {
+        let bucket = DURATION_BUCKETS_NS.partition_point(|bound| *bound < nanoseconds);
+        if let Some(counter) = self.duration_buckets.get(bucket) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        self.duration_sum_ns
+            .fetch_add(nanoseconds, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> PredictionStats {
+        let buckets: Vec<(f64, u64)> = DURATION_BUCKETS_NS
+            .iter()
+            .zip(&self.duration_buckets)
+            .map(|(bound, count)| {
+                let bound = if *bound == u64::MAX {
+                    f64::INFINITY
+                } else {
+                    *bound as f64 / 1e9
+                };
+                (bound, count.load(Ordering::Relaxed))
+            })
+            .collect();
+        let count = buckets.iter().map(|(_, count)| count).sum();
         PredictionStats {
             succeeded: self.succeeded.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             sampled_out: self.sampled_out.load(Ordering::Relaxed),
+            durations: DurationHistogram {
+                buckets,
+                sum_seconds: self.duration_sum_ns.load(Ordering::Relaxed) as f64 / 1e9,
+                count,
+            },
         }
     }
 }

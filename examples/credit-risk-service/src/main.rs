@@ -169,7 +169,7 @@ fn run(args: &ServeArgs, logger: &slog::Logger, output: &LogOutput) -> Result<()
         OutcomeLogger::with_settings(logger, model.qualified_name(), model.version(), &settings)
             .map_err(|e| e.to_string())?;
     let model = if args.prediction_logging {
-        ServedModel::Logged(Box::new(
+        ServedModel::Logged(std::sync::Arc::new(
             Logged::with_settings(model, logger, &settings).map_err(|e| e.to_string())?,
         ))
     } else {

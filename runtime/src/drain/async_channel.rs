@@ -184,7 +184,10 @@ pub(crate) fn build<W: Write + Send + 'static>(
         }),
     };
     let logger = Logger::root(channel.clone(), OwnedKV(config.env_fields));
-    let output = LogOutput::new(Arc::clone(&room) as Arc<dyn Channel>);
+    let output = LogOutput::new(
+        Arc::clone(&room) as Arc<dyn Channel>,
+        Arc::clone(&shared.losses),
+    );
     let guard = LogGuard::new(
         crate::config::DrainKind::SlogAsync,
         shared.losses,

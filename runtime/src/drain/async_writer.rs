@@ -98,7 +98,12 @@ impl<W: Write> SlogJsonWriter<W> {
 
     fn write_line(&self, line: &[u8]) -> bool {
         match self.output.borrow_mut().write_lines(line) {
-            Ok(()) => true,
+            Ok(()) => {
+                self.losses
+                    .written
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                true
+            }
             Err(lost) => {
                 self.losses.count_failed_writes(lost);
                 false

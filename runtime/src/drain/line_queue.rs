@@ -124,7 +124,10 @@ impl LineQueue {
 
     /// The handle on this queue for readiness probes and async callers.
     pub(crate) fn output(&self) -> LogOutput {
-        LogOutput::new(Arc::clone(&self.shared) as Arc<dyn Channel>)
+        LogOutput::new(
+            Arc::clone(&self.shared) as Arc<dyn Channel>,
+            Arc::clone(&self.shared.losses),
+        )
     }
 
     fn lock(&self) -> MutexGuard<'_, Pending> {
@@ -211,6 +214,7 @@ impl LineQueue {
         let mut report_line = Vec::new();
         let mut last_record = Instant::now();
         loop {
+            let batch_records;
             let callers_to_wake = {
                 let mut pending = self.lock();
                 while pending.occupancy.records == 0 && !pending.closed {
@@ -236,6 +240,7 @@ impl LineQueue {
                     break;
                 }
                 std::mem::swap(&mut batch, &mut pending.lines);
+                batch_records = pending.occupancy.records;
                 pending.occupancy.records = 0;
                 // There is room now: report drops without waiting for the
                 // next record to arrive.
@@ -248,7 +253,13 @@ impl LineQueue {
                 shared.not_full.notify_all();
             }
             match output.write_lines(&batch) {
-                Ok(()) => self.report_failed_writes(&mut output, &mut report_line),
+                Ok(()) => {
+                    shared
+                        .losses
+                        .written
+                        .fetch_add(batch_records as u64, std::sync::atomic::Ordering::Relaxed);
+                    self.report_failed_writes(&mut output, &mut report_line);
+                }
                 Err(lost) => shared.losses.count_failed_writes(lost),
             }
             batch.clear();

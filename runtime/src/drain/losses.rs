@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Counters shared by the caller side, the writer thread and the guard.
 #[derive(Default)]
 pub(crate) struct LossCounters {
+    /// Records the output took (loss reports included).
+    pub(crate) written: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) dropped_unreported: AtomicU64,
     pub(crate) failed_writes: AtomicU64,

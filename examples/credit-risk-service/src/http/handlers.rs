@@ -254,6 +254,25 @@ pub async fn startup() -> Json<Health> {
     health("started")
 }
 
+/// The service's metrics, in the Prometheus text format.
+pub async fn metrics(State(state): State<SharedState>) -> Response {
+    match state
+        .metrics
+        .as_ref()
+        .map(super::prometheus::Metrics::encode)
+    {
+        Some(Ok(text)) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        _ => ApiError::Internal.into_response(),
+    }
+}
+
 /// Any path with no route.
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(uri.path().to_owned())

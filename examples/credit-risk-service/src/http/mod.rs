@@ -5,6 +5,7 @@ pub mod handlers;
 pub mod json_body;
 pub mod openapi;
 pub mod panics;
+pub mod prometheus;
 pub mod request_context;
 pub mod state;
 
@@ -25,6 +26,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/health", get(handlers::live))
         .route("/api/health/ready", get(handlers::ready))
         .route("/api/health/startup", get(handlers::startup))
+        .route("/metrics", get(handlers::metrics))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)

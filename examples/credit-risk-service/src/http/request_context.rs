@@ -3,8 +3,9 @@
 //! access-log record.
 
 use super::error::ApiError;
+use super::prometheus::{RequestLabels, RouteLabels};
 use super::state::SharedState;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -55,6 +56,12 @@ pub async fn handle(State(state): State<SharedState>, request: Request, next: Ne
     );
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
+    // The route's template, its parameters written `:model` (braces in a
+    // label value trip some Prometheus text parsers).
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || "unmatched".to_owned(),
+        |matched| matched.as_str().replace('{', ":").replace('}', ""),
+    );
     let outcome = tokio::time::timeout(
         state.request_timeout,
         next.run(request)
@@ -74,9 +81,26 @@ pub async fn handle(State(state): State<SharedState>, request: Request, next: Ne
     if let Ok(value) = HeaderValue::from_str(&trace.to_traceparent()) {
         response.headers_mut().insert(TRACEPARENT.clone(), value);
     }
+    if let Some(metrics) = &state.metrics {
+        metrics
+            .requests
+            .get_or_create(&RequestLabels {
+                route: route.clone(),
+                method: method.clone(),
+                status: response.status().as_u16(),
+            })
+            .inc();
+        metrics
+            .durations
+            .get_or_create(&RouteLabels {
+                route,
+                method: method.clone(),
+            })
+            .observe(started.elapsed().as_secs_f64());
+    }
     // Health probes are not access-logged: Kubernetes calls them every few
     // seconds, and liveness must never wait on the log output.
-    if !state.access_log || path.starts_with("/api/health") {
+    if !state.access_log || path.starts_with("/api/health") || path == "/metrics" {
         return response;
     }
     let status = response.status().as_u16();

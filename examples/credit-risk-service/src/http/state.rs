@@ -1,6 +1,7 @@
 //! What every handler shares: the model (its predictions logged or not), the
 //! logger, and whether the service is ready for traffic.
 
+use super::prometheus::Metrics;
 use crate::application::CreditApplication;
 use crate::model::CreditRiskModel;
 use crate::model::{CreditRiskPrediction, PredictionError};
@@ -18,7 +19,7 @@ pub type BareModel = dyn Model<Input = CreditApplication, Output = CreditRiskPre
 /// a bare model (prediction logging switched off, to measure its cost).
 pub enum ServedModel {
     /// Every prediction logged, its id returned.
-    Logged(Box<Logged<CreditRiskModel>>),
+    Logged(Arc<Logged<CreditRiskModel>>),
     /// No prediction logged.
     Bare(Box<BareModel>),
 }
@@ -64,6 +65,8 @@ pub struct AppState {
     /// The log's channel: readiness asks it whether the output is stalled,
     /// and the handlers await room in it rather than block the runtime.
     pub log_output: Option<LogOutput>,
+    /// What `/metrics` serves; made by [`shared`](Self::shared).
+    pub metrics: Option<Metrics>,
     ready: AtomicBool,
 }
 
@@ -101,6 +104,7 @@ impl AppState {
             access_log: true,
             request_timeout,
             log_output: None,
+            metrics: None,
             ready: AtomicBool::new(true),
         }
     }
@@ -126,8 +130,17 @@ impl AppState {
         self
     }
 
-    /// Shares the state.
-    pub fn shared(self) -> SharedState {
+    /// Shares the state, with its metrics.
+    pub fn shared(mut self) -> SharedState {
+        let model = match &self.model {
+            ServedModel::Logged(model) => Some(Arc::clone(model)),
+            ServedModel::Bare(_) => None,
+        };
+        self.metrics = Some(Metrics::new(
+            model,
+            self.model.version().to_owned(),
+            self.log_output.clone(),
+        ));
         Arc::new(self)
     }
 

@@ -42,7 +42,7 @@ impl TestService {
 
     pub fn start_with_timeout(request_timeout: Duration) -> Self {
         Self::start_with(request_timeout, |artifact, logger| {
-            ServedModel::Logged(Box::new(
+            ServedModel::Logged(std::sync::Arc::new(
                 Logged::with_settings(CreditRiskModel::new(artifact), logger, &test_settings())
                     .expect("no key collides"),
             ))
