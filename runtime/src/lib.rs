@@ -58,6 +58,7 @@
 //! | `outcome.rs` | [`OutcomeLogger`]: "Prediction outcome." records, joined to predictions by id |
 //! | `fields.rs` | the logged fields of one record, borrowed and written with their JSON types |
 //! | `correlation.rs` | the correlation id's scope, across threads and awaits |
+//! | `tracing_layer.rs` | (feature `tracing`) `tracing` events through the same drain |
 //! | `trace_context.rs` | [`TraceContext`], the W3C trace a record belongs to |
 //! | `sensitive.rs` | [`Sensitive`], a value never logged in the clear |
 //! | `hashing.rs` | [`HashKey`] and the keyed hash of hashed fields |
@@ -97,6 +98,8 @@ mod prediction_stats;
 mod sampling;
 mod sensitive;
 mod trace_context;
+#[cfg(feature = "tracing")]
+pub mod tracing_layer;
 
 pub use builder::{LoggerBuilder, init_from_env};
 pub use capture::CapturedOutput;

@@ -119,6 +119,21 @@ impl LogOutput {
         self.room_for(1)
     }
 
+    /// Runs `log` so that its records never wait for room on this thread:
+    /// without room they are dropped and counted, as in `drop` mode.
+    pub(crate) fn without_waiting<R>(&self, log: impl FnOnce() -> R) -> R {
+        struct Entered<'a>(&'a RoomSignals);
+        impl Drop for Entered<'_> {
+            fn drop(&mut self) {
+                self.0.set_waited_out(false);
+            }
+        }
+        let signals = self.channel.signals();
+        signals.set_waited_out(true);
+        let _entered = Entered(signals);
+        log()
+    }
+
     /// Like [`room`](Self::room), for `count` records.
     pub fn room_for(&self, count: usize) -> RoomFuture<'_> {
         RoomFuture {

@@ -30,6 +30,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// Installs `subscriber` for the whole process.
+fn install_tracing_subscriber(
+    subscriber: impl tracing_subscriber::util::SubscriberInitExt,
+) -> Result<(), tracing_subscriber::util::TryInitError> {
+    subscriber.try_init()
+}
+
 fn evaluate(args: &EvaluateArgs) -> ExitCode {
     let run = || -> Result<String, String> {
         let artifact = ModelArtifact::load(&args.model).map_err(|e| e.to_string())?;
@@ -112,6 +119,18 @@ fn serve(args: &ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Events of the crates that use `tracing` (axum, hyper, tower) go
+    // through the same drain: everything printed is one JSON object a line.
+    let layer = logged_model::tracing_layer::LoggedModelLayer::new(logger.clone())
+        .with_output(guard.output());
+    let subscriber =
+        tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer);
+    if install_tracing_subscriber(subscriber).is_err() {
+        slog::warn!(
+            logger,
+            "Another tracing subscriber is installed: tracing events are not in this log."
+        );
+    }
     let output = guard.output();
     let result = run(args, &logger, &output);
     // A stalled output would hold a last record (and this thread) for

@@ -358,9 +358,10 @@ pub(crate) fn admit<'a, T: RoomLock>(
         if guard.occupancy().admit(capacity, signals) {
             return (guard, Admission::Admitted);
         }
-        // A caller that already waited out its bounded wait, awaiting room,
-        // does not wait again on this thread.
-        let patience = if patience != Patience::Unlimited && signals.waited_out() {
+        // A caller that already waited out its bounded wait (awaiting room),
+        // or that must not wait (a `tracing` event while stalled), does not
+        // wait on this thread.
+        let patience = if signals.waited_out() {
             Patience::None
         } else {
             patience
