@@ -121,6 +121,7 @@ impl LogOutput {
 
     /// Runs `log` so that its records never wait for room on this thread:
     /// without room they are dropped and counted, as in `drop` mode.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) fn without_waiting<R>(&self, log: impl FnOnce() -> R) -> R {
         struct Entered<'a>(&'a RoomSignals);
         impl Drop for Entered<'_> {

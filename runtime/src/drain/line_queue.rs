@@ -57,8 +57,6 @@ struct Pending {
     writer_waiting: bool,
     /// The writer waits on `not_empty` with no timeout: it must be woken.
     writer_parked: bool,
-    /// Callers waiting on `not_full`.
-    blocked_callers: usize,
 }
 
 impl Pending {
@@ -106,7 +104,6 @@ impl LineQueue {
             closed: false,
             writer_waiting: false,
             writer_parked: false,
-            blocked_callers: 0,
         };
         LineQueue {
             shared: Arc::new(Shared {
@@ -245,7 +242,7 @@ impl LineQueue {
                 // There is room now: report drops without waiting for the
                 // next record to arrive.
                 self.append_drop_report(&mut pending);
-                pending.blocked_callers
+                pending.occupancy.blocked_callers
             };
             last_record = Instant::now();
             shared.signals.progressed();
@@ -286,18 +283,6 @@ impl RoomLock for Pending {
 
     fn is_closed(&self) -> bool {
         self.closed
-    }
-
-    fn on_wait(&mut self, waiting: bool) {
-        if waiting {
-            self.blocked_callers += 1;
-        } else {
-            self.blocked_callers -= 1;
-        }
-    }
-
-    fn has_blocked_callers(&self) -> bool {
-        self.blocked_callers > 0
     }
 }
 

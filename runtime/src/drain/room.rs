@@ -23,6 +23,8 @@ pub(crate) struct Occupancy {
     pub(crate) records: usize,
     /// Slots held for callers that awaited room.
     reserved: usize,
+    /// Callers blocked waiting for room.
+    pub(crate) blocked_callers: usize,
 }
 
 impl Occupancy {
@@ -76,6 +78,8 @@ thread_local! {
 pub(crate) struct RoomSignals {
     /// Async callers waiting for room.
     wakers: Mutex<Vec<Waker>>,
+    /// Whether `wakers` may hold any: the writer looks at it without the lock.
+    has_wakers: std::sync::atomic::AtomicBool,
     /// Wakes async callers whose bounded wait is over (a thread started on
     /// first use).
     timer: Mutex<Option<std::sync::mpsc::Sender<(Instant, Waker)>>>,
@@ -88,6 +92,7 @@ impl Default for RoomSignals {
     fn default() -> Self {
         RoomSignals {
             wakers: Mutex::new(Vec::new()),
+            has_wakers: std::sync::atomic::AtomicBool::new(false),
             timer: Mutex::new(None),
             epoch: Instant::now(),
             last_progress: AtomicU64::new(0),
@@ -157,6 +162,7 @@ impl RoomSignals {
         if !wakers.iter().any(|known| known.will_wake(waker)) {
             wakers.push(waker.clone());
         }
+        self.has_wakers.store(true, Ordering::Release);
     }
 
     /// Wakes `waker` at `deadline`, the end of a bounded wait.
@@ -205,11 +211,7 @@ impl RoomSignals {
 
     /// Whether an async caller waits for room.
     pub(crate) fn has_async_waiters(&self) -> bool {
-        !self
-            .wakers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
+        self.has_wakers.load(Ordering::Acquire)
     }
 
     /// The writer made room: notes the time and wakes the async callers.
@@ -333,11 +335,6 @@ pub(crate) enum Admission {
 pub(crate) trait RoomLock {
     fn occupancy(&mut self) -> &mut Occupancy;
     fn is_closed(&self) -> bool;
-    /// Called before and after each wait (`waiting` true, then false): the
-    /// drain may count its blocked callers.
-    fn on_wait(&mut self, waiting: bool);
-    /// Whether a caller is blocked waiting for room.
-    fn has_blocked_callers(&self) -> bool;
 }
 
 /// Lets one record in, waiting on `not_full` as `patience` allows;
@@ -379,7 +376,7 @@ pub(crate) fn admit<'a, T: RoomLock>(
             }
         };
         wake_writer(&guard);
-        guard.on_wait(true);
+        guard.occupancy().blocked_callers += 1;
         guard = match limit {
             Some(left) => {
                 not_full
@@ -389,7 +386,7 @@ pub(crate) fn admit<'a, T: RoomLock>(
             }
             None => not_full.wait(guard).unwrap_or_else(PoisonError::into_inner),
         };
-        guard.on_wait(false);
+        guard.occupancy().blocked_callers -= 1;
     }
 }
 
@@ -403,8 +400,8 @@ pub(crate) fn state<T: RoomLock>(
     let closed = guard.is_closed();
     // Records cannot get in: the channel is full, or a caller waits for
     // room (one that needs several slots may wait before it is full).
-    let waiting = guard.has_blocked_callers() || signals.has_async_waiters();
     let occupancy = guard.occupancy();
+    let waiting = occupancy.blocked_callers > 0 || signals.has_async_waiters();
     if (occupancy.is_full(capacity) || waiting) && since >= STALL_AFTER && !closed {
         OutputState::Stalled {
             waiting: occupancy.records,
@@ -458,7 +455,6 @@ pub(crate) struct CountedRoom {
 struct CountedState {
     occupancy: Occupancy,
     closed: bool,
-    blocked_callers: usize,
 }
 
 impl RoomLock for CountedState {
@@ -469,18 +465,6 @@ impl RoomLock for CountedState {
     fn is_closed(&self) -> bool {
         self.closed
     }
-
-    fn on_wait(&mut self, waiting: bool) {
-        if waiting {
-            self.blocked_callers += 1;
-        } else {
-            self.blocked_callers -= 1;
-        }
-    }
-
-    fn has_blocked_callers(&self) -> bool {
-        self.blocked_callers > 0
-    }
 }
 
 impl CountedRoom {
@@ -489,7 +473,6 @@ impl CountedRoom {
             state: Mutex::new(CountedState {
                 occupancy: Occupancy::default(),
                 closed: false,
-                blocked_callers: 0,
             }),
             not_full: Condvar::new(),
             capacity,
@@ -526,8 +509,11 @@ impl CountedRoom {
     pub(crate) fn written(&self, count: usize) {
         let mut state = self.lock();
         state.occupancy.records = state.occupancy.records.saturating_sub(count);
+        let blocked = state.occupancy.blocked_callers > 0;
         drop(state);
-        self.not_full.notify_all();
+        if blocked {
+            self.not_full.notify_all();
+        }
         self.signals.progressed();
     }
 
