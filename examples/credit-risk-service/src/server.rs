@@ -22,13 +22,18 @@ pub async fn serve(
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
         shutdown.await;
         signal_state.stop_accepting();
-        signal_state.log_room(1).await.enter(|| {
-            slog::info!(
-                signal_state.logger,
-                "Shutdown started: finishing open requests."
-            )
-        });
         let _ = draining_tx.send(());
+        // The record must not hold up the shutdown while the log output is
+        // stalled: it waits a moment for room, then is left out.
+        let room = tokio::time::timeout(Duration::from_millis(100), signal_state.log_room(1));
+        if let Ok(mut room) = room.await {
+            room.enter(|| {
+                slog::info!(
+                    signal_state.logger,
+                    "Shutdown started: finishing open requests."
+                )
+            });
+        }
     });
     tokio::select! {
         result = server => result,
