@@ -8,7 +8,7 @@ use super::head::ProcessFields;
 use super::json_line::format_record;
 use super::losses::{LossCounters, LossKind, Report};
 use super::output::LineOutput;
-use super::room::{self, Admission, Occupancy, Patience, RoomLock, RoomSignals};
+use super::room::{Admission, Occupancy, Patience, Room, RoomLock, RoomSignals};
 use crate::log_output::{Channel, LogOutput, OutputState, Reservation};
 use slog::OwnedKVList;
 use std::io::Write;
@@ -40,12 +40,10 @@ struct Shared {
     pending: Mutex<Pending>,
     not_empty: Condvar,
     not_full: Condvar,
-    capacity: usize,
-    /// How long a caller waits for room.
-    patience: Patience,
+    /// The channel's capacity, patience and signals.
+    room: Room,
     losses: Arc<LossCounters>,
     reports: ReportFormatter,
-    signals: RoomSignals,
 }
 
 struct Pending {
@@ -110,11 +108,9 @@ impl LineQueue {
                 pending: Mutex::new(pending),
                 not_empty: Condvar::new(),
                 not_full: Condvar::new(),
-                capacity,
-                patience,
+                room: Room::new(capacity, patience),
                 losses,
                 reports,
-                signals: RoomSignals::default(),
             }),
         }
     }
@@ -140,18 +136,11 @@ impl LineQueue {
     pub(crate) fn push(&self, line: &[u8]) {
         let shared = &self.shared;
         let pending = self.lock();
-        let (mut pending, admission) = room::admit(
-            pending,
-            &shared.not_full,
-            shared.capacity,
-            &shared.signals,
-            shared.patience,
-            |pending| {
-                if pending.writer_waiting {
-                    shared.not_empty.notify_one();
-                }
-            },
-        );
+        let (mut pending, admission) = shared.room.admit(pending, &shared.not_full, |pending| {
+            if pending.writer_waiting {
+                shared.not_empty.notify_one();
+            }
+        });
         match admission {
             Admission::Admitted => {}
             // Counted under the lock, so the report appended by the next
@@ -161,7 +150,7 @@ impl LineQueue {
         }
         self.append_drop_report(&mut pending);
         pending.lines.extend_from_slice(line);
-        let wake_writer = pending.writer_needs_waking(shared.capacity);
+        let wake_writer = pending.writer_needs_waking(shared.room.capacity);
         if wake_writer {
             pending.writer_parked = false;
         }
@@ -191,7 +180,7 @@ impl LineQueue {
         self.shared.not_empty.notify_all();
         self.shared.not_full.notify_all();
         // Async callers waiting for room go on, and are counted as late.
-        self.shared.signals.progressed();
+        self.shared.room.signals.progressed();
     }
 
     /// Starts the writer thread.
@@ -245,7 +234,7 @@ impl LineQueue {
                 pending.occupancy.blocked_callers
             };
             last_record = Instant::now();
-            shared.signals.progressed();
+            shared.room.signals.progressed();
             if callers_to_wake > 0 {
                 shared.not_full.notify_all();
             }
@@ -289,20 +278,14 @@ impl RoomLock for Pending {
 impl Channel for Shared {
     fn state(&self) -> OutputState {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        room::state(&mut *pending, self.capacity, &self.signals)
+        self.room.state(&mut *pending)
     }
 
     fn try_reserve(&self, count: usize, waiting_since: Instant, waker: &Waker) -> Reservation {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let reservation = room::reserve(
-            &mut *pending,
-            count,
-            self.capacity,
-            &self.signals,
-            self.patience,
-            waiting_since,
-            waker,
-        );
+        let reservation = self
+            .room
+            .reserve(&mut *pending, count, waiting_since, waker);
         if matches!(reservation, Reservation::Wait) && pending.writer_waiting {
             // A writer on its timed wait takes the batch now.
             self.not_empty.notify_one();
@@ -326,6 +309,6 @@ impl Channel for Shared {
     }
 
     fn signals(&self) -> &RoomSignals {
-        &self.signals
+        &self.room.signals
     }
 }

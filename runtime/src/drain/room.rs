@@ -337,109 +337,120 @@ pub(crate) trait RoomLock {
     fn is_closed(&self) -> bool;
 }
 
-/// Lets one record in, waiting on `not_full` as `patience` allows;
-/// `wake_writer` is called before each wait.
-pub(crate) fn admit<'a, T: RoomLock>(
-    mut guard: MutexGuard<'a, T>,
-    not_full: &Condvar,
-    capacity: usize,
-    signals: &RoomSignals,
-    patience: Patience,
-    wake_writer: impl Fn(&T),
-) -> (MutexGuard<'a, T>, Admission) {
-    let mut deadline = None;
-    loop {
-        if guard.is_closed() {
-            return (guard, Admission::Closed);
+/// A channel's room: its capacity, how long callers wait, and the signals
+/// its callers and writer share. Each drain holds one, and its occupancy
+/// under its own lock.
+pub(crate) struct Room {
+    pub(crate) capacity: usize,
+    pub(crate) patience: Patience,
+    pub(crate) signals: RoomSignals,
+}
+
+impl Room {
+    pub(crate) fn new(capacity: usize, patience: Patience) -> Self {
+        Room {
+            capacity,
+            patience,
+            signals: RoomSignals::default(),
         }
-        if guard.occupancy().admit(capacity, signals) {
-            return (guard, Admission::Admitted);
-        }
-        // A caller that already waited out its bounded wait (awaiting room),
-        // or that must not wait (a `tracing` event while stalled), does not
-        // wait on this thread.
-        let patience = if signals.waited_out() {
-            Patience::None
-        } else {
-            patience
-        };
-        let limit = match patience {
-            Patience::None => return (guard, Admission::Dropped),
-            Patience::Unlimited => None,
-            Patience::Limited(timeout) => {
-                let deadline = *deadline.get_or_insert_with(|| Instant::now() + timeout);
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return (guard, Admission::Dropped);
+    }
+
+    /// Lets one record in, waiting on `not_full` as the patience allows;
+    /// `wake_writer` is called before each wait.
+    pub(crate) fn admit<'a, T: RoomLock>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        not_full: &Condvar,
+        wake_writer: impl Fn(&T),
+    ) -> (MutexGuard<'a, T>, Admission) {
+        let mut deadline = None;
+        loop {
+            if guard.is_closed() {
+                return (guard, Admission::Closed);
+            }
+            if guard.occupancy().admit(self.capacity, &self.signals) {
+                return (guard, Admission::Admitted);
+            }
+            // A caller that already waited out its bounded wait (awaiting
+            // room), or that must not wait (a `tracing` event while stalled),
+            // does not wait on this thread.
+            let patience = if self.signals.waited_out() {
+                Patience::None
+            } else {
+                self.patience
+            };
+            let limit = match patience {
+                Patience::None => return (guard, Admission::Dropped),
+                Patience::Unlimited => None,
+                Patience::Limited(timeout) => {
+                    let deadline = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return (guard, Admission::Dropped);
+                    }
+                    Some(left)
                 }
-                Some(left)
-            }
-        };
-        wake_writer(&guard);
-        guard.occupancy().blocked_callers += 1;
-        guard = match limit {
-            Some(left) => {
-                not_full
-                    .wait_timeout(guard, left)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0
-            }
-            None => not_full.wait(guard).unwrap_or_else(PoisonError::into_inner),
-        };
-        guard.occupancy().blocked_callers -= 1;
-    }
-}
-
-/// The output's state, from a drain's lock.
-pub(crate) fn state<T: RoomLock>(
-    guard: &mut T,
-    capacity: usize,
-    signals: &RoomSignals,
-) -> OutputState {
-    let since = signals.since_progress();
-    let closed = guard.is_closed();
-    // Records cannot get in: the channel is full, or a caller waits for
-    // room (one that needs several slots may wait before it is full).
-    let occupancy = guard.occupancy();
-    let waiting = occupancy.blocked_callers > 0 || signals.has_async_waiters();
-    if (occupancy.is_full(capacity) || waiting) && since >= STALL_AFTER && !closed {
-        OutputState::Stalled {
-            waiting: occupancy.records,
-            since,
+            };
+            wake_writer(&guard);
+            guard.occupancy().blocked_callers += 1;
+            guard = match limit {
+                Some(left) => {
+                    not_full
+                        .wait_timeout(guard, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+                None => not_full.wait(guard).unwrap_or_else(PoisonError::into_inner),
+            };
+            guard.occupancy().blocked_callers -= 1;
         }
-    } else {
-        OutputState::Taking
     }
-}
 
-/// Reserves `count` slots for an async caller, or registers its waker
-/// (under the drain's lock, so the writer's next progress wakes it).
-pub(crate) fn reserve<T: RoomLock>(
-    guard: &mut T,
-    count: usize,
-    capacity: usize,
-    signals: &RoomSignals,
-    patience: Patience,
-    waiting_since: Instant,
-    waker: &Waker,
-) -> Reservation {
-    if patience == Patience::None || guard.is_closed() {
-        return Reservation::NotNeeded;
-    }
-    if guard.occupancy().reserve(count, capacity) {
-        return Reservation::Held;
-    }
-    if let Patience::Limited(timeout) = patience {
-        let deadline = waiting_since + timeout;
-        if Instant::now() >= deadline {
-            // The bounded wait is over: the caller goes on, and its records
-            // are dropped (and counted) if there is still no room.
-            return Reservation::Expired;
+    /// The output's state, from the drain's lock.
+    pub(crate) fn state<T: RoomLock>(&self, guard: &mut T) -> OutputState {
+        let since = self.signals.since_progress();
+        let closed = guard.is_closed();
+        // Records cannot get in: the channel is full, or a caller waits for
+        // room (one that needs several slots may wait before it is full).
+        let occupancy = guard.occupancy();
+        let waiting = occupancy.blocked_callers > 0 || self.signals.has_async_waiters();
+        if (occupancy.is_full(self.capacity) || waiting) && since >= STALL_AFTER && !closed {
+            OutputState::Stalled {
+                waiting: occupancy.records,
+                since,
+            }
+        } else {
+            OutputState::Taking
         }
-        signals.wake_at(deadline, waker);
     }
-    signals.wait_for_room(waker);
-    Reservation::Wait
+
+    /// Reserves `count` slots for an async caller, or registers its waker
+    /// (under the drain's lock, so the writer's next progress wakes it).
+    pub(crate) fn reserve<T: RoomLock>(
+        &self,
+        guard: &mut T,
+        count: usize,
+        waiting_since: Instant,
+        waker: &Waker,
+    ) -> Reservation {
+        if self.patience == Patience::None || guard.is_closed() {
+            return Reservation::NotNeeded;
+        }
+        if guard.occupancy().reserve(count, self.capacity) {
+            return Reservation::Held;
+        }
+        if let Patience::Limited(timeout) = self.patience {
+            let deadline = waiting_since + timeout;
+            if Instant::now() >= deadline {
+                // The bounded wait is over: the caller goes on, and its
+                // records are dropped (and counted) if there is still no room.
+                return Reservation::Expired;
+            }
+            self.signals.wake_at(deadline, waker);
+        }
+        self.signals.wait_for_room(waker);
+        Reservation::Wait
+    }
 }
 
 /// Room for a drain whose channel keeps no count of its own (slog-async's):
@@ -447,9 +458,7 @@ pub(crate) fn reserve<T: RoomLock>(
 pub(crate) struct CountedRoom {
     state: Mutex<CountedState>,
     not_full: Condvar,
-    capacity: usize,
-    patience: Patience,
-    pub(crate) signals: RoomSignals,
+    room: Room,
 }
 
 struct CountedState {
@@ -475,9 +484,7 @@ impl CountedRoom {
                 closed: false,
             }),
             not_full: Condvar::new(),
-            capacity,
-            patience,
-            signals: RoomSignals::default(),
+            room: Room::new(capacity, patience),
         }
     }
 
@@ -487,22 +494,17 @@ impl CountedRoom {
 
     /// Lets one record in, as the patience allows.
     pub(crate) fn admit(&self) -> Admission {
-        admit(
-            self.lock(),
-            &self.not_full,
-            self.capacity,
-            &self.signals,
-            self.patience,
-            |_| {},
-        )
-        .1
+        self.room.admit(self.lock(), &self.not_full, |_| {}).1
     }
 
     /// Lets one record in only if there is room now (a loss report, which
     /// waits for no one: without room it stays counted for the next try).
     pub(crate) fn admit_now(&self) -> bool {
         let mut state = self.lock();
-        !state.closed && state.occupancy.admit(self.capacity, &self.signals)
+        !state.closed
+            && state
+                .occupancy
+                .admit(self.room.capacity, &self.room.signals)
     }
 
     /// The writer handled `count` records: there is room again.
@@ -514,32 +516,25 @@ impl CountedRoom {
         if blocked {
             self.not_full.notify_all();
         }
-        self.signals.progressed();
+        self.room.signals.progressed();
     }
 
     /// No more records: waiters go on, and are counted as late.
     pub(crate) fn close(&self) {
         self.lock().closed = true;
         self.not_full.notify_all();
-        self.signals.progressed();
+        self.room.signals.progressed();
     }
 }
 
 impl crate::log_output::Channel for CountedRoom {
     fn state(&self) -> OutputState {
-        state(&mut *self.lock(), self.capacity, &self.signals)
+        self.room.state(&mut *self.lock())
     }
 
     fn try_reserve(&self, count: usize, waiting_since: Instant, waker: &Waker) -> Reservation {
-        reserve(
-            &mut *self.lock(),
-            count,
-            self.capacity,
-            &self.signals,
-            self.patience,
-            waiting_since,
-            waker,
-        )
+        self.room
+            .reserve(&mut *self.lock(), count, waiting_since, waker)
     }
 
     fn unreserve(&self, count: usize) {
@@ -552,6 +547,6 @@ impl crate::log_output::Channel for CountedRoom {
     }
 
     fn signals(&self) -> &RoomSignals {
-        &self.signals
+        &self.room.signals
     }
 }
