@@ -8,6 +8,9 @@
 //!   per prediction, including the final flush.
 //! - `volume/file`: records per second through the drain into a file, from
 //!   two producer threads, including the final flush.
+//! - `burst/file` (printed after criterion's rows): percentiles of the
+//!   caller's time per call in bursts of predictions into a file (see
+//!   [`burst`]).
 //!
 //! Every row writes through an output the optimizer cannot see through
 //! ([`BlackBoxSink`], or a file), a row that loses records says so, and a row
@@ -16,6 +19,7 @@
 //! keys and values. Under `cargo test` (the bench target has `test = true`)
 //! the check runs and every row is run once, so the benchmarks cannot rot.
 
+mod burst;
 mod peers;
 mod workload;
 
@@ -462,8 +466,19 @@ fn records_check() {
     }
 }
 
+/// Bursts the burst benchmark runs: many under `cargo bench`, two under
+/// `cargo test` (criterion's `--bench` flag tells them apart).
+fn bursts() -> usize {
+    if std::env::args().any(|argument| argument == "--bench") {
+        300
+    } else {
+        2
+    }
+}
+
 fn main() {
     records_check();
     benches();
     Criterion::default().configure_from_args().final_summary();
+    burst::run(bursts());
 }

@@ -78,8 +78,16 @@ where
 /// slog-async (Block, channel 128) over slog-json, as a careful engineer
 /// would set it up.
 pub fn slog_async_logger<W: Write + Send + 'static>(output: W) -> (Logger, slog_async::AsyncGuard) {
+    slog_async_logger_with_channel(output, 128)
+}
+
+/// slog-async (Block) over slog-json with a channel of `records`.
+pub fn slog_async_logger_with_channel<W: Write + Send + 'static>(
+    output: W,
+    records: usize,
+) -> (Logger, slog_async::AsyncGuard) {
     let (drain, guard) = slog_async::Async::new(slog_json(output).fuse())
-        .chan_size(128)
+        .chan_size(records)
         .overflow_strategy(slog_async::OverflowStrategy::Block)
         .build_with_guard();
     (slog_logger(drain.fuse()), guard)
