@@ -1,10 +1,14 @@
 //! `GET /metrics`, parsed by a Prometheus text-format parser, with counts
-//! that match the requests sent exactly.
+//! that match the requests sent exactly; linted by Prometheus's own
+//! `promtool check metrics`; and in OpenMetrics to scrapers that ask for it.
 
 mod common;
 
 use common::{TestService, good_application_json};
 use prometheus_parse::{Scrape, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 fn scrape(service: &TestService) -> Scrape {
     let response = service.request("GET", "/metrics", &[], b"");
@@ -116,4 +120,137 @@ fn the_metrics_count_exactly_what_was_sent() {
 
 fn scrape_after(service: &TestService) -> Scrape {
     scrape(service)
+}
+
+/// Prometheus's linter: `promtool` from the PATH, or else from Debian's
+/// `prometheus` package, fetched once with `apt-get download` and unpacked
+/// under the target directory (no root needed).
+fn promtool() -> PathBuf {
+    static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    FOUND.get_or_init(find_or_fetch_promtool).clone()
+}
+
+fn find_or_fetch_promtool() -> PathBuf {
+    if Command::new("promtool").arg("--version").output().is_ok() {
+        return PathBuf::from("promtool");
+    }
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/metrics-tools");
+    let program = tools.join("usr/bin/promtool");
+    if program.exists() {
+        return program;
+    }
+    std::fs::create_dir_all(&tools).expect("a tools directory");
+    let downloaded = Command::new("apt-get")
+        .args(["download", "prometheus"])
+        .current_dir(&tools)
+        .output()
+        .expect(
+            "promtool is not on the PATH, and fetching Debian's prometheus package needs apt-get",
+        );
+    assert!(
+        downloaded.status.success(),
+        "apt-get download prometheus failed (run apt-get update?): {}",
+        String::from_utf8_lossy(&downloaded.stderr)
+    );
+    let package = std::fs::read_dir(&tools)
+        .expect("the tools directory")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|extension| extension == "deb"))
+        .expect("the downloaded package");
+    let unpacked = Command::new("dpkg")
+        .arg("-x")
+        .arg(&package)
+        .arg(&tools)
+        .status()
+        .expect("dpkg runs");
+    assert!(unpacked.success(), "dpkg -x {} failed", package.display());
+    program
+}
+
+/// `promtool check metrics` on `text`: its exit status and what it printed.
+fn lint(text: &[u8]) -> (bool, String) {
+    let mut child = Command::new(promtool())
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    child
+        .stdin
+        .take()
+        .expect("promtool's stdin")
+        .write_all(text)
+        .expect("promtool reads the metrics");
+    let output = child.wait_with_output().expect("promtool finishes");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), printed)
+}
+
+#[test]
+fn promtool_finds_nothing_to_lint_in_the_scrape() {
+    let service = TestService::start();
+    assert_eq!(service.predict(&good_application_json()).status, 200);
+    assert_eq!(service.predict("{").status, 400);
+    let response = service.request("GET", "/metrics", &[], b"");
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let (clean, printed) = lint(&response.body);
+    assert!(clean && printed.trim().is_empty(), "promtool: {printed}");
+
+    // The linter can fail: the OpenMetrics text names a counter's family
+    // without `_total`, which the classic format's linter reports.
+    let openmetrics = service.request(
+        "GET",
+        "/metrics",
+        &[("accept", "application/openmetrics-text; version=1.0.0")],
+        b"",
+    );
+    let (clean, printed) = lint(&openmetrics.body);
+    assert!(
+        !clean && printed.contains("predictions_total"),
+        "promtool: {printed}"
+    );
+}
+
+#[test]
+fn a_scraper_that_accepts_openmetrics_gets_the_same_samples_in_openmetrics() {
+    let service = TestService::start();
+    assert_eq!(service.predict(&good_application_json()).status, 200);
+    let accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+    let openmetrics = service.request("GET", "/metrics", &[("accept", accept)], b"");
+    let text = service.request("GET", "/metrics", &[], b"");
+    assert_eq!(
+        openmetrics.header("content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    );
+    let openmetrics = String::from_utf8(openmetrics.body).expect("UTF-8");
+    let text = String::from_utf8(text.body).expect("UTF-8");
+    assert!(openmetrics.ends_with("# EOF\n"), "{openmetrics}");
+    assert!(openmetrics.contains("# TYPE predictions counter\n"));
+    assert!(text.contains("# TYPE predictions_total counter\n"));
+    // The samples are the same, but for the HTTP counters and histograms
+    // that the first scrape moved, and the records written, which the
+    // writer thread may have moved in between.
+    let samples = |exposition: &str| -> Vec<String> {
+        exposition
+            .lines()
+            .filter(|line| {
+                !line.starts_with('#')
+                    && !line.starts_with("http_")
+                    && !line.starts_with("log_records_written")
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(!samples(&text).is_empty());
+    assert_eq!(samples(&openmetrics), samples(&text));
 }

@@ -3,13 +3,14 @@
 
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
+use super::prometheus::Format;
 use super::state::SharedState;
 use crate::application::CreditApplication;
 use crate::dataset::Creditability;
 use crate::model::{CreditOutcome, CreditRisk, PredictionError, QUALIFIED_NAME};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use logged_model::{InvalidPredictionId, LogOutput, OutputState, PredictionId};
 use serde::{Deserialize, Serialize};
@@ -254,18 +255,16 @@ pub async fn startup() -> Json<Health> {
     health("started")
 }
 
-/// The service's metrics, in the Prometheus text format.
-pub async fn metrics(State(state): State<SharedState>) -> Response {
-    match state
-        .metrics
-        .as_ref()
-        .map(super::prometheus::Metrics::encode)
-    {
+/// The service's metrics: OpenMetrics to scrapers that accept it, the
+/// classic Prometheus text format otherwise.
+pub async fn metrics(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+    let accept = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let format = Format::from_accept(accept);
+    match state.metrics.as_ref().map(|metrics| metrics.encode(format)) {
         Some(Ok(text)) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
+            [(axum::http::header::CONTENT_TYPE, format.content_type())],
             text,
         )
             .into_response(),

@@ -1,5 +1,6 @@
-//! `GET /metrics`: the service's metrics in the Prometheus exposition format
-//! (prometheus-client). Predictions by model, version and status and their
+//! `GET /metrics`: the service's metrics in the Prometheus exposition formats
+//! (prometheus-client encodes OpenMetrics; [`Format`] picks it or the
+//! classic text format by the scraper's `Accept` header). Predictions by model, version and status and their
 //! duration come from the decorator's counters (`Logged::stats`, read at
 //! each scrape, so the prediction path takes no lock for them); HTTP
 //! requests by route, method and status, with their duration, are counted
@@ -88,12 +89,80 @@ impl Metrics {
         }
     }
 
-    /// The exposition text.
-    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+    /// The exposition text in `format`.
+    pub fn encode(&self, format: Format) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
-        Ok(text)
+        Ok(match format {
+            Format::OpenMetrics => text,
+            Format::Text => classic_text(&text),
+        })
     }
+}
+
+/// The two exposition formats `/metrics` serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// OpenMetrics 1.0.0, to scrapers that accept it (Prometheus does).
+    OpenMetrics,
+    /// The classic Prometheus text format 0.0.4, to everyone else (curl,
+    /// `promtool check metrics`, older scrapers).
+    Text,
+}
+
+impl Format {
+    /// OpenMetrics when `accept` (an `Accept` header) names it, as
+    /// Prometheus's own client libraries decide.
+    pub fn from_accept(accept: Option<&str>) -> Self {
+        match accept {
+            Some(accept) if accept.contains("application/openmetrics-text") => Format::OpenMetrics,
+            _ => Format::Text,
+        }
+    }
+
+    /// The response's content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+        }
+    }
+}
+
+/// OpenMetrics text as the classic text format: a counter's `HELP` and `TYPE`
+/// lines name its samples (`x_total`, where OpenMetrics names the family `x`),
+/// and the OpenMetrics-only lines (`# UNIT`, `# EOF`) go. The samples are
+/// the same in both formats for the metric types this service uses
+/// (counters without `_created`, histograms).
+fn classic_text(openmetrics: &str) -> String {
+    let mut text = String::with_capacity(openmetrics.len());
+    let mut help: Option<&str> = None;
+    for line in openmetrics.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            help = Some(rest);
+            continue;
+        }
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap_or((rest, "untyped"));
+            let (name, kind) = match kind {
+                "counter" => (format!("{name}_total"), kind),
+                "unknown" => (name.to_owned(), "untyped"),
+                _ => (name.to_owned(), kind),
+            };
+            if let Some(described) = help.take() {
+                let words = described.split_once(' ').map_or("", |(_, words)| words);
+                text.push_str(&format!("# HELP {name} {words}\n"));
+            }
+            text.push_str(&format!("# TYPE {name} {kind}\n"));
+            continue;
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
 }
 
 /// Reads the decorator's and the log's counters at each scrape.
