@@ -122,22 +122,24 @@ fn scrape_after(service: &TestService) -> Scrape {
     scrape(service)
 }
 
-/// Prometheus's linter: `promtool` from the PATH, or else from Debian's
-/// `prometheus` package, fetched once with `apt-get download` and unpacked
-/// under the target directory (no root needed).
-fn promtool() -> PathBuf {
-    static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    FOUND.get_or_init(find_or_fetch_promtool).clone()
+/// A program of Prometheus's (`promtool`, `prometheus`): from the PATH, or
+/// else from Debian's `prometheus` package, fetched once with `apt-get
+/// download` and unpacked under the target directory (no root needed).
+fn prometheus_program(name: &str) -> PathBuf {
+    if Command::new(name).arg("--version").output().is_ok() {
+        return PathBuf::from(name);
+    }
+    static UNPACKED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    UNPACKED
+        .get_or_init(unpack_prometheus_package)
+        .join("usr/bin")
+        .join(name)
 }
 
-fn find_or_fetch_promtool() -> PathBuf {
-    if Command::new("promtool").arg("--version").output().is_ok() {
-        return PathBuf::from("promtool");
-    }
+fn unpack_prometheus_package() -> PathBuf {
     let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/metrics-tools");
-    let program = tools.join("usr/bin/promtool");
-    if program.exists() {
-        return program;
+    if tools.join("usr/bin/promtool").exists() && tools.join("usr/bin/prometheus").exists() {
+        return tools;
     }
     std::fs::create_dir_all(&tools).expect("a tools directory");
     let downloaded = Command::new("apt-get")
@@ -145,7 +147,7 @@ fn find_or_fetch_promtool() -> PathBuf {
         .current_dir(&tools)
         .output()
         .expect(
-            "promtool is not on the PATH, and fetching Debian's prometheus package needs apt-get",
+            "Prometheus is not on the PATH, and fetching Debian's prometheus package needs apt-get",
         );
     assert!(
         downloaded.status.success(),
@@ -165,12 +167,12 @@ fn find_or_fetch_promtool() -> PathBuf {
         .status()
         .expect("dpkg runs");
     assert!(unpacked.success(), "dpkg -x {} failed", package.display());
-    program
+    tools
 }
 
 /// `promtool check metrics` on `text`: its exit status and what it printed.
 fn lint(text: &[u8]) -> (bool, String) {
-    let mut child = Command::new(promtool())
+    let mut child = Command::new(prometheus_program("promtool"))
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -253,4 +255,116 @@ fn a_scraper_that_accepts_openmetrics_gets_the_same_samples_in_openmetrics() {
     };
     assert!(!samples(&text).is_empty());
     assert_eq!(samples(&openmetrics), samples(&text));
+}
+
+/// A Prometheus server, killed when dropped.
+struct PrometheusServer {
+    child: std::process::Child,
+    address: std::net::SocketAddr,
+    directory: PathBuf,
+}
+
+impl PrometheusServer {
+    /// Prometheus on a free loopback port, scraping `target` every second.
+    fn scraping(target: std::net::SocketAddr) -> Self {
+        let directory = std::env::temp_dir().join(format!(
+            "credit-risk-prometheus-{}-{}",
+            std::process::id(),
+            target.port()
+        ));
+        std::fs::create_dir_all(&directory).expect("a directory for Prometheus");
+        let config = directory.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
+                 scrape_configs:\n  - job_name: credit-risk-service\n    \
+                 static_configs:\n      - targets: [\"{target}\"]\n"
+            ),
+        )
+        .expect("the configuration is written");
+        let address = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free loopback port");
+        let child = Command::new(prometheus_program("prometheus"))
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                directory.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={address}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus starts");
+        PrometheusServer {
+            child,
+            address,
+            directory,
+        }
+    }
+
+    /// The value of the instant query `query`, if it has exactly one.
+    fn query(&self, query: &str) -> Option<String> {
+        let encoded: String = query
+            .bytes()
+            .map(|byte| match byte {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => (byte as char).to_string(),
+                _ => format!("%{byte:02X}"),
+            })
+            .collect();
+        let path = format!("/api/v1/query?query={encoded}");
+        // Until Prometheus listens, there is no answer yet.
+        std::net::TcpStream::connect(self.address).ok()?;
+        let response = common::send(self.address, "GET", &path, &[], b"");
+        if response.status != 200 {
+            return None;
+        }
+        let body = response.json();
+        let results = body["data"]["result"].as_array()?;
+        match results.as_slice() {
+            [one] => one["value"][1].as_str().map(str::to_owned),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for PrometheusServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.directory);
+    }
+}
+
+#[test]
+fn a_real_prometheus_server_scrapes_the_service_and_sees_every_prediction() {
+    let service = TestService::start();
+    for _ in 0..3 {
+        assert_eq!(service.predict(&good_application_json()).status, 200);
+    }
+    let prometheus = PrometheusServer::scraping(service.address);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let query = r#"predictions_total{job="credit-risk-service",status="success"}"#;
+    let mut seen = None;
+    while std::time::Instant::now() < deadline {
+        seen = prometheus.query(query);
+        if seen.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(seen.as_deref(), Some("3"), "{query} within 30 s");
+    assert_eq!(
+        prometheus
+            .query(r#"up{job="credit-risk-service"}"#)
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        prometheus
+            .query(r#"prediction_duration_seconds_count{job="credit-risk-service"}"#)
+            .as_deref(),
+        Some("3")
+    );
 }
