@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn scrape(service: &TestService) -> Scrape {
+fn scrape_metrics(service: &TestService) -> Scrape {
     let response = service.request("GET", "/metrics", &[], b"");
     assert_eq!(response.status, 200);
     let text = String::from_utf8(response.body).expect("UTF-8");
@@ -45,7 +45,7 @@ fn the_metrics_count_exactly_what_was_sent() {
     let invalid = common::application_with("age_in_years", serde_json::Value::from(12));
     assert_eq!(service.predict(&invalid).status, 422);
     assert_eq!(service.request("GET", "/nowhere", &[], b"").status, 404);
-    let scrape = scrape(&service);
+    let scrape = scrape_metrics(&service);
 
     let model = [("model", "credit_risk_model"), ("version", "0.1.0")];
     let success = [model[0], model[1], ("status", "success")];
@@ -112,14 +112,10 @@ fn the_metrics_count_exactly_what_was_sent() {
     // The log's own counters (the records are written by the time of a
     // later scrape: the writer batches every millisecond).
     std::thread::sleep(std::time::Duration::from_millis(50));
-    let later = scrape_after(&service);
+    let later = scrape_metrics(&service);
     assert!(value(&later, "log_records_written_total", &[]).is_some_and(|written| written >= 12.0));
     assert_eq!(value(&later, "log_records_dropped_total", &[]), Some(0.0));
     assert_eq!(value(&later, "log_records_failed_total", &[]), Some(0.0));
-}
-
-fn scrape_after(service: &TestService) -> Scrape {
-    scrape(service)
 }
 
 /// A program of Prometheus's (`promtool`, `prometheus`): from the PATH, or
