@@ -2,6 +2,7 @@
 //! with their JSON types: numbers stay numbers, enums are written as serde
 //! writes them and `None` is `null`.
 
+use crate::drain::capture::FieldWriter;
 use crate::hashing::{HashHex, HashKey};
 use crate::keys;
 use crate::sensitive::REDACTED;
@@ -104,6 +105,38 @@ impl<'a> FieldRecorder<'a> {
                 self.fields.push((key, FieldValue::Unhashable));
             }
         }
+    }
+}
+
+impl FieldRecorder<'_> {
+    /// Captures the fields for the writer thread (see `drain::capture`).
+    /// `false` when a field cannot be captured: one that failed (its error
+    /// is written with the record), or one serde_json cannot write.
+    pub(crate) fn capture_into(&self, writer: &mut FieldWriter<'_, '_>) -> bool {
+        if !self.errors.borrow().is_empty() {
+            return false;
+        }
+        for (key, value) in self.fields.iter() {
+            if !writer.key(key) {
+                return false;
+            }
+            match value {
+                FieldValue::Borrowed(value) => {
+                    if !writer.value(*value) {
+                        return false;
+                    }
+                }
+                FieldValue::Redacted => writer.text(REDACTED),
+                FieldValue::Hashed(index) => {
+                    let hex = self.hashes.get(*index).map_or(&[][..], |hex| &hex[..]);
+                    // Only ASCII hex digits were written into it.
+                    writer.text(std::str::from_utf8(hex).unwrap_or_default());
+                }
+                FieldValue::Null => writer.null(),
+                FieldValue::Unhashable => return false,
+            }
+        }
+        true
     }
 }
 

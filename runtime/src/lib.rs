@@ -72,11 +72,11 @@
 //! | `guard.rs` | [`LogGuard`]: owns the writer thread, flushes it, reports losses |
 //! | `log_output.rs` | [`LogOutput`]: the output's state for probes, and room awaited by async code |
 //! | `log_bridge.rs` | records of the `log` crate into the same drain |
-//! | `capture.rs` | [`CapturedOutput`], an in-memory output for tests |
+//! | `captured_output.rs` | [`CapturedOutput`], an in-memory output for tests |
 //! | `drain/` | the path from the caller to the output; its own table is in `drain/mod.rs` |
 
 mod builder;
-mod capture;
+mod captured_output;
 pub mod config;
 pub mod correlation;
 mod drain;
@@ -102,7 +102,7 @@ mod trace_context;
 pub mod tracing_layer;
 
 pub use builder::{LoggerBuilder, init_from_env};
-pub use capture::CapturedOutput;
+pub use captured_output::CapturedOutput;
 pub use config::{ConfigError, DrainKind, Overflow};
 pub use generated::{Loggable, LoggedModel};
 pub use guard::{LogGuard, LogStats};

@@ -2,6 +2,7 @@
 
 use crate::config::ConfigError;
 use crate::drain::constant_values::ConstantValues;
+use crate::drain::link::PredictionSink;
 use crate::generated::LoggedModel;
 use crate::hashing::HashKey;
 use crate::keys;
@@ -61,6 +62,8 @@ pub(crate) struct ModelContext {
     pub(crate) stats: Arc<PredictionCounters>,
     /// The log's channel, awaited for room by async predictions.
     pub(crate) output: Option<LogOutput>,
+    /// The line drain under `logger`, which takes captured records.
+    pub(crate) sink: Option<PredictionSink>,
 }
 
 /// Why a model could not be wrapped.
@@ -173,6 +176,13 @@ impl<M: LoggedModel> Logged<M> {
         let version = M::model_version(&model);
         let parent = logger.clone();
         let logger = model_logger::<M>(logger, qualified_name, version, "predict", settings)?;
+        let field_keys = spec.input_keys.iter().chain(spec.output_keys).copied();
+        let sink = PredictionSink::find(
+            &logger,
+            &spec.location,
+            field_keys.collect(),
+            sample_rate.below_one(),
+        );
         Ok(Logged {
             model,
             context: ModelContext {
@@ -182,6 +192,7 @@ impl<M: LoggedModel> Logged<M> {
                 hash_key: settings.key().cloned(),
                 stats: Arc::default(),
                 output: settings.log_output().cloned(),
+                sink,
             },
         })
     }

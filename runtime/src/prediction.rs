@@ -3,28 +3,20 @@
 //! at all when the prediction is sampled out and succeeds.
 
 use crate::correlation::{self, CorrelationId};
+use crate::drain::capture::{PredictionEvent, PredictionPairs};
+use crate::drain::event_clock::EventTime;
 use crate::fields::FieldRecorder;
 use crate::generated::LoggedModel;
-use crate::keys;
 use crate::logged::ModelContext;
 use crate::prediction_id::PredictionId;
 use crate::trace_context::TraceContext;
-use slog::{BorrowedKV, Drain, KV, Level, Record, RecordStatic, Serializer};
+use slog::{Drain, Level};
 use std::any::Any;
 use std::fmt::Display;
 use std::time::Instant;
 
 /// The error text of a prediction whose future was dropped before it ended.
 const CANCELLED: &str = "Prediction cancelled: the caller dropped it before it completed.";
-
-/// The three messages. Each is written as a literal, so the drain copies
-/// it instead of formatting it.
-#[derive(Clone, Copy)]
-enum Message {
-    Requested,
-    Created,
-    Exception,
-}
 
 /// What the call logs.
 enum Logging {
@@ -88,7 +80,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             if context.logger.is_enabled(Level::Info) {
                 let mut fields = FieldRecorder::new(context.hash_key.as_ref());
                 M::record_input(input, &mut fields);
-                call.emit(Message::Requested, prediction_id, None, &fields, None);
+                call.emit(PredictionEvent::Requested, prediction_id, &fields, None);
             }
         }
         call
@@ -134,13 +126,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
                 if self.context.logger.is_enabled(Level::Info) {
                     let mut fields = FieldRecorder::new(self.context.hash_key.as_ref());
                     M::record_output(output, &mut fields);
-                    self.emit(
-                        Message::Created,
-                        prediction_id,
-                        Some("success"),
-                        &fields,
-                        None,
-                    );
+                    self.emit(PredictionEvent::Created, prediction_id, &fields, None);
                 }
             }
             Logging::FailuresOnly { .. } => stats.count_sampled_out(),
@@ -157,9 +143,8 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             Logging::Whole { prediction_id, .. } => {
                 let fields = FieldRecorder::new(self.context.hash_key.as_ref());
                 self.emit(
-                    Message::Exception,
+                    PredictionEvent::Exception,
                     prediction_id,
-                    Some("error"),
                     &fields,
                     Some(error_info),
                 );
@@ -169,9 +154,8 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
                 M::record_input(self.input, &mut fields);
                 let prediction_id = PredictionId::new();
                 self.emit(
-                    Message::Exception,
+                    PredictionEvent::Exception,
                     &prediction_id,
-                    Some("error"),
                     &fields,
                     Some(error_info),
                 );
@@ -180,75 +164,61 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         }
     }
 
+    /// Logs one record: captured for the line drain's writer when the
+    /// logger has one, through slog otherwise.
     fn emit(
         &self,
-        message: Message,
+        event: PredictionEvent,
         prediction_id: &PredictionId,
-        status: Option<&'static str>,
         fields: &FieldRecorder<'_>,
         error_info: Option<&str>,
     ) {
-        let (correlation_id, trace, duration_ns) = match &self.logging {
+        let (correlation_id, trace, duration_ns, time) = match &self.logging {
             Logging::Whole {
                 correlation_id,
                 trace,
                 started,
                 ..
-            } => (
-                correlation_id.as_ref(),
-                trace.as_ref(),
-                status.map(|_| {
-                    let nanoseconds =
-                        u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            } => {
+                // One clock reading per record: the request's is the start.
+                let now = match event {
+                    PredictionEvent::Requested => *started,
+                    PredictionEvent::Created | PredictionEvent::Exception => Instant::now(),
+                };
+                let duration_ns = event.status().map(|_| {
+                    let nanoseconds = u64::try_from(now.saturating_duration_since(*started).as_nanos())
+                        .unwrap_or(u64::MAX);
                     self.context.stats.count_duration(nanoseconds);
                     nanoseconds
-                }),
-            ),
-            // Not timed: a clock read would cost every sampled-out prediction.
+                });
+                (correlation_id.as_ref(), trace.as_ref(), duration_ns, now)
+            }
+            // Not timed (a clock read at the start would cost every
+            // sampled-out prediction): the failure's record has its own time.
             Logging::FailuresOnly {
                 correlation_id,
                 trace,
-            } => (correlation_id.as_ref(), trace.as_ref(), None),
-            Logging::Off => (None, None, None),
+            } => (correlation_id.as_ref(), trace.as_ref(), None, Instant::now()),
+            Logging::Off => return,
         };
-        let kv = PredictionKv {
+        let pairs = PredictionPairs {
             prediction_id: prediction_id.as_str(),
-            correlation_id,
-            trace,
+            correlation_id: correlation_id.map(CorrelationId::as_str),
+            trace: trace.copied(),
             sample_rate: self.context.sample_rate.below_one(),
-            status,
+            status: event.status(),
             fields,
             duration_ns,
             error_info,
         };
-        let level = match message {
-            Message::Exception => Level::Error,
-            Message::Requested | Message::Created => Level::Info,
-        };
-        let record_static = RecordStatic {
-            location: &M::log_spec().location,
-            tag: "",
-            level,
-        };
-        let kv = BorrowedKV(&kv);
-        let logger = &self.context.logger;
-        match message {
-            Message::Requested => logger.log(&Record::new(
-                &record_static,
-                &format_args!("Prediction requested."),
-                kv,
-            )),
-            Message::Created => logger.log(&Record::new(
-                &record_static,
-                &format_args!("Prediction created."),
-                kv,
-            )),
-            Message::Exception => logger.log(&Record::new(
-                &record_static,
-                &format_args!("Prediction exception."),
-                kv,
-            )),
+        if let Some(sink) = &self.context.sink {
+            if sink.log(event, EventTime::of(time), &pairs) {
+                return;
+            }
         }
+        event.with_record(&M::log_spec().location, &pairs, |record| {
+            self.context.logger.log(record);
+        });
     }
 }
 
@@ -268,43 +238,5 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         message
     } else {
         "the prediction panicked with a payload that is not a string"
-    }
-}
-
-/// The keys a prediction record carries itself, in the order they are written.
-struct PredictionKv<'a> {
-    prediction_id: &'a str,
-    correlation_id: Option<&'a CorrelationId>,
-    trace: Option<&'a TraceContext>,
-    sample_rate: Option<f64>,
-    status: Option<&'static str>,
-    fields: &'a FieldRecorder<'a>,
-    duration_ns: Option<u64>,
-    error_info: Option<&'a str>,
-}
-
-impl KV for PredictionKv<'_> {
-    fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        serializer.emit_str(keys::PREDICTION_ID, self.prediction_id)?;
-        if let Some(id) = self.correlation_id {
-            serializer.emit_str(keys::CORRELATION_ID, id.as_str())?;
-        }
-        if let Some(trace) = self.trace {
-            trace.serialize(record, serializer)?;
-        }
-        if let Some(rate) = self.sample_rate {
-            serializer.emit_f64(keys::SAMPLE_RATE, rate)?;
-        }
-        if let Some(status) = self.status {
-            serializer.emit_str(keys::STATUS, status)?;
-        }
-        self.fields.serialize(record, serializer)?;
-        if let Some(duration_ns) = self.duration_ns {
-            serializer.emit_u64(keys::DURATION, duration_ns)?;
-        }
-        if let Some(error_info) = self.error_info {
-            serializer.emit_str(keys::ERROR_INFO, error_info)?;
-        }
-        Ok(())
     }
 }

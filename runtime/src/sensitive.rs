@@ -99,15 +99,14 @@ thread_local! {
     static WRITING_RECORDS: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Whether a value serialized now is going into a log record: the line
-/// drain's formatter is at work on this thread (it says so without a scope of
-/// its own, which would cost every record), or a [`RedactionScope`] is open.
+/// Whether a value serialized now is going into a log record: a
+/// [`RedactionScope`] is open.
 fn redacting() -> bool {
-    crate::drain::json_line::is_formatting_a_line() || WRITING_RECORDS.with(|depth| depth.get() > 0)
+    WRITING_RECORDS.with(|depth| depth.get() > 0)
 }
 
 /// While it lives, [`Sensitive`] values serialized on this thread are
-/// redacted: the slog-async drain holds one while it copies or formats a
+/// redacted: every drain holds one while it copies, captures or formats a
 /// record.
 pub(crate) struct RedactionScope(());
 

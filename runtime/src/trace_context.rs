@@ -123,6 +123,43 @@ impl TraceContext {
     }
 }
 
+impl TraceContext {
+    /// The bytes a captured record carries: trace id, span id, whether there
+    /// is a parent, the parent id, the flags.
+    pub(crate) const WIRE_LENGTH: usize = 34;
+
+    /// The context as [`Self::WIRE_LENGTH`] bytes.
+    pub(crate) fn to_wire(&self) -> [u8; Self::WIRE_LENGTH] {
+        let mut wire = [0; Self::WIRE_LENGTH];
+        wire[..16].copy_from_slice(&self.trace_id);
+        wire[16..24].copy_from_slice(&self.span_id);
+        if let Some(parent) = self.parent_id {
+            wire[24] = 1;
+            wire[25..33].copy_from_slice(&parent);
+        }
+        wire[33] = self.flags;
+        wire
+    }
+
+    /// The context [`Self::to_wire`] wrote.
+    pub(crate) fn from_wire(wire: &[u8; Self::WIRE_LENGTH]) -> Self {
+        let mut context = TraceContext {
+            trace_id: [0; 16],
+            span_id: [0; 8],
+            parent_id: None,
+            flags: wire[33],
+        };
+        context.trace_id.copy_from_slice(&wire[..16]);
+        context.span_id.copy_from_slice(&wire[16..24]);
+        if wire[24] == 1 {
+            let mut parent = [0; 8];
+            parent.copy_from_slice(&wire[25..33]);
+            context.parent_id = Some(parent);
+        }
+        context
+    }
+}
+
 /// Writes `trace.id`, `span.id` and, when there is one, `parent.id`, so a
 /// record of your own can carry the trace: `slog::info!(logger, "..."; trace)`.
 impl slog::KV for TraceContext {
@@ -232,6 +269,14 @@ mod tests {
         let future = "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-comes-next";
         let context = TraceContext::continue_from(future).expect("read");
         assert_eq!(context.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+
+    #[test]
+    fn the_wire_form_gives_back_the_same_context() {
+        let continued = TraceContext::continue_from(VALID).unwrap_or_else(|_| TraceContext::new_root());
+        for context in [continued, TraceContext::new_root()] {
+            assert_eq!(TraceContext::from_wire(&context.to_wire()), context);
+        }
     }
 
     #[test]

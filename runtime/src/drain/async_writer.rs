@@ -9,7 +9,7 @@ use super::losses::{LossCounters, LossKind};
 use super::output::LineOutput;
 use super::room::CountedRoom;
 use super::unformattable;
-use crate::capture::CapturedOutput;
+use crate::captured_output::CapturedOutput;
 use slog::{Drain, Never, OwnedKV, OwnedKVList, Record};
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};

@@ -2,14 +2,12 @@
 //! host and id, the environment fields, and the model's keys on a
 //! decorator's logger.
 //!
-//! They are written on every record, so the line drain takes them already
-//! formatted. When one of these is serialized by the line drain's own
-//! serializer (recognized by its address, which `json_line` publishes while
-//! it formats a record), the pairs are handed over as one JSON fragment
-//! made when the logger was built; any other serializer gets them one by
-//! one. Both give the same bytes.
+//! Serialized pair by pair through slog; the line drain also keeps their
+//! JSON rendering ([`ConstantValues::fragment`]) for the head it writes on
+//! every record. (A decorator's records carry its logger's values rendered
+//! once, in their template: see `template.rs`.)
 
-use super::json_line::{self, RAW_JSON_KEY};
+use super::json_line;
 use slog::{KV, Record, Serializer};
 
 /// A constant value: text, or a whole number.
@@ -51,9 +49,6 @@ impl ConstantValues {
 
 impl KV for ConstantValues {
     fn serialize(&self, _record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        if json_line::is_active_line_serializer(serializer) {
-            return serializer.emit_str(RAW_JSON_KEY, &self.fragment);
-        }
         for (key, value) in &self.pairs {
             match value {
                 ConstantValue::Text(text) => serializer.emit_str(key, text)?,

@@ -1,7 +1,8 @@
 //! Formats a record as one JSON line straight into a byte buffer: the keys
 //! every record opens with, then the logger's values, then the record's own
-//! pairs. The line drain does this on the caller's thread, into a buffer it
-//! reuses, so a record costs no allocation.
+//! pairs. The line drain's writer thread formats the records captured by
+//! the decorator this way, with their logger's values rendered once
+//! ([`LoggerValues::Rendered`]); other records are formatted by the caller.
 
 use super::caps::SizeCaps;
 use super::constant_values::ConstantValue;
@@ -9,32 +10,39 @@ use super::constant_values::ConstantValues;
 use super::head::{HeadKey, HeadSink, ProcessFields, write_head};
 use super::timestamp::format_rfc3339_micros;
 use super::unformattable;
+use crate::sensitive::RedactionScope;
 use slog::{KV, Key, OwnedKVList, Record, Serializer};
 use std::cell::Cell;
 use std::fmt;
 use std::time::SystemTime;
 
-/// The key under which [`ConstantValues`](super::constant_values) hands the
-/// line serializer its pairs already formatted. Recognized by its address.
-pub(crate) static RAW_JSON_KEY: &str = "logged-model: raw JSON fragment";
-
-thread_local! {
-    /// The address of the line serializer formatting a record on this
-    /// thread, or 0.
-    static ACTIVE_LINE_SERIALIZER: Cell<usize> = const { Cell::new(0) };
+/// The values of a record's logger: serialized for each record, or
+/// rendered once ([`render_values`]) for all the records of a template.
+#[derive(Clone, Copy)]
+pub(crate) enum LoggerValues<'a> {
+    List(&'a OwnedKVList),
+    Rendered(&'a [u8]),
 }
 
-/// Whether `serializer` is the line serializer now formatting a record on
-/// this thread, which takes [`RAW_JSON_KEY`] fragments.
-pub(crate) fn is_active_line_serializer(serializer: &mut dyn Serializer) -> bool {
-    let address = serializer as *mut dyn Serializer as *mut () as usize;
-    ACTIVE_LINE_SERIALIZER.with(|active| active.get() == address)
+impl LoggerValues<'_> {
+    fn write(self, record: &Record<'_>, serializer: &mut LineSerializer<'_>) -> slog::Result {
+        match self {
+            LoggerValues::List(list) => list.serialize(record, serializer),
+            LoggerValues::Rendered(json) => {
+                serializer.out.extend_from_slice(json);
+                Ok(())
+            }
+        }
+    }
 }
 
-/// Whether a line serializer is formatting a record on this thread: then a
-/// [`Sensitive`](crate::Sensitive) value is being written into a record.
-pub(crate) fn is_formatting_a_line() -> bool {
-    ACTIVE_LINE_SERIALIZER.with(|active| active.get() != 0)
+/// `values` as the line serializer writes them, `,"key":value` for each
+/// pair, for `record`.
+pub(crate) fn render_values(record: &Record<'_>, values: &OwnedKVList) -> Result<Vec<u8>, slog::Error> {
+    let _redacting = RedactionScope::enter();
+    let mut out = Vec::new();
+    values.serialize(record, &mut LineSerializer { out: &mut out })?;
+    Ok(out)
 }
 
 /// `,"key":value` for each pair, as the line serializer writes them.
@@ -62,11 +70,11 @@ pub(crate) fn format_record(
     process: &ProcessFields,
     caps: SizeCaps,
     record: &Record<'_>,
-    values: &OwnedKVList,
+    values: LoggerValues<'_>,
 ) {
     let start = out.len();
-    // Sensitive values met while the line serializer is active (at any
-    // depth) are written as the redaction marker: see `is_formatting_a_line`.
+    // Sensitive values are written as the redaction marker, at any depth.
+    let _redacting = RedactionScope::enter();
     if let Err(error) = try_format(out, time, process, record, values) {
         out.truncate(start);
         unformattable::with_replacement(record, &error.to_string(), |replacement| {
@@ -78,7 +86,7 @@ pub(crate) fn format_record(
                     time,
                     process,
                     replacement,
-                    &OwnedKVList::from(slog::o!()),
+                    LoggerValues::Rendered(b""),
                 );
             }
         });
@@ -91,17 +99,13 @@ fn try_format(
     time: SystemTime,
     process: &ProcessFields,
     record: &Record<'_>,
-    values: &OwnedKVList,
+    values: LoggerValues<'_>,
 ) -> slog::Result {
     let start = out.len();
     let mut serializer = LineSerializer { out };
-    let address = &mut serializer as *mut LineSerializer<'_> as *mut () as usize;
-    let previous = ACTIVE_LINE_SERIALIZER.with(|active| active.replace(address));
-    let serialized = write_head(&mut serializer, time, record, process)
-        .and_then(|()| values.serialize(record, &mut serializer))
-        .and_then(|()| record.kv().serialize(record, &mut serializer));
-    ACTIVE_LINE_SERIALIZER.with(|active| active.set(previous));
-    serialized?;
+    write_head(&mut serializer, time, record, process)?;
+    values.write(record, &mut serializer)?;
+    record.kv().serialize(record, &mut serializer)?;
     // Every pair was written as `,"key":value`: the first comma opens the object.
     if let Some(first) = out.get_mut(start) {
         *first = b'{';
@@ -183,10 +187,6 @@ impl Serializer for LineSerializer<'_> {
     }
 
     fn emit_str(&mut self, key: Key, value: &str) -> slog::Result {
-        if std::ptr::eq(key, RAW_JSON_KEY) {
-            self.out.extend_from_slice(value.as_bytes());
-            return Ok(());
-        }
         write_key(self.out, key);
         write_string(self.out, value);
         Ok(())

@@ -1,13 +1,15 @@
-//! The line drain, the default: the caller formats its record as a JSON
-//! line into a buffer it reuses, and queues the finished bytes for the
-//! writer thread. Formatting on the caller costs less than handing
-//! slog-async a record to own: no allocation, no copy of every value.
+//! The line drain, the default, and its assembly. A wrapped model's
+//! records are captured and formatted by the writer thread (see `link.rs`);
+//! any other record that reaches the drain through slog is formatted by
+//! its caller as a JSON line, into a buffer it reuses, and queued finished.
 
 use super::caps::SizeCaps;
 use super::head::ProcessFields;
-use super::json_line::format_record;
-use super::line_queue::{LineQueue, ReportFormatter};
-use super::{DrainConfig, Shared};
+use super::json_line::{LoggerValues, format_record};
+use super::link::DrainLink;
+use super::queue::LineQueue;
+use super::report_lines::ReportFormatter;
+use super::{DrainConfig, Shared, writer};
 use crate::config::ConfigError;
 use crate::guard::LogGuard;
 use slog::{Drain, Level, Logger, Never, OwnedKV, OwnedKVList, Record};
@@ -40,9 +42,9 @@ impl LineDrain {
             &self.process,
             self.caps,
             record,
-            values,
+            LoggerValues::List(values),
         );
-        self.queue.push(line);
+        self.queue.push_line(line);
     }
 }
 
@@ -89,9 +91,9 @@ pub(crate) fn build<W: Write + Send + 'static>(
         Arc::clone(&shared.losses),
         reports,
     );
-    let writer = queue
-        .spawn_writer(writer)
+    let writer = writer::spawn(queue.clone(), writer, Arc::clone(&shared.process), shared.caps)
         .map_err(|e| ConfigError::WriterThread(e.to_string()))?;
+    let link = DrainLink::new(queue.clone(), shared.caps);
     let drain = LineDrain {
         queue: queue.clone(),
         level: config.level,
@@ -109,5 +111,5 @@ pub(crate) fn build<W: Write + Send + 'static>(
             let _ = writer.join();
         },
     );
-    Ok((Logger::root(drain, OwnedKV(config.env_fields)), guard))
+    Ok((Logger::root(drain, OwnedKV((config.env_fields, link))), guard))
 }

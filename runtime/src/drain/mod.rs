@@ -5,11 +5,18 @@
 //! | --- | --- |
 //! | `mod.rs` | what a drain is built from, and [`build`], one function per drain kind behind it |
 //! | `head.rs` | the keys that open every record (time, level, message, origin, host, process) |
-//! | `constant_values.rs` | pairs fixed for a logger's life (environment fields, model keys), pre-formatted for the line drain |
+//! | `constant_values.rs` | pairs fixed for a logger's life (environment fields, host, process) |
 //! | `timestamp.rs` | `@timestamp`'s text |
+//! | `event_clock.rs` | the clock reading a captured record carries, and its wall-clock time |
 //! | `json_line.rs` | formats a record as a JSON line into a byte buffer (the line drain's formatter) |
-//! | `line_drain.rs` | the line drain's caller side: level filter, format into a reused buffer, queue; and its assembly |
-//! | `line_queue.rs` | the line drain's queue, overflow policy and writer thread |
+//! | `capture.rs` | a prediction record's pairs, in order, and their compact form, written by the caller and read by the writer |
+//! | `template.rs` | what all the prediction records of one wrapped model share, made once |
+//! | `link.rs` | how a wrapped model finds the line drain under its logger, and captures its records into it |
+//! | `line_drain.rs` | the line drain's slog side (records formatted by their caller) and its assembly |
+//! | `entries.rs` | what waits in the line drain's channel: lines and captured records, framed in one buffer |
+//! | `queue.rs` | the line drain's channel: admission, overflow policy, drop reports, batches for the writer |
+//! | `writer.rs` | the line drain's writer thread: formats captured records, writes batches, counts |
+//! | `report_lines.rs` | the line drain's loss reports, formatted as lines |
 //! | `async_channel.rs` | the slog-async drain's caller side: level filter, time stamp, channel; and its assembly |
 //! | `async_writer.rs` | the slog-async drain's writer thread: slog-json formats, the line is written |
 //! | `caps.rs` | the size caps on a finished line, the same for both drains |
@@ -20,17 +27,24 @@
 
 pub(crate) mod async_channel;
 pub(crate) mod async_writer;
+pub(crate) mod capture;
 pub(crate) mod caps;
 pub(crate) mod constant_values;
+pub(crate) mod entries;
+pub(crate) mod event_clock;
 pub(crate) mod head;
 pub(crate) mod json_line;
 pub(crate) mod line_drain;
-pub(crate) mod line_queue;
+pub(crate) mod link;
 pub(crate) mod losses;
 pub(crate) mod output;
+pub(crate) mod queue;
+pub(crate) mod report_lines;
 pub(crate) mod room;
+pub(crate) mod template;
 pub(crate) mod timestamp;
 pub(crate) mod unformattable;
+pub(crate) mod writer;
 
 use crate::config::{ConfigError, DrainKind, Overflow};
 use crate::guard::LogGuard;

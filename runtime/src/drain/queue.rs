@@ -1,29 +1,24 @@
-//! The line drain's queue: finished JSON lines wait in one byte buffer, at
-//! most `capacity` records, until the writer thread takes them all at once
-//! and writes them in one call. Callers copy a line in under a short lock;
-//! nothing is allocated once the buffers have grown to their working size.
+//! [`LineQueue`]: the line drain's channel. Entries (finished lines and
+//! captured records, see [`Entries`]) wait under one short lock, at most
+//! `capacity` records, until the writer thread takes them all at once
+//! ([`LineQueue::take_batch`]). Admission, the overflow policy and the
+//! drop reports are here; what the writer does with a batch is in
+//! `writer.rs`. Nothing is allocated once the buffers have grown to their
+//! working size.
 
-use super::caps::SizeCaps;
-use super::head::ProcessFields;
-use super::json_line::format_record;
-use super::losses::{LossCounters, LossKind, Report};
-use super::output::LineOutput;
+use super::entries::Entries;
+use super::losses::{LossCounters, LossKind};
+use super::report_lines::ReportFormatter;
 use super::room::{Admission, Occupancy, Patience, Room, RoomLock, RoomSignals};
+use super::template::RecordTemplate;
 use crate::log_output::{Channel, LogOutput, OutputState, Reservation};
-use slog::OwnedKVList;
-use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
-
-/// A batch buffer larger than this is given back after it is written, so a
-/// burst does not keep its memory for the life of the process.
-const RETAINED_BATCH_BYTES: usize = 4 << 20;
+use std::time::{Duration, Instant};
 
 /// While records keep coming, the writer looks for more this often instead
 /// of being woken for each one: waking a thread is a system call, which
-/// would cost the caller more than formatting its record. It is also the
+/// would cost the caller more than capturing its record. It is also the
 /// longest a record waits before it is written.
 const BATCH_INTERVAL: Duration = Duration::from_millis(1);
 
@@ -47,8 +42,8 @@ struct Shared {
 }
 
 struct Pending {
-    lines: Vec<u8>,
-    /// Records in `lines`, and slots reserved by async callers.
+    entries: Entries,
+    /// Records in `entries`, and slots reserved by async callers.
     occupancy: Occupancy,
     closed: bool,
     /// The writer waits on `not_empty`, with a timeout.
@@ -66,29 +61,6 @@ impl Pending {
     }
 }
 
-/// Formats the drain's own reports, with the process's keys and the
-/// environment fields like every other record.
-pub(crate) struct ReportFormatter {
-    pub(crate) process: Arc<ProcessFields>,
-    pub(crate) root_values: OwnedKVList,
-    pub(crate) caps: SizeCaps,
-}
-
-impl ReportFormatter {
-    fn format(&self, out: &mut Vec<u8>, report: &Report) {
-        report.with_record(|record| {
-            format_record(
-                out,
-                SystemTime::now(),
-                &self.process,
-                self.caps,
-                record,
-                &self.root_values,
-            )
-        });
-    }
-}
-
 impl LineQueue {
     pub(crate) fn new(
         capacity: usize,
@@ -97,7 +69,7 @@ impl LineQueue {
         reports: ReportFormatter,
     ) -> Self {
         let pending = Pending {
-            lines: Vec::new(),
+            entries: Entries::default(),
             occupancy: Occupancy::default(),
             closed: false,
             writer_waiting: false,
@@ -130,10 +102,21 @@ impl LineQueue {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues one line (or drops and counts it when the queue is full in
-    /// `drop` mode). A pending drop count is reported first, in the same
-    /// critical section, so written lines plus reported drops add up exactly.
-    pub(crate) fn push(&self, line: &[u8]) {
+    /// Queues a finished line.
+    pub(crate) fn push_line(&self, line: &[u8]) {
+        self.push(|entries| entries.push_line(line));
+    }
+
+    /// Queues a captured record of `template`.
+    pub(crate) fn push_captured(&self, template: &Arc<RecordTemplate>, capture: &[u8]) {
+        self.push(|entries| entries.push_captured(template, capture));
+    }
+
+    /// Queues one record with `append` (or drops and counts it when the
+    /// queue is full in `drop` mode). A pending drop count is reported
+    /// first, in the same critical section, so written records plus
+    /// reported drops add up exactly.
+    fn push(&self, append: impl FnOnce(&mut Entries)) {
         let shared = &self.shared;
         let pending = self.lock();
         let (mut pending, admission) = shared.room.admit(pending, &shared.not_full, |pending| {
@@ -149,7 +132,7 @@ impl LineQueue {
             Admission::Closed => return shared.losses.count_after_shutdown(),
         }
         self.append_drop_report(&mut pending);
-        pending.lines.extend_from_slice(line);
+        append(&mut pending.entries);
         let wake_writer = pending.writer_needs_waking(shared.room.capacity);
         if wake_writer {
             pending.writer_parked = false;
@@ -164,7 +147,10 @@ impl LineQueue {
     /// lock that every drop is counted under.
     fn append_drop_report(&self, pending: &mut Pending) {
         self.shared.losses.report(LossKind::Dropped, |report| {
-            self.shared.reports.format(&mut pending.lines, report);
+            let reports = &self.shared.reports;
+            pending
+                .entries
+                .push_line_with(|out| reports.format(out, report));
             pending.occupancy.records += 1;
             true
         });
@@ -183,85 +169,55 @@ impl LineQueue {
         self.shared.room.signals.progressed();
     }
 
-    /// Starts the writer thread.
-    pub(crate) fn spawn_writer<W: Write + Send + 'static>(
-        &self,
-        output: W,
-    ) -> std::io::Result<JoinHandle<()>> {
-        let queue = self.clone();
-        std::thread::Builder::new()
-            .name("logged-model-writer".to_owned())
-            .spawn(move || queue.write_until_closed(LineOutput::new(output)))
-    }
-
-    fn write_until_closed<W: Write>(&self, mut output: LineOutput<W>) {
+    /// Waits until records are queued or the queue is closed, and swaps
+    /// them all into `batch` (which must be empty). Returns how many
+    /// records it took, or `None` once the queue is closed and empty.
+    /// `last_record` is when the writer last took records: after a while
+    /// without any, it sleeps until a caller wakes it.
+    pub(crate) fn take_batch(&self, batch: &mut Entries, last_record: Instant) -> Option<usize> {
         let shared = &self.shared;
-        let mut batch = Vec::new();
-        let mut report_line = Vec::new();
-        let mut last_record = Instant::now();
-        loop {
-            let batch_records;
-            let callers_to_wake = {
-                let mut pending = self.lock();
-                while pending.occupancy.records == 0 && !pending.closed {
-                    let park = last_record.elapsed() >= IDLE_BEFORE_PARKING;
-                    pending.writer_waiting = true;
-                    pending.writer_parked = park;
-                    pending = if park {
-                        shared
-                            .not_empty
-                            .wait(pending)
-                            .unwrap_or_else(PoisonError::into_inner)
-                    } else {
-                        shared
-                            .not_empty
-                            .wait_timeout(pending, BATCH_INTERVAL)
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0
-                    };
-                    pending.writer_waiting = false;
-                    pending.writer_parked = false;
-                }
-                if pending.occupancy.records == 0 {
-                    break;
-                }
-                std::mem::swap(&mut batch, &mut pending.lines);
-                batch_records = pending.occupancy.records;
-                pending.occupancy.records = 0;
-                // There is room now: report drops without waiting for the
-                // next record to arrive.
-                self.append_drop_report(&mut pending);
-                pending.occupancy.blocked_callers
-            };
-            last_record = Instant::now();
-            shared.room.signals.progressed();
-            if callers_to_wake > 0 {
-                shared.not_full.notify_all();
-            }
-            match output.write_lines(&batch) {
-                Ok(()) => {
+        let (records, callers_to_wake) = {
+            let mut pending = self.lock();
+            while pending.occupancy.records == 0 && !pending.closed {
+                let park = last_record.elapsed() >= IDLE_BEFORE_PARKING;
+                pending.writer_waiting = true;
+                pending.writer_parked = park;
+                pending = if park {
                     shared
-                        .losses
-                        .written
-                        .fetch_add(batch_records as u64, std::sync::atomic::Ordering::Relaxed);
-                    self.report_failed_writes(&mut output, &mut report_line);
-                }
-                Err(lost) => shared.losses.count_failed_writes(lost),
+                        .not_empty
+                        .wait(pending)
+                        .unwrap_or_else(PoisonError::into_inner)
+                } else {
+                    shared
+                        .not_empty
+                        .wait_timeout(pending, BATCH_INTERVAL)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                };
+                pending.writer_waiting = false;
+                pending.writer_parked = false;
             }
-            batch.clear();
-            if batch.capacity() > RETAINED_BATCH_BYTES {
-                batch = Vec::new();
+            if pending.occupancy.records == 0 {
+                return None;
             }
+            std::mem::swap(batch, &mut pending.entries);
+            let records = pending.occupancy.records;
+            pending.occupancy.records = 0;
+            // There is room now: report drops without waiting for the
+            // next record to arrive.
+            self.append_drop_report(&mut pending);
+            (records, pending.occupancy.blocked_callers)
+        };
+        shared.room.signals.progressed();
+        if callers_to_wake > 0 {
+            shared.not_full.notify_all();
         }
-        self.report_failed_writes(&mut output, &mut report_line);
+        Some(records)
     }
 
-    fn report_failed_writes<W: Write>(&self, output: &mut LineOutput<W>, line: &mut Vec<u8>) {
-        self.shared.losses.report(LossKind::FailedWrites, |report| {
-            line.clear();
-            self.shared.reports.format(line, report);
-            output.write_lines(line).is_ok()
-        });
+    /// What was lost, and the formatter of the reports that say so.
+    pub(crate) fn losses(&self) -> (&LossCounters, &ReportFormatter) {
+        (&self.shared.losses, &self.shared.reports)
     }
 }
 

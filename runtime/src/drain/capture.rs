@@ -1,0 +1,712 @@
+//! A prediction record as the caller hands it over: its pairs in the one
+//! order every drain writes them ([`PredictionPairs`]), and their compact
+//! form for the line drain ([`encode`] on the caller, [`decode`] on the
+//! writer thread). The compact form holds what changes per record (the
+//! event, the clock reading, the ids, the trace, the duration, the error)
+//! and the field values: numbers and booleans by value, text copied, any
+//! other value as the JSON serde_json writes for it. Everything constant is
+//! in the [`RecordTemplate`](super::template::RecordTemplate) the record
+//! refers to. The writer gives the values back to serde_json, so a line has
+//! the bytes it would have had if the caller had formatted it.
+
+use super::event_clock::EventTime;
+use crate::fields::FieldRecorder;
+use crate::keys;
+use crate::trace_context::TraceContext;
+use serde::ser::{self, Impossible, Serialize};
+use slog::{BorrowedKV, KV, Level, Record, RecordLocation, RecordStatic, Serializer};
+use std::fmt;
+
+/// The three prediction records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PredictionEvent {
+    /// "Prediction requested.", before the call.
+    Requested,
+    /// "Prediction created.", after a success.
+    Created,
+    /// "Prediction exception.", after an error, a panic or a cancellation.
+    Exception,
+}
+
+impl PredictionEvent {
+    fn level(self) -> Level {
+        match self {
+            PredictionEvent::Requested | PredictionEvent::Created => Level::Info,
+            PredictionEvent::Exception => Level::Error,
+        }
+    }
+
+    /// `event.outcome`.
+    pub(crate) fn status(self) -> Option<&'static str> {
+        match self {
+            PredictionEvent::Requested => None,
+            PredictionEvent::Created => Some("success"),
+            PredictionEvent::Exception => Some("error"),
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        [
+            PredictionEvent::Requested,
+            PredictionEvent::Created,
+            PredictionEvent::Exception,
+        ]
+        .into_iter()
+        .find(|event| event.code() == code)
+    }
+
+    /// Calls `f` with the slog record of this event at `location` with
+    /// `pairs`. Each message is a literal, so a drain copies it instead of
+    /// formatting it.
+    pub(crate) fn with_record<R>(
+        self,
+        location: &RecordLocation,
+        pairs: &dyn KV,
+        f: impl FnOnce(&Record<'_>) -> R,
+    ) -> R {
+        let record_static = RecordStatic {
+            location,
+            tag: "",
+            level: self.level(),
+        };
+        let kv = BorrowedKV(pairs);
+        match self {
+            PredictionEvent::Requested => f(&Record::new(
+                &record_static,
+                &format_args!("Prediction requested."),
+                kv,
+            )),
+            PredictionEvent::Created => f(&Record::new(
+                &record_static,
+                &format_args!("Prediction created."),
+                kv,
+            )),
+            PredictionEvent::Exception => f(&Record::new(
+                &record_static,
+                &format_args!("Prediction exception."),
+                kv,
+            )),
+        }
+    }
+}
+
+/// The pairs a prediction record carries itself, after its logger's values,
+/// in the order every drain writes them. `F` is the fields: borrowed from
+/// the input or output on the caller, read back from a capture on the writer.
+pub(crate) struct PredictionPairs<'a, F> {
+    pub(crate) prediction_id: &'a str,
+    pub(crate) correlation_id: Option<&'a str>,
+    pub(crate) trace: Option<TraceContext>,
+    pub(crate) sample_rate: Option<f64>,
+    pub(crate) status: Option<&'static str>,
+    pub(crate) fields: F,
+    pub(crate) duration_ns: Option<u64>,
+    pub(crate) error_info: Option<&'a str>,
+}
+
+impl<F: KV> KV for PredictionPairs<'_, F> {
+    fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
+        serializer.emit_str(keys::PREDICTION_ID, self.prediction_id)?;
+        if let Some(id) = self.correlation_id {
+            serializer.emit_str(keys::CORRELATION_ID, id)?;
+        }
+        if let Some(trace) = &self.trace {
+            trace.serialize(record, serializer)?;
+        }
+        if let Some(rate) = self.sample_rate {
+            serializer.emit_f64(keys::SAMPLE_RATE, rate)?;
+        }
+        if let Some(status) = self.status {
+            serializer.emit_str(keys::STATUS, status)?;
+        }
+        self.fields.serialize(record, serializer)?;
+        if let Some(duration_ns) = self.duration_ns {
+            serializer.emit_u64(keys::DURATION, duration_ns)?;
+        }
+        if let Some(error_info) = self.error_info {
+            serializer.emit_str(keys::ERROR_INFO, error_info)?;
+        }
+        Ok(())
+    }
+}
+
+/// Flags of the optional parts.
+const HAS_CORRELATION: u8 = 1;
+const HAS_TRACE: u8 = 2;
+const HAS_DURATION: u8 = 4;
+const HAS_ERROR: u8 = 8;
+
+/// Appends the compact form of a record to `out`. `keys` are the keys the
+/// template knows, which the fields refer to by index. Returns `false`, with
+/// `out` as it was, when the record has what the compact form does not
+/// carry (a field that failed, a key the template does not know) or is
+/// longer than `limit` bytes: the caller formats that record itself, and
+/// its line is capped there, so what waits in the channel stays bounded.
+pub(crate) fn encode(
+    event: PredictionEvent,
+    time: EventTime,
+    pairs: &PredictionPairs<'_, &FieldRecorder<'_>>,
+    keys: &[&'static str],
+    limit: usize,
+    out: &mut Vec<u8>,
+) -> bool {
+    let start = out.len();
+    out.push(event.code());
+    out.extend_from_slice(&time.to_nanos().to_le_bytes());
+    put_text(out, pairs.prediction_id);
+    let flags = [
+        (pairs.correlation_id.is_some(), HAS_CORRELATION),
+        (pairs.trace.is_some(), HAS_TRACE),
+        (pairs.duration_ns.is_some(), HAS_DURATION),
+        (pairs.error_info.is_some(), HAS_ERROR),
+    ]
+    .into_iter()
+    .filter(|(present, _)| *present)
+    .fold(0, |flags, (_, flag)| flags | flag);
+    out.push(flags);
+    if let Some(id) = pairs.correlation_id {
+        put_text(out, id);
+    }
+    if let Some(trace) = &pairs.trace {
+        out.extend_from_slice(&trace.to_wire());
+    }
+    if let Some(duration_ns) = pairs.duration_ns {
+        out.extend_from_slice(&duration_ns.to_le_bytes());
+    }
+    if let Some(error_info) = pairs.error_info {
+        put_text(out, error_info);
+    }
+    let captured = pairs.fields.capture_into(&mut FieldWriter { keys, out })
+        && out.len() - start <= limit;
+    if !captured {
+        out.truncate(start);
+    }
+    captured
+}
+
+/// A record read back from its compact form: its event, its time and its
+/// pairs, borrowed from the capture. The sample rate is the template's.
+pub(crate) fn decode<'a>(
+    bytes: &'a [u8],
+    keys: &'a [&'static str],
+    sample_rate: Option<f64>,
+) -> Option<(
+    PredictionEvent,
+    EventTime,
+    PredictionPairs<'a, CapturedFields<'a>>,
+)> {
+    let mut reader = Reader(bytes);
+    let event = PredictionEvent::from_code(reader.byte()?)?;
+    let time = EventTime::from_nanos(reader.u64()?);
+    let prediction_id = reader.text()?;
+    let flags = reader.byte()?;
+    let has = |flag: u8| flags & flag != 0;
+    let correlation_id = if has(HAS_CORRELATION) {
+        Some(reader.text()?)
+    } else {
+        None
+    };
+    let trace = if has(HAS_TRACE) {
+        let wire = reader.take(TraceContext::WIRE_LENGTH)?;
+        Some(TraceContext::from_wire(wire.try_into().ok()?))
+    } else {
+        None
+    };
+    let duration_ns = if has(HAS_DURATION) {
+        Some(reader.u64()?)
+    } else {
+        None
+    };
+    let error_info = if has(HAS_ERROR) {
+        Some(reader.text()?)
+    } else {
+        None
+    };
+    let pairs = PredictionPairs {
+        prediction_id,
+        correlation_id,
+        trace,
+        sample_rate,
+        status: event.status(),
+        fields: CapturedFields {
+            keys,
+            bytes: reader.0,
+        },
+        duration_ns,
+        error_info,
+    };
+    Some((event, time, pairs))
+}
+
+fn put_text(out: &mut Vec<u8>, text: &str) {
+    put_bytes(out, text.as_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    let length = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&length.to_le_bytes());
+    out.extend_from_slice(&bytes[..length as usize]);
+}
+
+/// Reads what [`encode`] wrote.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, count: usize) -> Option<&'a [u8]> {
+        let (taken, rest) = self.0.split_at_checked(count)?;
+        self.0 = rest;
+        Some(taken)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.array()?))
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let length = u32::from_le_bytes(self.array()?);
+        self.take(length as usize)
+    }
+
+    fn text(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
+}
+
+/// The tag of each captured value.
+mod tag {
+    pub(super) const NULL: u8 = 0;
+    pub(super) const TRUE: u8 = 1;
+    pub(super) const FALSE: u8 = 2;
+    pub(super) const U64: u8 = 3;
+    pub(super) const I64: u8 = 4;
+    pub(super) const U128: u8 = 5;
+    pub(super) const I128: u8 = 6;
+    pub(super) const F32: u8 = 7;
+    pub(super) const F64: u8 = 8;
+    pub(super) const TEXT: u8 = 9;
+    pub(super) const JSON: u8 = 10;
+}
+
+/// Where a [`FieldRecorder`] captures its fields: each as the index of its
+/// key, then its value.
+pub(crate) struct FieldWriter<'k, 'o> {
+    keys: &'k [&'static str],
+    out: &'o mut Vec<u8>,
+}
+
+impl FieldWriter<'_, '_> {
+    /// Starts the field under `key`; `false` if the template does not know it.
+    pub(crate) fn key(&mut self, key: &'static str) -> bool {
+        let found = self
+            .keys
+            .iter()
+            .position(|known| std::ptr::eq(*known, key) || *known == key);
+        match found.and_then(|index| u16::try_from(index).ok()) {
+            Some(index) => {
+                self.out.extend_from_slice(&index.to_le_bytes());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A value as serde writes it; `false` if serde_json cannot write it.
+    /// Numbers, booleans, text and `null` (alone, in an `Option` or in a
+    /// newtype) are captured as they are; anything else is written as JSON.
+    pub(crate) fn value(&mut self, value: &dyn erased_serde::Serialize) -> bool {
+        let start = self.out.len();
+        if erased_serde::serialize(value, &mut ValueCapture(self.out)).is_ok() {
+            return true;
+        }
+        self.out.truncate(start);
+        self.out.push(tag::JSON);
+        let length_at = self.out.len();
+        self.out.extend_from_slice(&[0; 4]);
+        if serde_json::to_writer(&mut *self.out, value).is_err() {
+            self.out.truncate(start);
+            return false;
+        }
+        let length = self.out.len() - length_at - 4;
+        let Ok(length) = u32::try_from(length) else {
+            self.out.truncate(start);
+            return false;
+        };
+        self.out[length_at..length_at + 4].copy_from_slice(&length.to_le_bytes());
+        true
+    }
+
+    /// A text value.
+    pub(crate) fn text(&mut self, text: &str) {
+        self.out.push(tag::TEXT);
+        put_text(self.out, text);
+    }
+
+    /// `null`.
+    pub(crate) fn null(&mut self) {
+        self.out.push(tag::NULL);
+    }
+}
+
+/// The fields of a capture, read back; written through any slog serializer
+/// as serde values, so serde_json writes them as it would have on the caller.
+pub(crate) struct CapturedFields<'a> {
+    keys: &'a [&'static str],
+    bytes: &'a [u8],
+}
+
+impl KV for CapturedFields<'_> {
+    fn serialize(&self, _record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
+        let unreadable = || slog::Error::Other;
+        let mut reader = Reader(self.bytes);
+        while !reader.0.is_empty() {
+            let index = u16::from_le_bytes(reader.array().ok_or_else(unreadable)?);
+            let key = *self.keys.get(usize::from(index)).ok_or_else(unreadable)?;
+            let value = CapturedValue::read(&mut reader).ok_or_else(unreadable)?;
+            serializer.emit_serde(key, &value)?;
+        }
+        Ok(())
+    }
+}
+
+/// One captured value.
+#[derive(Clone, Copy)]
+enum CapturedValue<'a> {
+    Null,
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+    U128(u128),
+    I128(i128),
+    F32(f32),
+    F64(f64),
+    Text(&'a str),
+    Json(&'a str),
+}
+
+impl<'a> CapturedValue<'a> {
+    fn read(reader: &mut Reader<'a>) -> Option<Self> {
+        Some(match reader.byte()? {
+            tag::NULL => CapturedValue::Null,
+            tag::TRUE => CapturedValue::Bool(true),
+            tag::FALSE => CapturedValue::Bool(false),
+            tag::U64 => CapturedValue::U64(u64::from_le_bytes(reader.array()?)),
+            tag::I64 => CapturedValue::I64(i64::from_le_bytes(reader.array()?)),
+            tag::U128 => CapturedValue::U128(u128::from_le_bytes(reader.array()?)),
+            tag::I128 => CapturedValue::I128(i128::from_le_bytes(reader.array()?)),
+            tag::F32 => CapturedValue::F32(f32::from_le_bytes(reader.array()?)),
+            tag::F64 => CapturedValue::F64(f64::from_le_bytes(reader.array()?)),
+            tag::TEXT => CapturedValue::Text(reader.text()?),
+            tag::JSON => CapturedValue::Json(reader.text()?),
+            _ => return None,
+        })
+    }
+}
+
+impl Serialize for CapturedValue<'_> {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            CapturedValue::Null => serializer.serialize_unit(),
+            CapturedValue::Bool(value) => serializer.serialize_bool(value),
+            CapturedValue::U64(value) => serializer.serialize_u64(value),
+            CapturedValue::I64(value) => serializer.serialize_i64(value),
+            CapturedValue::U128(value) => serializer.serialize_u128(value),
+            CapturedValue::I128(value) => serializer.serialize_i128(value),
+            CapturedValue::F32(value) => serializer.serialize_f32(value),
+            CapturedValue::F64(value) => serializer.serialize_f64(value),
+            CapturedValue::Text(value) => serializer.serialize_str(value),
+            CapturedValue::Json(json) => {
+                // serde_json wrote it on the caller; its raw value is copied as it is.
+                let raw: &serde_json::value::RawValue =
+                    serde_json::from_str(json).map_err(ser::Error::custom)?;
+                raw.serialize(serializer)
+            }
+        }
+    }
+}
+
+impl slog::Value for CapturedValue<'_> {
+    fn serialize(
+        &self,
+        _record: &Record<'_>,
+        key: slog::Key,
+        serializer: &mut dyn Serializer,
+    ) -> slog::Result {
+        serializer.emit_serde(key, self)
+    }
+}
+
+impl slog::SerdeValue for CapturedValue<'_> {
+    fn as_serde(&self) -> &dyn erased_serde::Serialize {
+        self
+    }
+
+    fn to_sendable(&self) -> Box<dyn slog::SerdeValue + Send + 'static> {
+        Box::new(slog::Serde(
+            serde_json::to_value(self).unwrap_or(serde_json::Value::Null),
+        ))
+    }
+}
+
+/// Why a value was not captured by value.
+#[derive(Debug)]
+struct NotCaptured;
+
+impl fmt::Display for NotCaptured {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not captured by value")
+    }
+}
+
+impl std::error::Error for NotCaptured {}
+
+impl ser::Error for NotCaptured {
+    fn custom<T: fmt::Display>(_message: T) -> Self {
+        NotCaptured
+    }
+}
+
+/// Captures a value that serde presents as a number, a boolean, text or
+/// nothing; refuses anything else, which is then written as JSON.
+struct ValueCapture<'o>(&'o mut Vec<u8>);
+
+impl ValueCapture<'_> {
+    fn put(&mut self, tag: u8, bytes: &[u8]) -> Result<(), NotCaptured> {
+        self.0.push(tag);
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+macro_rules! capture_as {
+    ($($method:ident: $type:ty => $tag:ident as $wide:ty),* $(,)?) => {$(
+        fn $method(self, value: $type) -> Result<(), NotCaptured> {
+            self.put(tag::$tag, &<$wide>::from(value).to_le_bytes())
+        }
+    )*};
+}
+
+impl ser::Serializer for &mut ValueCapture<'_> {
+    type Ok = ();
+    type Error = NotCaptured;
+    type SerializeSeq = Impossible<(), NotCaptured>;
+    type SerializeTuple = Impossible<(), NotCaptured>;
+    type SerializeTupleStruct = Impossible<(), NotCaptured>;
+    type SerializeTupleVariant = Impossible<(), NotCaptured>;
+    type SerializeMap = Impossible<(), NotCaptured>;
+    type SerializeStruct = Impossible<(), NotCaptured>;
+    type SerializeStructVariant = Impossible<(), NotCaptured>;
+
+    capture_as!(
+        serialize_u8: u8 => U64 as u64, serialize_u16: u16 => U64 as u64,
+        serialize_u32: u32 => U64 as u64, serialize_u64: u64 => U64 as u64,
+        serialize_i8: i8 => I64 as i64, serialize_i16: i16 => I64 as i64,
+        serialize_i32: i32 => I64 as i64, serialize_i64: i64 => I64 as i64,
+        serialize_u128: u128 => U128 as u128, serialize_i128: i128 => I128 as i128,
+        serialize_f32: f32 => F32 as f32, serialize_f64: f64 => F64 as f64,
+    );
+
+    fn serialize_bool(self, value: bool) -> Result<(), NotCaptured> {
+        self.put(if value { tag::TRUE } else { tag::FALSE }, &[])
+    }
+
+    fn serialize_char(self, value: char) -> Result<(), NotCaptured> {
+        self.serialize_str(value.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_str(self, value: &str) -> Result<(), NotCaptured> {
+        self.0.push(tag::TEXT);
+        put_text(self.0, value);
+        Ok(())
+    }
+
+    fn serialize_bytes(self, _value: &[u8]) -> Result<(), NotCaptured> {
+        Err(NotCaptured)
+    }
+
+    fn serialize_none(self) -> Result<(), NotCaptured> {
+        self.put(tag::NULL, &[])
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), NotCaptured> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), NotCaptured> {
+        self.put(tag::NULL, &[])
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), NotCaptured> {
+        self.put(tag::NULL, &[])
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), NotCaptured> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), NotCaptured> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), NotCaptured> {
+        Err(NotCaptured)
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, NotCaptured> {
+        Err(NotCaptured)
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, NotCaptured> {
+        Err(NotCaptured)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, NotCaptured> {
+        Err(NotCaptured)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, NotCaptured> {
+        Err(NotCaptured)
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, NotCaptured> {
+        Err(NotCaptured)
+    }
+
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, NotCaptured> {
+        Err(NotCaptured)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, NotCaptured> {
+        Err(NotCaptured)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// The JSON serde_json writes for `value` after a capture and a read back.
+    fn round_trip<T: Serialize>(value: &T) -> Option<String> {
+        let keys = ["field"];
+        let mut out = Vec::new();
+        let mut writer = FieldWriter {
+            keys: &keys,
+            out: &mut out,
+        };
+        if !(writer.key("field") && writer.value(value)) {
+            return None;
+        }
+        let mut reader = Reader(&out[2..]);
+        let value = CapturedValue::read(&mut reader)?;
+        assert!(reader.0.is_empty());
+        serde_json::to_string(&value).ok()
+    }
+
+    #[derive(serde::Serialize)]
+    enum Risk {
+        Risky,
+        Scored(u8),
+    }
+
+    #[derive(serde::Serialize)]
+    struct Wrapped(Option<f32>);
+
+    #[test]
+    fn every_kind_of_value_reads_back_as_serde_json_wrote_it() {
+        let mut map = BTreeMap::new();
+        map.insert("a", vec![1.5, -0.0]);
+        fn check<T: Serialize>(value: T) {
+            assert_eq!(
+                round_trip(&value),
+                serde_json::to_string(&value).ok(),
+                "{}",
+                serde_json::to_string(&value).unwrap_or_default()
+            );
+        }
+        check(u8::MAX);
+        check(i64::MIN);
+        check(u128::MAX);
+        check(i128::MIN);
+        check(0.1f32);
+        check(f64::MAX);
+        check(f64::NAN);
+        check(1e21f64);
+        check(true);
+        check('"');
+        check("tab\t, quote \", é");
+        check(Option::<u32>::None);
+        check(Some(Some(7u16)));
+        check(());
+        check(Risk::Risky);
+        check(Risk::Scored(3));
+        check(Wrapped(Some(2.5)));
+        check(vec![1, 2]);
+        check(map);
+        check(crate::Sensitive::new(5));
+    }
+
+    #[test]
+    fn a_value_serde_json_refuses_is_not_captured() {
+        let mut map = BTreeMap::new();
+        map.insert((1, 2), 3);
+        assert_eq!(round_trip(&map), None);
+    }
+
+    #[test]
+    fn a_key_the_template_does_not_know_is_refused() {
+        let mut out = Vec::new();
+        let mut writer = FieldWriter {
+            keys: &["known"],
+            out: &mut out,
+        };
+        assert!(!writer.key("unknown"));
+        assert!(writer.key("known"));
+    }
+}

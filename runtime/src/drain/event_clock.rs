@@ -1,0 +1,102 @@
+//! When a captured record happened: the caller reads the monotonic clock
+//! once per record ([`EventTime`]), the same reading that times the
+//! prediction, and the writer thread turns it into wall-clock time for
+//! `@timestamp` ([`WallClock`]), against a pair of readings of both clocks it
+//! takes for each batch. A change of the system clock shows in the records
+//! of the next batch.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The instant every [`EventTime`] counts from: the first one asked for.
+fn base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
+
+/// A reading of the monotonic clock, as nanoseconds since the process's
+/// first one: small enough to capture, and the same across threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct EventTime(u64);
+
+impl EventTime {
+    /// The time of `instant`.
+    pub(crate) fn of(instant: Instant) -> Self {
+        let since = instant.saturating_duration_since(base());
+        EventTime(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// As captured.
+    pub(crate) fn to_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// Read back from a capture.
+    pub(crate) fn from_nanos(nanos: u64) -> Self {
+        EventTime(nanos)
+    }
+}
+
+/// Wall-clock time for event times: the system clock and the monotonic
+/// clock read together.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WallClock {
+    wall: SystemTime,
+    monotonic: EventTime,
+}
+
+impl WallClock {
+    /// Both clocks now. The monotonic reading is the middle of two taken
+    /// around the system clock's, so the pair is off by half of a clock
+    /// read at most.
+    pub(crate) fn now() -> Self {
+        let before = EventTime::of(Instant::now());
+        let wall = SystemTime::now();
+        let after = EventTime::of(Instant::now());
+        WallClock {
+            wall,
+            monotonic: EventTime(before.0 + (after.0 - before.0) / 2),
+        }
+    }
+
+    /// The wall-clock time of `event`.
+    pub(crate) fn wall_time(&self, event: EventTime) -> SystemTime {
+        let result = if event >= self.monotonic {
+            self.wall
+                .checked_add(Duration::from_nanos(event.0 - self.monotonic.0))
+        } else {
+            self.wall
+                .checked_sub(Duration::from_nanos(self.monotonic.0 - event.0))
+        };
+        result.unwrap_or(self.wall)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_placed_between_the_wall_clock_readings_around_it() {
+        let before = SystemTime::now();
+        let event = EventTime::of(Instant::now());
+        let after = SystemTime::now();
+        std::thread::sleep(Duration::from_millis(5));
+        let wall = WallClock::now().wall_time(event);
+        // Within a microsecond: the pair's own error is half a clock read.
+        let slack = Duration::from_micros(1);
+        assert!(wall + slack >= before, "{wall:?} before {before:?}");
+        assert!(wall <= after + slack, "{wall:?} after {after:?}");
+    }
+
+    #[test]
+    fn later_events_are_later_by_the_monotonic_difference() {
+        let clock = WallClock::now();
+        let early = EventTime::from_nanos(clock.monotonic.to_nanos() + 1_000);
+        let late = EventTime::from_nanos(clock.monotonic.to_nanos() + 13_000);
+        let gap = clock.wall_time(late).duration_since(clock.wall_time(early));
+        assert_eq!(gap.ok(), Some(Duration::from_nanos(12_000)));
+        let past = clock.wall_time(EventTime::from_nanos(0));
+        assert!(past <= clock.wall, "an event before the pair is placed before it");
+    }
+}

@@ -1,0 +1,131 @@
+//! How a wrapped model reaches the line drain under its logger. The root
+//! logger of a line drain carries a [`DrainLink`] among its values, which
+//! writes nothing into records. When a model is wrapped,
+//! [`PredictionSink::find`] looks for it, once, by serializing the logger's
+//! values; from then on the model's records are captured and queued
+//! through the [`PredictionSink`], and the writer thread formats them. A
+//! model whose logger has no link (the slog-async drain, a drain of the
+//! user's own) logs through slog, as does a record the sink cannot capture.
+
+use super::capture::{self, PredictionEvent, PredictionPairs};
+use super::caps::SizeCaps;
+use super::event_clock::EventTime;
+use super::queue::LineQueue;
+use super::template::RecordTemplate;
+use crate::fields::FieldRecorder;
+use crate::sensitive::RedactionScope;
+use slog::{KV, Logger, Record, RecordLocation, Serializer};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// A capture buffer larger than this is not kept for the next record.
+const RETAINED_CAPTURE_BYTES: usize = 64 << 10;
+
+thread_local! {
+    /// While a logger is searched for its link: where the link puts itself.
+    static SEARCH: RefCell<Option<Option<DrainLink>>> = const { RefCell::new(None) };
+    /// The buffer a record is captured into before it is queued.
+    static CAPTURE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The line drain's queue, among its root logger's values.
+#[derive(Clone)]
+pub(crate) struct DrainLink {
+    queue: LineQueue,
+    caps: SizeCaps,
+}
+
+impl DrainLink {
+    pub(crate) fn new(queue: LineQueue, caps: SizeCaps) -> Self {
+        DrainLink { queue, caps }
+    }
+}
+
+/// Writes nothing, except to a search, where it hands itself over.
+impl KV for DrainLink {
+    fn serialize(&self, _record: &Record<'_>, _serializer: &mut dyn Serializer) -> slog::Result {
+        SEARCH.with(|search| {
+            if let Ok(mut search) = search.try_borrow_mut() {
+                if let Some(found) = search.as_mut() {
+                    *found = Some(self.clone());
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Where a wrapped model's records go when its logger is a line drain's.
+pub(crate) struct PredictionSink {
+    queue: LineQueue,
+    template: Arc<RecordTemplate>,
+    /// A capture longer than this is formatted by its caller, and capped.
+    limit: usize,
+}
+
+impl PredictionSink {
+    /// The sink of `logger`'s line drain, with the template of the records
+    /// a model logs at `location` with fields of `keys`; `None` if the
+    /// logger has no line drain, or values that fail.
+    pub(crate) fn find(
+        logger: &Logger,
+        location: &'static RecordLocation,
+        keys: Vec<&'static str>,
+        sample_rate: Option<f64>,
+    ) -> Option<Self> {
+        struct Nothing;
+        impl Serializer for Nothing {
+            fn emit_arguments(&mut self, _: slog::Key, _: &std::fmt::Arguments<'_>) -> slog::Result {
+                Ok(())
+            }
+        }
+        SEARCH.with(|search| search.replace(Some(None)));
+        let searched = PredictionEvent::Requested.with_record(location, &(), |record| {
+            logger.list().serialize(record, &mut Nothing)
+        });
+        let link = SEARCH.with(|search| search.replace(None)).flatten();
+        searched.ok()?;
+        let link = link?;
+        let template = RecordTemplate::new(location, logger.list(), keys, sample_rate)?;
+        Some(PredictionSink {
+            queue: link.queue,
+            template: Arc::new(template),
+            limit: link.caps.record_max,
+        })
+    }
+
+    /// Captures and queues a record; `false` if it could not be captured,
+    /// and the caller must log it through slog.
+    pub(crate) fn log(
+        &self,
+        event: PredictionEvent,
+        time: EventTime,
+        pairs: &PredictionPairs<'_, &FieldRecorder<'_>>,
+    ) -> bool {
+        CAPTURE.with(|buffer| {
+            // A value that logs while it is captured: through slog.
+            let Ok(mut buffer) = buffer.try_borrow_mut() else {
+                return false;
+            };
+            buffer.clear();
+            let captured = {
+                let _redacting = RedactionScope::enter();
+                capture::encode(
+                    event,
+                    time,
+                    pairs,
+                    self.template.keys(),
+                    self.limit,
+                    &mut buffer,
+                )
+            };
+            if captured {
+                self.queue.push_captured(&self.template, &buffer);
+            }
+            if buffer.capacity() > RETAINED_CAPTURE_BYTES {
+                *buffer = Vec::new();
+            }
+            captured
+        })
+    }
+}

@@ -1,0 +1,60 @@
+//! [`RecordTemplate`]: what every prediction record of one wrapped model
+//! has in common, made once when the model is wrapped: the logger's values
+//! (environment fields, the model's keys, any the user added) rendered as
+//! JSON, the origin, the sample rate, and the keys of the logged fields,
+//! which a captured record refers to by index.
+
+use super::capture::PredictionEvent;
+use super::json_line;
+use slog::{OwnedKVList, RecordLocation};
+
+/// The constant part of a model's prediction records.
+pub(crate) struct RecordTemplate {
+    location: &'static RecordLocation,
+    values: Box<[u8]>,
+    keys: Box<[&'static str]>,
+    sample_rate: Option<f64>,
+}
+
+impl RecordTemplate {
+    /// The template of the records logged at `location` through a logger
+    /// with `values`, whose fields have `keys`. The values are read now, for
+    /// all the records: `None` if one of them fails (each record then
+    /// reports the failure, formatted by its caller).
+    pub(crate) fn new(
+        location: &'static RecordLocation,
+        values: &OwnedKVList,
+        keys: Vec<&'static str>,
+        sample_rate: Option<f64>,
+    ) -> Option<Self> {
+        let values = PredictionEvent::Requested.with_record(location, &(), |record| {
+            json_line::render_values(record, values)
+        });
+        Some(RecordTemplate {
+            location,
+            values: values.ok()?.into_boxed_slice(),
+            keys: keys.into_boxed_slice(),
+            sample_rate,
+        })
+    }
+
+    /// Where the records are logged from: `log.origin`.
+    pub(crate) fn location(&self) -> &'static RecordLocation {
+        self.location
+    }
+
+    /// The logger's values, as the line drain writes them.
+    pub(crate) fn values(&self) -> &[u8] {
+        &self.values
+    }
+
+    /// The keys of the logged fields.
+    pub(crate) fn keys(&self) -> &[&'static str] {
+        &self.keys
+    }
+
+    /// The `sample_rate` the records carry.
+    pub(crate) fn sample_rate(&self) -> Option<f64> {
+        self.sample_rate
+    }
+}

@@ -1,0 +1,147 @@
+//! The line drain's writer thread: takes each batch from the
+//! [`LineQueue`], formats its captured records (their `@timestamp` from the
+//! clock reading each one carries), writes the batch in one call, and
+//! counts what was written and what a failed write lost.
+
+use super::caps::SizeCaps;
+use super::capture;
+use super::entries::{Entries, Entry};
+use super::event_clock::WallClock;
+use super::head::ProcessFields;
+use super::json_line::{LoggerValues, format_record};
+use super::losses::LossKind;
+use super::output::LineOutput;
+use super::queue::LineQueue;
+use super::template::RecordTemplate;
+use super::unformattable;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+/// A batch buffer larger than this is given back after it is written, so a
+/// burst does not keep its memory for the life of the process.
+const RETAINED_BATCH_BYTES: usize = 4 << 20;
+
+/// Starts the writer thread of `queue`, writing to `output`.
+pub(crate) fn spawn<W: Write + Send + 'static>(
+    queue: LineQueue,
+    output: W,
+    process: Arc<ProcessFields>,
+    caps: SizeCaps,
+) -> std::io::Result<JoinHandle<()>> {
+    let writer = Writer {
+        queue,
+        output: LineOutput::new(output),
+        process,
+        caps,
+    };
+    std::thread::Builder::new()
+        .name("logged-model-writer".to_owned())
+        .spawn(move || writer.write_until_closed())
+}
+
+struct Writer<W: Write> {
+    queue: LineQueue,
+    output: LineOutput<W>,
+    process: Arc<ProcessFields>,
+    caps: SizeCaps,
+}
+
+impl<W: Write> Writer<W> {
+    fn write_until_closed(mut self) {
+        let mut batch = Entries::default();
+        let mut lines = Vec::new();
+        let mut report_line = Vec::new();
+        let mut last_record = Instant::now();
+        while let Some(records) = self.queue.take_batch(&mut batch, last_record) {
+            last_record = Instant::now();
+            self.format_batch(&batch, &mut lines);
+            let (losses, _) = self.queue.losses();
+            match self.output.write_lines(&lines) {
+                Ok(()) => {
+                    losses.written.fetch_add(records as u64, Ordering::Relaxed);
+                    self.report_failed_writes(&mut report_line);
+                }
+                Err(lost) => losses.count_failed_writes(lost),
+            }
+            batch.clear(RETAINED_BATCH_BYTES);
+            lines.clear();
+            if lines.capacity() > RETAINED_BATCH_BYTES {
+                lines = Vec::new();
+            }
+        }
+        self.report_failed_writes(&mut report_line);
+    }
+
+    /// The lines of `batch`, in order, into `lines`.
+    fn format_batch(&self, batch: &Entries, lines: &mut Vec<u8>) {
+        let clock = WallClock::now();
+        for entry in batch.iter() {
+            match entry {
+                Entry::Line(line) => lines.extend_from_slice(line),
+                Entry::Captured { template, capture } => {
+                    self.format_captured(lines, &clock, template, capture);
+                }
+            }
+        }
+    }
+
+    /// Formats a captured record as its caller would have.
+    fn format_captured(
+        &self,
+        out: &mut Vec<u8>,
+        clock: &WallClock,
+        template: &RecordTemplate,
+        capture: &[u8],
+    ) {
+        let values = LoggerValues::Rendered(template.values());
+        match capture::decode(capture, template.keys(), template.sample_rate()) {
+            Some((event, time, pairs)) => {
+                event.with_record(template.location(), &pairs, |record| {
+                    format_record(
+                        out,
+                        clock.wall_time(time),
+                        &self.process,
+                        self.caps,
+                        record,
+                        values,
+                    );
+                });
+            }
+            // Never seen: the capture was written by this crate. Should it
+            // happen, a record still says so.
+            None => capture::PredictionEvent::Exception.with_record(
+                template.location(),
+                &(),
+                |record| {
+                    unformattable::with_replacement(
+                        record,
+                        "the captured record could not be read",
+                        |replacement| {
+                            format_record(
+                                out,
+                                std::time::SystemTime::now(),
+                                &self.process,
+                                self.caps,
+                                replacement,
+                                values,
+                            );
+                        },
+                    );
+                },
+            ),
+        }
+    }
+
+    fn report_failed_writes(&mut self, line: &mut Vec<u8>) {
+        let (losses, reports) = self.queue.losses();
+        let output = &mut self.output;
+        losses.report(LossKind::FailedWrites, |report| {
+            line.clear();
+            reports.format(line, report);
+            output.write_lines(line).is_ok()
+        });
+    }
+}
