@@ -176,11 +176,11 @@ impl<M: LoggedModel> Logged<M> {
         let version = M::model_version(&model);
         let parent = logger.clone();
         let logger = model_logger::<M>(logger, qualified_name, version, "predict", settings)?;
-        let field_keys = spec.input_keys.iter().chain(spec.output_keys).copied();
         let sink = PredictionSink::find(
             &logger,
             &spec.location,
-            field_keys.collect(),
+            spec.input_keys,
+            spec.output_keys,
             sample_rate.below_one(),
         );
         Ok(Logged {

@@ -13,7 +13,6 @@ use crate::trace_context::TraceContext;
 use slog::{Drain, Level};
 use std::any::Any;
 use std::fmt::Display;
-use std::time::Instant;
 
 /// The error text of a prediction whose future was dropped before it ended.
 const CANCELLED: &str = "Prediction cancelled: the caller dropped it before it completed.";
@@ -32,7 +31,7 @@ enum Logging {
         prediction_id: PredictionId,
         correlation_id: Option<CorrelationId>,
         trace: Option<TraceContext>,
-        started: Instant,
+        started: EventTime,
     },
 }
 
@@ -61,7 +60,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
                     prediction_id: PredictionId::new(),
                     correlation_id,
                     trace,
-                    started: Instant::now(),
+                    started: EventTime::now(),
                 }
             } else {
                 Logging::FailuresOnly {
@@ -183,11 +182,10 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
                 // One clock reading per record: the request's is the start.
                 let now = match event {
                     PredictionEvent::Requested => *started,
-                    PredictionEvent::Created | PredictionEvent::Exception => Instant::now(),
+                    PredictionEvent::Created | PredictionEvent::Exception => EventTime::now(),
                 };
                 let duration_ns = event.status().map(|_| {
-                    let nanoseconds = u64::try_from(now.saturating_duration_since(*started).as_nanos())
-                        .unwrap_or(u64::MAX);
+                    let nanoseconds = now.since(*started);
                     self.context.stats.count_duration(nanoseconds);
                     nanoseconds
                 });
@@ -198,11 +196,11 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             Logging::FailuresOnly {
                 correlation_id,
                 trace,
-            } => (correlation_id.as_ref(), trace.as_ref(), None, Instant::now()),
+            } => (correlation_id.as_ref(), trace.as_ref(), None, EventTime::now()),
             Logging::Off => return,
         };
         let pairs = PredictionPairs {
-            prediction_id: prediction_id.as_str(),
+            prediction_id: prediction_id.as_bytes(),
             correlation_id: correlation_id.map(CorrelationId::as_str),
             trace: trace.copied(),
             sample_rate: self.context.sample_rate.below_one(),
@@ -212,7 +210,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             error_info,
         };
         if let Some(sink) = &self.context.sink {
-            if sink.log(event, EventTime::of(time), &pairs) {
+            if sink.log(event, time, &pairs) {
                 return;
             }
         }

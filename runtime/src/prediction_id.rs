@@ -35,6 +35,11 @@ impl PredictionId {
         // Only ASCII hex digits and hyphens were written into it.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
+
+    /// The id's text as bytes, unchecked: what a captured record copies.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// Text that is not a prediction id.

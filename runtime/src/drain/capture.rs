@@ -10,6 +10,7 @@
 //! the bytes it would have had if the caller had formatted it.
 
 use super::event_clock::EventTime;
+use super::template::RecordTemplate;
 use crate::fields::FieldRecorder;
 use crate::keys;
 use crate::trace_context::TraceContext;
@@ -98,7 +99,8 @@ impl PredictionEvent {
 /// in the order every drain writes them. `F` is the fields: borrowed from
 /// the input or output on the caller, read back from a capture on the writer.
 pub(crate) struct PredictionPairs<'a, F> {
-    pub(crate) prediction_id: &'a str,
+    /// The id's text (ASCII, checked when it is written).
+    pub(crate) prediction_id: &'a [u8],
     pub(crate) correlation_id: Option<&'a str>,
     pub(crate) trace: Option<TraceContext>,
     pub(crate) sample_rate: Option<f64>,
@@ -110,7 +112,8 @@ pub(crate) struct PredictionPairs<'a, F> {
 
 impl<F: KV> KV for PredictionPairs<'_, F> {
     fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        serializer.emit_str(keys::PREDICTION_ID, self.prediction_id)?;
+        let prediction_id = std::str::from_utf8(self.prediction_id).unwrap_or_default();
+        serializer.emit_str(keys::PREDICTION_ID, prediction_id)?;
         if let Some(id) = self.correlation_id {
             serializer.emit_str(keys::CORRELATION_ID, id)?;
         }
@@ -140,8 +143,8 @@ const HAS_TRACE: u8 = 2;
 const HAS_DURATION: u8 = 4;
 const HAS_ERROR: u8 = 8;
 
-/// Appends the compact form of a record to `out`. `keys` are the keys the
-/// template knows, which the fields refer to by index. Returns `false`, with
+/// Appends the compact form of a record of `template` to `out`; its fields
+/// refer to the template's keys by index. Returns `false`, with
 /// `out` as it was, when the record has what the compact form does not
 /// carry (a field that failed, a key the template does not know) or is
 /// longer than `limit` bytes: the caller formats that record itself, and
@@ -150,14 +153,14 @@ pub(crate) fn encode(
     event: PredictionEvent,
     time: EventTime,
     pairs: &PredictionPairs<'_, &FieldRecorder<'_>>,
-    keys: &[&'static str],
+    template: &RecordTemplate,
     limit: usize,
     out: &mut Vec<u8>,
 ) -> bool {
     let start = out.len();
     out.push(event.code());
     out.extend_from_slice(&time.to_nanos().to_le_bytes());
-    put_text(out, pairs.prediction_id);
+    put_bytes(out, pairs.prediction_id);
     let flags = [
         (pairs.correlation_id.is_some(), HAS_CORRELATION),
         (pairs.trace.is_some(), HAS_TRACE),
@@ -180,7 +183,12 @@ pub(crate) fn encode(
     if let Some(error_info) = pairs.error_info {
         put_text(out, error_info);
     }
-    let captured = pairs.fields.capture_into(&mut FieldWriter { keys, out })
+    let mut fields = FieldWriter {
+        keys: template.keys(),
+        next: template.first_key(event),
+        out,
+    };
+    let captured = pairs.fields.capture_into(&mut fields)
         && out.len() - start <= limit;
     if !captured {
         out.truncate(start);
@@ -202,7 +210,7 @@ pub(crate) fn decode<'a>(
     let mut reader = Reader(bytes);
     let event = PredictionEvent::from_code(reader.byte()?)?;
     let time = EventTime::from_nanos(reader.u64()?);
-    let prediction_id = reader.text()?;
+    let prediction_id = reader.bytes()?;
     let flags = reader.byte()?;
     let has = |flag: u8| flags & flag != 0;
     let correlation_id = if has(HAS_CORRELATION) {
@@ -303,19 +311,24 @@ mod tag {
 /// key, then its value.
 pub(crate) struct FieldWriter<'k, 'o> {
     keys: &'k [&'static str],
+    /// Where the next key is looked for first: fields come in the order
+    /// the template lists them.
+    next: usize,
     out: &'o mut Vec<u8>,
 }
 
 impl FieldWriter<'_, '_> {
     /// Starts the field under `key`; `false` if the template does not know it.
     pub(crate) fn key(&mut self, key: &'static str) -> bool {
-        let found = self
-            .keys
-            .iter()
-            .position(|known| std::ptr::eq(*known, key) || *known == key);
-        match found.and_then(|index| u16::try_from(index).ok()) {
-            Some(index) => {
-                self.out.extend_from_slice(&index.to_le_bytes());
+        let matches = |known: &&'static str| std::ptr::eq(*known, key) || *known == key;
+        let found = match self.keys.get(self.next) {
+            Some(known) if matches(known) => Some(self.next),
+            _ => self.keys.iter().position(matches),
+        };
+        match found.and_then(|index| Some((index, u16::try_from(index).ok()?))) {
+            Some((index, wire)) => {
+                self.next = index + 1;
+                self.out.extend_from_slice(&wire.to_le_bytes());
                 true
             }
             None => false,
@@ -638,6 +651,7 @@ mod tests {
         let mut out = Vec::new();
         let mut writer = FieldWriter {
             keys: &keys,
+            next: 0,
             out: &mut out,
         };
         if !(writer.key("field") && writer.value(value)) {
@@ -703,7 +717,8 @@ mod tests {
     fn a_key_the_template_does_not_know_is_refused() {
         let mut out = Vec::new();
         let mut writer = FieldWriter {
-            keys: &["known"],
+            keys: &["other", "known"],
+            next: 0,
             out: &mut out,
         };
         assert!(!writer.key("unknown"));

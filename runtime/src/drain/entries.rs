@@ -115,7 +115,7 @@ mod tests {
             module: "",
         };
         let values = slog::OwnedKVList::from(slog::o!("k" => "v"));
-        Arc::new(RecordTemplate::new(&LOCATION, &values, vec!["f"], None).expect("renders"))
+        Arc::new(RecordTemplate::new(&LOCATION, &values, &["f"], &[], None).expect("renders"))
     }
 
     #[test]

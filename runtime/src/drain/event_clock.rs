@@ -26,6 +26,17 @@ impl EventTime {
         EventTime(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
     }
 
+    /// Now.
+    #[inline]
+    pub(crate) fn now() -> Self {
+        Self::of(Instant::now())
+    }
+
+    /// Nanoseconds from `earlier` to this time (0 if it is later).
+    pub(crate) fn since(self, earlier: EventTime) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
     /// As captured.
     pub(crate) fn to_nanos(self) -> u64 {
         self.0

@@ -65,12 +65,14 @@ pub(crate) struct PredictionSink {
 
 impl PredictionSink {
     /// The sink of `logger`'s line drain, with the template of the records
-    /// a model logs at `location` with fields of `keys`; `None` if the
-    /// logger has no line drain, or values that fail.
+    /// a model logs at `location` with fields of `input_keys` and
+    /// `output_keys`; `None` if the logger has no line drain, or values
+    /// that fail.
     pub(crate) fn find(
         logger: &Logger,
         location: &'static RecordLocation,
-        keys: Vec<&'static str>,
+        input_keys: &[&'static str],
+        output_keys: &[&'static str],
         sample_rate: Option<f64>,
     ) -> Option<Self> {
         struct Nothing;
@@ -86,7 +88,13 @@ impl PredictionSink {
         let link = SEARCH.with(|search| search.replace(None)).flatten();
         searched.ok()?;
         let link = link?;
-        let template = RecordTemplate::new(location, logger.list(), keys, sample_rate)?;
+        let template = RecordTemplate::new(
+            location,
+            logger.list(),
+            input_keys,
+            output_keys,
+            sample_rate,
+        )?;
         Some(PredictionSink {
             queue: link.queue,
             template: Arc::new(template),
@@ -110,14 +118,7 @@ impl PredictionSink {
             buffer.clear();
             let captured = {
                 let _redacting = RedactionScope::enter();
-                capture::encode(
-                    event,
-                    time,
-                    pairs,
-                    self.template.keys(),
-                    self.limit,
-                    &mut buffer,
-                )
+                capture::encode(event, time, pairs, &self.template, self.limit, &mut buffer)
             };
             if captured {
                 self.queue.push_captured(&self.template, &buffer);

@@ -70,6 +70,11 @@ impl LossCounters {
     /// puts the count back if the report could not be delivered.
     pub(crate) fn report(&self, kind: LossKind, send: impl FnOnce(&Report) -> bool) {
         let unreported = self.unreported(kind);
+        // A load first: most calls find nothing, and a swap on every record
+        // would cost each caller an atomic write.
+        if unreported.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let count = unreported.swap(0, Ordering::AcqRel);
         if count == 0 {
             return;

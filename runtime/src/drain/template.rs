@@ -13,6 +13,8 @@ pub(crate) struct RecordTemplate {
     location: &'static RecordLocation,
     values: Box<[u8]>,
     keys: Box<[&'static str]>,
+    /// Where the output fields' keys start in `keys`.
+    output_keys_at: usize,
     sample_rate: Option<f64>,
 }
 
@@ -24,7 +26,8 @@ impl RecordTemplate {
     pub(crate) fn new(
         location: &'static RecordLocation,
         values: &OwnedKVList,
-        keys: Vec<&'static str>,
+        input_keys: &[&'static str],
+        output_keys: &[&'static str],
         sample_rate: Option<f64>,
     ) -> Option<Self> {
         let values = PredictionEvent::Requested.with_record(location, &(), |record| {
@@ -33,7 +36,8 @@ impl RecordTemplate {
         Some(RecordTemplate {
             location,
             values: values.ok()?.into_boxed_slice(),
-            keys: keys.into_boxed_slice(),
+            keys: input_keys.iter().chain(output_keys).copied().collect(),
+            output_keys_at: input_keys.len(),
             sample_rate,
         })
     }
@@ -51,6 +55,15 @@ impl RecordTemplate {
     /// The keys of the logged fields.
     pub(crate) fn keys(&self) -> &[&'static str] {
         &self.keys
+    }
+
+    /// Where the keys of `event`'s fields start in [`Self::keys`]: the
+    /// record of a success has the output fields, the others the input's.
+    pub(crate) fn first_key(&self, event: PredictionEvent) -> usize {
+        match event {
+            PredictionEvent::Created => self.output_keys_at,
+            PredictionEvent::Requested | PredictionEvent::Exception => 0,
+        }
     }
 
     /// The `sample_rate` the records carry.
