@@ -49,9 +49,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = credit_risk_service::model::CreditRiskModel::new(artifact);
     let input = credit_risk_service::examples::good_applicant();
     let mode = std::env::args().nth(1).unwrap_or_default();
-    let nb: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(PREDICTIONS);
     if mode == "bare" {
-        for _ in 0..3 * nb {
+        for _ in 0..PREDICTIONS {
             let _ = black_box(model.predict(black_box(&input)));
         }
         return Ok(());
@@ -66,13 +65,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .env_vars(["POD_NAME", "NODE_NAME", "APP_NAME"])
         .build_with_writer(std::io::sink())?;
     let model = Logged::new(Profiled(model), &logger)?;
-    let n: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(PREDICTIONS);
-    for _ in 0..3 {
-    let t = std::time::Instant::now();
-    for _ in 0..n {
+    for _ in 0..PREDICTIONS {
         let _ = black_box(model.predict(black_box(&input)));
-    }
-    eprintln!("{:?}/prediction", t.elapsed() / n as u32);
     }
     drop(model);
     drop(logger);

@@ -59,7 +59,7 @@ impl Default for LoggerBuilder {
 
 impl LoggerBuilder {
     /// The defaults: level `info`, no environment fields, overflow `block`,
-    /// a channel of 1024 records, the line drain, the `log` crate not captured.
+    /// a channel of 4096 records, the line drain, the `log` crate not captured.
     pub fn new() -> Self {
         Self::default()
     }

@@ -7,7 +7,7 @@
 //! | `LOG_ENV_VARS` | comma-separated variable names, e.g. `POD_NAME,NODE_NAME,APP_NAME` | none |
 //! | `LOG_OVERFLOW` | `block` (nothing is ever dropped) or `drop` (the caller never waits; losses are counted and reported) | `block` |
 //! | `LOG_BLOCK_TIMEOUT_MS` | in `block` mode, the longest a caller waits for room before its record is dropped and counted | none: wait as long as it takes |
-//! | `LOG_CHANNEL_SIZE` | records the channel holds, 1 to 1048576 | `1024` |
+//! | `LOG_CHANNEL_SIZE` | records the channel holds, 1 to 1048576 | `4096` |
 //! | `LOG_DRAIN` | `line` (format on the caller, write in batches) or `slog-async` (slog-async over slog-json) | `line` |
 //! | `LOG_FIELD_MAX_BYTES` | the longest string value written whole, in bytes, 64 or more | `4096` |
 //! | `LOG_RECORD_MAX_BYTES` | the longest record, in bytes, 1024 or more | `16000` |
@@ -53,8 +53,12 @@ pub enum DrainKind {
 /// The largest channel the configuration accepts.
 pub const MAX_CHANNEL_SIZE: usize = 1 << 20;
 
-/// The channel size when none is configured.
-pub const DEFAULT_CHANNEL_SIZE: usize = 1024;
+/// The channel size when none is configured: a burst of 2,000 prediction
+/// records (1,000 predictions) fits without waiting for the output. The
+/// line drain keeps a prediction record in its channel in its captured
+/// form, some 120 bytes, so a full channel typically takes half a MiB; at
+/// most, every record at `LOG_RECORD_MAX_BYTES`, 64 MiB.
+pub const DEFAULT_CHANNEL_SIZE: usize = 4096;
 
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -196,7 +196,12 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             Logging::FailuresOnly {
                 correlation_id,
                 trace,
-            } => (correlation_id.as_ref(), trace.as_ref(), None, EventTime::now()),
+            } => (
+                correlation_id.as_ref(),
+                trace.as_ref(),
+                None,
+                EventTime::now(),
+            ),
             Logging::Off => return,
         };
         let pairs = PredictionPairs {

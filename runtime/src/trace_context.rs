@@ -129,7 +129,7 @@ impl TraceContext {
     pub(crate) const WIRE_LENGTH: usize = 34;
 
     /// The context as [`Self::WIRE_LENGTH`] bytes.
-    pub(crate) fn to_wire(&self) -> [u8; Self::WIRE_LENGTH] {
+    pub(crate) fn to_wire(self) -> [u8; Self::WIRE_LENGTH] {
         let mut wire = [0; Self::WIRE_LENGTH];
         wire[..16].copy_from_slice(&self.trace_id);
         wire[16..24].copy_from_slice(&self.span_id);
@@ -273,7 +273,8 @@ mod tests {
 
     #[test]
     fn the_wire_form_gives_back_the_same_context() {
-        let continued = TraceContext::continue_from(VALID).unwrap_or_else(|_| TraceContext::new_root());
+        let continued =
+            TraceContext::continue_from(VALID).unwrap_or_else(|_| TraceContext::new_root());
         for context in [continued, TraceContext::new_root()] {
             assert_eq!(TraceContext::from_wire(&context.to_wire()), context);
         }

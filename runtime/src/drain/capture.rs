@@ -188,8 +188,7 @@ pub(crate) fn encode(
         next: template.first_key(event),
         out,
     };
-    let captured = pairs.fields.capture_into(&mut fields)
-        && out.len() - start <= limit;
+    let captured = pairs.fields.capture_into(&mut fields) && out.len() - start <= limit;
     if !captured {
         out.truncate(start);
     }

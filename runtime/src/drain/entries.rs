@@ -133,7 +133,11 @@ mod tests {
                 Entry::Line(line) => (line.to_vec(), None),
                 Entry::Captured { template, capture } => (
                     capture.to_vec(),
-                    Some(if std::ptr::eq(template, &*first) { 1 } else { 2 }),
+                    Some(if std::ptr::eq(template, &*first) {
+                        1
+                    } else {
+                        2
+                    }),
                 ),
             })
             .collect();
@@ -147,7 +151,11 @@ mod tests {
                 (Vec::new(), Some(1)),
             ]
         );
-        assert_eq!(entries.templates.len(), 2, "a template is held once per batch");
+        assert_eq!(
+            entries.templates.len(),
+            2,
+            "a template is held once per batch"
+        );
         entries.clear(0);
         assert!(entries.iter().next().is_none() && entries.templates.is_empty());
         assert_eq!(Arc::strong_count(&first), 1);

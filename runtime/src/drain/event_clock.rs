@@ -108,6 +108,9 @@ mod tests {
         let gap = clock.wall_time(late).duration_since(clock.wall_time(early));
         assert_eq!(gap.ok(), Some(Duration::from_nanos(12_000)));
         let past = clock.wall_time(EventTime::from_nanos(0));
-        assert!(past <= clock.wall, "an event before the pair is placed before it");
+        assert!(
+            past <= clock.wall,
+            "an event before the pair is placed before it"
+        );
     }
 }

@@ -38,7 +38,10 @@ impl LoggerValues<'_> {
 
 /// `values` as the line serializer writes them, `,"key":value` for each
 /// pair, for `record`.
-pub(crate) fn render_values(record: &Record<'_>, values: &OwnedKVList) -> Result<Vec<u8>, slog::Error> {
+pub(crate) fn render_values(
+    record: &Record<'_>,
+    values: &OwnedKVList,
+) -> Result<Vec<u8>, slog::Error> {
     let _redacting = RedactionScope::enter();
     let mut out = Vec::new();
     values.serialize(record, &mut LineSerializer { out: &mut out })?;
@@ -81,13 +84,7 @@ pub(crate) fn format_record(
             if try_format(out, time, process, replacement, values).is_err() {
                 // The logger's own values fail too: keep only what is certain.
                 out.truncate(start);
-                let _ = try_format(
-                    out,
-                    time,
-                    process,
-                    replacement,
-                    LoggerValues::Rendered(b""),
-                );
+                let _ = try_format(out, time, process, replacement, LoggerValues::Rendered(b""));
             }
         });
     }

@@ -91,8 +91,13 @@ pub(crate) fn build<W: Write + Send + 'static>(
         Arc::clone(&shared.losses),
         reports,
     );
-    let writer = writer::spawn(queue.clone(), writer, Arc::clone(&shared.process), shared.caps)
-        .map_err(|e| ConfigError::WriterThread(e.to_string()))?;
+    let writer = writer::spawn(
+        queue.clone(),
+        writer,
+        Arc::clone(&shared.process),
+        shared.caps,
+    )
+    .map_err(|e| ConfigError::WriterThread(e.to_string()))?;
     let link = DrainLink::new(queue.clone(), shared.caps);
     let drain = LineDrain {
         queue: queue.clone(),
@@ -111,5 +116,8 @@ pub(crate) fn build<W: Write + Send + 'static>(
             let _ = writer.join();
         },
     );
-    Ok((Logger::root(drain, OwnedKV((config.env_fields, link))), guard))
+    Ok((
+        Logger::root(drain, OwnedKV((config.env_fields, link))),
+        guard,
+    ))
 }

@@ -7,8 +7,8 @@
 //! model whose logger has no link (the slog-async drain, a drain of the
 //! user's own) logs through slog, as does a record the sink cannot capture.
 
-use super::capture::{self, PredictionEvent, PredictionPairs};
 use super::caps::SizeCaps;
+use super::capture::{self, PredictionEvent, PredictionPairs};
 use super::event_clock::EventTime;
 use super::queue::LineQueue;
 use super::template::RecordTemplate;
@@ -77,7 +77,11 @@ impl PredictionSink {
     ) -> Option<Self> {
         struct Nothing;
         impl Serializer for Nothing {
-            fn emit_arguments(&mut self, _: slog::Key, _: &std::fmt::Arguments<'_>) -> slog::Result {
+            fn emit_arguments(
+                &mut self,
+                _: slog::Key,
+                _: &std::fmt::Arguments<'_>,
+            ) -> slog::Result {
                 Ok(())
             }
         }

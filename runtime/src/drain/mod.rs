@@ -27,8 +27,8 @@
 
 pub(crate) mod async_channel;
 pub(crate) mod async_writer;
-pub(crate) mod capture;
 pub(crate) mod caps;
+pub(crate) mod capture;
 pub(crate) mod constant_values;
 pub(crate) mod entries;
 pub(crate) mod event_clock;
