@@ -2,7 +2,7 @@
 //! with their JSON types: numbers stay numbers, enums are written as serde
 //! writes them and `None` is `null`.
 
-use crate::drain::capture::FieldWriter;
+use crate::drain::capture::FieldCapture;
 use crate::hashing::{HashHex, HashKey};
 use crate::keys;
 use crate::sensitive::REDACTED;
@@ -24,6 +24,10 @@ pub struct FieldRecorder<'a> {
     /// The hashes of the hashed fields, kept apart so that a field stays
     /// small (allocated only by a model that hashes).
     hashes: Vec<HashHex>,
+    /// The fields captured for the line drain's writer as they are
+    /// recorded; `None` when the record is not captured, or once a field
+    /// could not be (the record is then formatted by its caller).
+    capture: Option<FieldCapture<'a>>,
 }
 
 /// A field's value as the record will hold it.
@@ -65,13 +69,15 @@ impl<'a> SmallFields<'a> {
 }
 
 impl<'a> FieldRecorder<'a> {
-    /// An empty recorder; `hash_key` hashes the fields listed as `(hash)`.
-    pub(crate) fn new(hash_key: Option<&'a HashKey>) -> Self {
+    /// An empty recorder; `hash_key` hashes the fields listed as `(hash)`,
+    /// and `capture`, if given, captures the fields as they are recorded.
+    pub(crate) fn new(hash_key: Option<&'a HashKey>, capture: Option<FieldCapture<'a>>) -> Self {
         FieldRecorder {
             fields: SmallFields::default(),
             errors: RefCell::new(Vec::new()),
             hash_key,
             hashes: Vec::new(),
+            capture,
         }
     }
 
@@ -80,11 +86,34 @@ impl<'a> FieldRecorder<'a> {
     /// as `null`, and the reason is listed under `field_errors`.
     pub fn record<T: Serialize>(&mut self, key: &'static str, value: &'a T) {
         self.fields.push((key, FieldValue::Borrowed(value)));
+        self.capture_with(key, |capture| capture.value(value));
     }
 
     /// Records the redaction marker under `key`; the value is never read.
     pub fn record_redacted<T: ?Sized>(&mut self, key: &'static str, _value: &T) {
         self.fields.push((key, FieldValue::Redacted));
+        self.capture_with(key, |capture| {
+            capture.text(REDACTED);
+            true
+        });
+    }
+
+    /// Captures the field under `key` with `value`, or gives up capturing.
+    fn capture_with(
+        &mut self,
+        key: &'static str,
+        value: impl FnOnce(&mut FieldCapture<'a>) -> bool,
+    ) {
+        if let Some(capture) = &mut self.capture {
+            if !(capture.key(key) && value(capture)) {
+                self.capture = None;
+            }
+        }
+    }
+
+    /// The captured fields, if every field was captured.
+    pub(crate) fn captured(&self) -> Option<&[u8]> {
+        self.capture.as_ref().map(FieldCapture::bytes)
     }
 
     /// Records the keyed hash of `value` under `key`.
@@ -95,48 +124,29 @@ impl<'a> FieldRecorder<'a> {
         };
         match hashed {
             Ok(Some(hex)) => {
+                self.capture_with(key, |capture| {
+                    // Only ASCII hex digits were written into it.
+                    capture.text(std::str::from_utf8(&hex).unwrap_or_default());
+                    true
+                });
                 self.hashes.push(hex);
                 self.fields
                     .push((key, FieldValue::Hashed(self.hashes.len() - 1)));
             }
-            Ok(None) => self.fields.push((key, FieldValue::Null)),
+            Ok(None) => {
+                self.capture_with(key, |capture| {
+                    capture.null();
+                    true
+                });
+                self.fields.push((key, FieldValue::Null));
+            }
             Err(reason) => {
                 self.errors.borrow_mut().push(format!("{key}: {reason}"));
+                // The error is written with the record, by its caller.
+                self.capture = None;
                 self.fields.push((key, FieldValue::Unhashable));
             }
         }
-    }
-}
-
-impl FieldRecorder<'_> {
-    /// Captures the fields for the writer thread (see `drain::capture`).
-    /// `false` when a field cannot be captured: one that failed (its error
-    /// is written with the record), or one serde_json cannot write.
-    pub(crate) fn capture_into(&self, writer: &mut FieldWriter<'_, '_>) -> bool {
-        if !self.errors.borrow().is_empty() {
-            return false;
-        }
-        for (key, value) in self.fields.iter() {
-            if !writer.key(key) {
-                return false;
-            }
-            match value {
-                FieldValue::Borrowed(value) => {
-                    if !writer.value(*value) {
-                        return false;
-                    }
-                }
-                FieldValue::Redacted => writer.text(REDACTED),
-                FieldValue::Hashed(index) => {
-                    let hex = self.hashes.get(*index).map_or(&[][..], |hex| &hex[..]);
-                    // Only ASCII hex digits were written into it.
-                    writer.text(std::str::from_utf8(hex).unwrap_or_default());
-                }
-                FieldValue::Null => writer.null(),
-                FieldValue::Unhashable => return false,
-            }
-        }
-        true
     }
 }
 

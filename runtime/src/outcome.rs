@@ -91,7 +91,7 @@ impl<M: LoggedModel> OutcomeLogger<M> {
     /// Writes "Prediction outcome." for the prediction `prediction_id`, with
     /// the outcome fields and the correlation id in scope, if any.
     pub fn log(&self, prediction_id: &PredictionId, outcome: &M::Outcome) {
-        let mut fields = FieldRecorder::new(self.hash_key.as_ref());
+        let mut fields = FieldRecorder::new(self.hash_key.as_ref(), None);
         M::record_outcome(outcome, &mut fields);
         let kv = OutcomeKv {
             prediction_id: prediction_id.as_str(),

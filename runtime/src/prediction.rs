@@ -3,7 +3,7 @@
 //! at all when the prediction is sampled out and succeeds.
 
 use crate::correlation::{self, CorrelationId};
-use crate::drain::capture::{PredictionEvent, PredictionPairs};
+use crate::drain::capture::{FieldCapture, PredictionEvent, PredictionPairs};
 use crate::drain::event_clock::EventTime;
 use crate::fields::FieldRecorder;
 use crate::generated::LoggedModel;
@@ -77,7 +77,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         };
         if let Logging::Whole { prediction_id, .. } = &call.logging {
             if context.logger.is_enabled(Level::Info) {
-                let mut fields = FieldRecorder::new(context.hash_key.as_ref());
+                let mut fields = call.recorder(PredictionEvent::Requested);
                 M::record_input(input, &mut fields);
                 call.emit(PredictionEvent::Requested, prediction_id, &fields, None);
             }
@@ -123,7 +123,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         match &self.logging {
             Logging::Whole { prediction_id, .. } => {
                 if self.context.logger.is_enabled(Level::Info) {
-                    let mut fields = FieldRecorder::new(self.context.hash_key.as_ref());
+                    let mut fields = self.recorder(PredictionEvent::Created);
                     M::record_output(output, &mut fields);
                     self.emit(PredictionEvent::Created, prediction_id, &fields, None);
                 }
@@ -140,7 +140,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         self.context.stats.count_failure();
         match &self.logging {
             Logging::Whole { prediction_id, .. } => {
-                let fields = FieldRecorder::new(self.context.hash_key.as_ref());
+                let fields = self.recorder(PredictionEvent::Exception);
                 self.emit(
                     PredictionEvent::Exception,
                     prediction_id,
@@ -149,7 +149,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
                 );
             }
             Logging::FailuresOnly { .. } => {
-                let mut fields = FieldRecorder::new(self.context.hash_key.as_ref());
+                let mut fields = self.recorder(PredictionEvent::Exception);
                 M::record_input(self.input, &mut fields);
                 let prediction_id = PredictionId::new();
                 self.emit(
@@ -161,6 +161,20 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             }
             Logging::Off => {}
         }
+    }
+
+    /// The recorder of `event`'s fields, capturing them for the line
+    /// drain's writer when the logger has one.
+    fn recorder<'f>(&self, event: PredictionEvent) -> FieldRecorder<'f>
+    where
+        'l: 'f,
+    {
+        let capture = self
+            .context
+            .sink
+            .as_ref()
+            .map(|sink| FieldCapture::new(sink.template(), event));
+        FieldRecorder::new(self.context.hash_key.as_ref(), capture)
     }
 
     /// Logs one record: captured for the line drain's writer when the

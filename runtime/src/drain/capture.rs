@@ -143,56 +143,91 @@ const HAS_TRACE: u8 = 2;
 const HAS_DURATION: u8 = 4;
 const HAS_ERROR: u8 = 8;
 
-/// Appends the compact form of a record of `template` to `out`; its fields
-/// refer to the template's keys by index. Returns `false`, with
-/// `out` as it was, when the record has what the compact form does not
-/// carry (a field that failed, a key the template does not know) or is
-/// longer than `limit` bytes: the caller formats that record itself, and
-/// its line is capped there, so what waits in the channel stays bounded.
-pub(crate) fn encode(
+/// A record ready to be captured: checked, and of known length.
+pub(crate) struct Capture<'p, 'a> {
     event: PredictionEvent,
     time: EventTime,
-    pairs: &PredictionPairs<'_, &FieldRecorder<'_>>,
-    template: &RecordTemplate,
-    limit: usize,
-    out: &mut Vec<u8>,
-) -> bool {
-    let start = out.len();
-    out.push(event.code());
-    out.extend_from_slice(&time.to_nanos().to_le_bytes());
-    put_bytes(out, pairs.prediction_id);
-    let flags = [
-        (pairs.correlation_id.is_some(), HAS_CORRELATION),
-        (pairs.trace.is_some(), HAS_TRACE),
-        (pairs.duration_ns.is_some(), HAS_DURATION),
-        (pairs.error_info.is_some(), HAS_ERROR),
-    ]
-    .into_iter()
-    .filter(|(present, _)| *present)
-    .fold(0, |flags, (_, flag)| flags | flag);
-    out.push(flags);
-    if let Some(id) = pairs.correlation_id {
-        put_text(out, id);
+    pairs: &'p PredictionPairs<'a, &'a FieldRecorder<'a>>,
+    fields: &'p [u8],
+    length: usize,
+}
+
+impl<'p, 'a> Capture<'p, 'a> {
+    /// The record's capture, with the fields its recorder captured
+    /// ([`FieldCapture`]); `None` when the record has what the compact form
+    /// does not carry (a field that was not captured) or is longer than
+    /// `limit` bytes: the caller formats that record itself, and its line
+    /// is capped there, so what waits in the channel stays bounded.
+    pub(crate) fn new(
+        event: PredictionEvent,
+        time: EventTime,
+        pairs: &'p PredictionPairs<'a, &'a FieldRecorder<'a>>,
+        limit: usize,
+    ) -> Option<Self> {
+        let fields = pairs.fields.captured()?;
+        let text = |text: Option<&[u8]>| text.map_or(0, |text| 4 + text.len());
+        let length = 1
+            + 8
+            + text(Some(pairs.prediction_id))
+            + 1
+            + text(pairs.correlation_id.map(str::as_bytes))
+            + pairs.trace.map_or(0, |_| TraceContext::WIRE_LENGTH)
+            + pairs.duration_ns.map_or(0, |_| 8)
+            + text(pairs.error_info.map(str::as_bytes))
+            + fields.len();
+        let fits = length <= limit
+            && [
+                Some(pairs.prediction_id),
+                pairs.correlation_id.map(str::as_bytes),
+                pairs.error_info.map(str::as_bytes),
+            ]
+            .into_iter()
+            .flatten()
+            .all(|text| u32::try_from(text.len()).is_ok());
+        fits.then_some(Capture {
+            event,
+            time,
+            pairs,
+            fields,
+            length,
+        })
     }
-    if let Some(trace) = &pairs.trace {
-        out.extend_from_slice(&trace.to_wire());
+
+    /// How many bytes [`Self::write`] appends.
+    pub(crate) fn len(&self) -> usize {
+        self.length
     }
-    if let Some(duration_ns) = pairs.duration_ns {
-        out.extend_from_slice(&duration_ns.to_le_bytes());
+
+    /// Appends the compact form.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        let pairs = self.pairs;
+        out.push(self.event.code());
+        out.extend_from_slice(&self.time.to_nanos().to_le_bytes());
+        put_bytes(out, pairs.prediction_id);
+        let flags = [
+            (pairs.correlation_id.is_some(), HAS_CORRELATION),
+            (pairs.trace.is_some(), HAS_TRACE),
+            (pairs.duration_ns.is_some(), HAS_DURATION),
+            (pairs.error_info.is_some(), HAS_ERROR),
+        ]
+        .into_iter()
+        .filter(|(present, _)| *present)
+        .fold(0, |flags, (_, flag)| flags | flag);
+        out.push(flags);
+        if let Some(id) = pairs.correlation_id {
+            put_text(out, id);
+        }
+        if let Some(trace) = pairs.trace {
+            out.extend_from_slice(&trace.to_wire());
+        }
+        if let Some(duration_ns) = pairs.duration_ns {
+            out.extend_from_slice(&duration_ns.to_le_bytes());
+        }
+        if let Some(error_info) = pairs.error_info {
+            put_text(out, error_info);
+        }
+        out.extend_from_slice(self.fields);
     }
-    if let Some(error_info) = pairs.error_info {
-        put_text(out, error_info);
-    }
-    let mut fields = FieldWriter {
-        keys: template.keys(),
-        next: template.first_key(event),
-        out,
-    };
-    let captured = pairs.fields.capture_into(&mut fields) && out.len() - start <= limit;
-    if !captured {
-        out.truncate(start);
-    }
-    captured
 }
 
 /// A record read back from its compact form: its event, its time and its
@@ -253,6 +288,7 @@ fn put_text(out: &mut Vec<u8>, text: &str) {
     put_bytes(out, text.as_bytes());
 }
 
+/// Its length (which [`Capture::new`] checked fits 4 bytes), then the bytes.
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     let length = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&length.to_le_bytes());
@@ -306,17 +342,43 @@ mod tag {
     pub(super) const JSON: u8 = 10;
 }
 
-/// Where a [`FieldRecorder`] captures its fields: each as the index of its
-/// key, then its value.
-pub(crate) struct FieldWriter<'k, 'o> {
+thread_local! {
+    /// The buffer a recorder captures fields into, lent to one recorder
+    /// at a time (a nested one starts with a buffer of its own).
+    static FIELDS: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A field buffer larger than this is not kept for the next record.
+const RETAINED_FIELD_BYTES: usize = 64 << 10;
+
+/// Where a [`FieldRecorder`] captures its fields as they are recorded, each
+/// as the index of its key in the template, then its value, with no type
+/// erasure: the recorder knows each field's type.
+pub(crate) struct FieldCapture<'k> {
     keys: &'k [&'static str],
     /// Where the next key is looked for first: fields come in the order
     /// the template lists them.
     next: usize,
-    out: &'o mut Vec<u8>,
+    bytes: Vec<u8>,
 }
 
-impl FieldWriter<'_, '_> {
+impl<'k> FieldCapture<'k> {
+    /// A capture of the fields of `event`'s record of `template`.
+    pub(crate) fn new(template: &'k RecordTemplate, event: PredictionEvent) -> Self {
+        let mut bytes = FIELDS.with(std::cell::Cell::take);
+        bytes.clear();
+        FieldCapture {
+            keys: template.keys(),
+            next: template.first_key(event),
+            bytes,
+        }
+    }
+
+    /// What was captured.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// Starts the field under `key`; `false` if the template does not know it.
     pub(crate) fn key(&mut self, key: &'static str) -> bool {
         let matches = |known: &&'static str| std::ptr::eq(*known, key) || *known == key;
@@ -327,47 +389,59 @@ impl FieldWriter<'_, '_> {
         match found.and_then(|index| Some((index, u16::try_from(index).ok()?))) {
             Some((index, wire)) => {
                 self.next = index + 1;
-                self.out.extend_from_slice(&wire.to_le_bytes());
+                self.bytes.extend_from_slice(&wire.to_le_bytes());
                 true
             }
             None => false,
         }
     }
 
-    /// A value as serde writes it; `false` if serde_json cannot write it.
-    /// Numbers, booleans, text and `null` (alone, in an `Option` or in a
-    /// newtype) are captured as they are; anything else is written as JSON.
-    pub(crate) fn value(&mut self, value: &dyn erased_serde::Serialize) -> bool {
-        let start = self.out.len();
-        if erased_serde::serialize(value, &mut ValueCapture(self.out)).is_ok() {
+    /// A value as serde writes it into a record ([`Sensitive`](crate::Sensitive)
+    /// values redacted); `false` if serde_json cannot write it. Numbers,
+    /// booleans, text and `null` (alone, in an `Option` or in a newtype) are
+    /// captured as they are; anything else is written as JSON.
+    pub(crate) fn value<T: ?Sized + Serialize>(&mut self, value: &T) -> bool {
+        let _redacting = crate::sensitive::RedactionScope::enter();
+        let start = self.bytes.len();
+        if value.serialize(&mut ValueCapture(&mut self.bytes)).is_ok() {
             return true;
         }
-        self.out.truncate(start);
-        self.out.push(tag::JSON);
-        let length_at = self.out.len();
-        self.out.extend_from_slice(&[0; 4]);
-        if serde_json::to_writer(&mut *self.out, value).is_err() {
-            self.out.truncate(start);
+        self.bytes.truncate(start);
+        self.bytes.push(tag::JSON);
+        let length_at = self.bytes.len();
+        self.bytes.extend_from_slice(&[0; 4]);
+        if serde_json::to_writer(&mut self.bytes, value).is_err() {
+            self.bytes.truncate(start);
             return false;
         }
-        let length = self.out.len() - length_at - 4;
+        let length = self.bytes.len() - length_at - 4;
         let Ok(length) = u32::try_from(length) else {
-            self.out.truncate(start);
+            self.bytes.truncate(start);
             return false;
         };
-        self.out[length_at..length_at + 4].copy_from_slice(&length.to_le_bytes());
+        self.bytes[length_at..length_at + 4].copy_from_slice(&length.to_le_bytes());
         true
     }
 
     /// A text value.
     pub(crate) fn text(&mut self, text: &str) {
-        self.out.push(tag::TEXT);
-        put_text(self.out, text);
+        self.bytes.push(tag::TEXT);
+        put_text(&mut self.bytes, text);
     }
 
     /// `null`.
     pub(crate) fn null(&mut self) {
-        self.out.push(tag::NULL);
+        self.bytes.push(tag::NULL);
+    }
+}
+
+/// Lends the buffer to the thread's next recorder.
+impl Drop for FieldCapture<'_> {
+    fn drop(&mut self) {
+        if self.bytes.capacity() <= RETAINED_FIELD_BYTES {
+            let bytes = std::mem::take(&mut self.bytes);
+            FIELDS.with(|cell| cell.set(bytes));
+        }
     }
 }
 
@@ -644,19 +718,21 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    fn capture<'k>(keys: &'k [&'static str]) -> FieldCapture<'k> {
+        FieldCapture {
+            keys,
+            next: 0,
+            bytes: Vec::new(),
+        }
+    }
+
     /// The JSON serde_json writes for `value` after a capture and a read back.
     fn round_trip<T: Serialize>(value: &T) -> Option<String> {
-        let keys = ["field"];
-        let mut out = Vec::new();
-        let mut writer = FieldWriter {
-            keys: &keys,
-            next: 0,
-            out: &mut out,
-        };
+        let mut writer = capture(&["field"]);
         if !(writer.key("field") && writer.value(value)) {
             return None;
         }
-        let mut reader = Reader(&out[2..]);
+        let mut reader = Reader(&writer.bytes()[2..]);
         let value = CapturedValue::read(&mut reader)?;
         assert!(reader.0.is_empty());
         serde_json::to_string(&value).ok()
@@ -702,7 +778,12 @@ mod tests {
         check(Wrapped(Some(2.5)));
         check(vec![1, 2]);
         check(map);
-        check(crate::Sensitive::new(5));
+    }
+
+    #[test]
+    fn a_sensitive_value_is_captured_redacted() {
+        let applicant = Some(crate::Sensitive::new("Ada"));
+        assert_eq!(round_trip(&applicant).as_deref(), Some("\"[REDACTED]\""));
     }
 
     #[test]
@@ -714,12 +795,7 @@ mod tests {
 
     #[test]
     fn a_key_the_template_does_not_know_is_refused() {
-        let mut out = Vec::new();
-        let mut writer = FieldWriter {
-            keys: &["other", "known"],
-            next: 0,
-            out: &mut out,
-        };
+        let mut writer = capture(&["other", "known"]);
         assert!(!writer.key("unknown"));
         assert!(writer.key("known"));
     }

@@ -47,8 +47,14 @@ impl Entries {
         self.bytes[length_at..length_at + 8].copy_from_slice(&length.to_le_bytes());
     }
 
-    /// Appends a captured record of `template`.
-    pub(crate) fn push_captured(&mut self, template: &Arc<RecordTemplate>, capture: &[u8]) {
+    /// Appends a captured record of `template`: the `length` bytes that
+    /// `write` appends.
+    pub(crate) fn push_captured(
+        &mut self,
+        template: &Arc<RecordTemplate>,
+        length: usize,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) {
         // Batches hold the templates of a few models: a short search.
         let index = match self
             .templates
@@ -61,12 +67,18 @@ impl Entries {
                 self.templates.len() - 1
             }
         };
+        self.bytes.reserve(1 + 8 + 4 + length);
         self.bytes.push(CAPTURED);
-        self.bytes
-            .extend_from_slice(&(capture.len() as u64).to_le_bytes());
+        self.bytes.extend_from_slice(&(length as u64).to_le_bytes());
         self.bytes
             .extend_from_slice(&u32::try_from(index).unwrap_or(u32::MAX).to_le_bytes());
-        self.bytes.extend_from_slice(capture);
+        let start = self.bytes.len();
+        write(&mut self.bytes);
+        debug_assert_eq!(
+            self.bytes.len() - start,
+            length,
+            "a capture of the length it said"
+        );
     }
 
     /// The entries, in order.
@@ -123,10 +135,17 @@ mod tests {
         let (first, second) = (template(), template());
         let mut entries = Entries::default();
         entries.push_line(b"one\n");
-        entries.push_captured(&first, b"a");
-        entries.push_captured(&second, b"bb");
+        let bytes = |bytes: &'static [u8]| {
+            (bytes.len(), move |out: &mut Vec<u8>| {
+                out.extend_from_slice(bytes)
+            })
+        };
+        let (length, write) = bytes(b"a");
+        entries.push_captured(&first, length, write);
+        let (length, write) = bytes(b"bb");
+        entries.push_captured(&second, length, write);
         entries.push_line_with(|out| out.extend_from_slice(b"two\n"));
-        entries.push_captured(&first, b"");
+        entries.push_captured(&first, 0, |_| {});
         let read: Vec<_> = entries
             .iter()
             .map(|entry| match entry {

@@ -8,24 +8,18 @@
 //! user's own) logs through slog, as does a record the sink cannot capture.
 
 use super::caps::SizeCaps;
-use super::capture::{self, PredictionEvent, PredictionPairs};
+use super::capture::{Capture, PredictionEvent, PredictionPairs};
 use super::event_clock::EventTime;
 use super::queue::LineQueue;
 use super::template::RecordTemplate;
 use crate::fields::FieldRecorder;
-use crate::sensitive::RedactionScope;
 use slog::{KV, Logger, Record, RecordLocation, Serializer};
 use std::cell::RefCell;
 use std::sync::Arc;
 
-/// A capture buffer larger than this is not kept for the next record.
-const RETAINED_CAPTURE_BYTES: usize = 64 << 10;
-
 thread_local! {
     /// While a logger is searched for its link: where the link puts itself.
     static SEARCH: RefCell<Option<Option<DrainLink>>> = const { RefCell::new(None) };
-    /// The buffer a record is captured into before it is queued.
-    static CAPTURE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The line drain's queue, among its root logger's values.
@@ -106,31 +100,27 @@ impl PredictionSink {
         })
     }
 
+    /// The template of the model's records.
+    pub(crate) fn template(&self) -> &RecordTemplate {
+        &self.template
+    }
+
     /// Captures and queues a record; `false` if it could not be captured,
-    /// and the caller must log it through slog.
-    pub(crate) fn log(
+    /// and the caller must log it through slog. The fields were captured
+    /// as they were recorded; the rest is written straight into the
+    /// channel.
+    pub(crate) fn log<'a>(
         &self,
         event: PredictionEvent,
         time: EventTime,
-        pairs: &PredictionPairs<'_, &FieldRecorder<'_>>,
+        pairs: &PredictionPairs<'a, &'a FieldRecorder<'a>>,
     ) -> bool {
-        CAPTURE.with(|buffer| {
-            // A value that logs while it is captured: through slog.
-            let Ok(mut buffer) = buffer.try_borrow_mut() else {
-                return false;
-            };
-            buffer.clear();
-            let captured = {
-                let _redacting = RedactionScope::enter();
-                capture::encode(event, time, pairs, &self.template, self.limit, &mut buffer)
-            };
-            if captured {
-                self.queue.push_captured(&self.template, &buffer);
+        match Capture::new(event, time, pairs, self.limit) {
+            Some(capture) => {
+                self.queue.push_captured(&self.template, &capture);
+                true
             }
-            if buffer.capacity() > RETAINED_CAPTURE_BYTES {
-                *buffer = Vec::new();
-            }
-            captured
-        })
+            None => false,
+        }
     }
 }

@@ -99,6 +99,9 @@ pub(crate) fn build<W: Write + Send + 'static>(
     config: DrainConfig,
     writer: W,
 ) -> Result<(Logger, LogGuard), ConfigError> {
+    // The clock records are timed with is calibrated once, here, not by
+    // the first prediction.
+    event_clock::EventTime::start_clock();
     let shared = Shared {
         process: Arc::new(ProcessFields::of_this_process()),
         losses: Arc::new(LossCounters::default()),

@@ -6,6 +6,7 @@
 //! `writer.rs`. Nothing is allocated once the buffers have grown to their
 //! working size.
 
+use super::capture::Capture;
 use super::entries::Entries;
 use super::losses::{LossCounters, LossKind};
 use super::report_lines::ReportFormatter;
@@ -108,8 +109,10 @@ impl LineQueue {
     }
 
     /// Queues a captured record of `template`.
-    pub(crate) fn push_captured(&self, template: &Arc<RecordTemplate>, capture: &[u8]) {
-        self.push(|entries| entries.push_captured(template, capture));
+    pub(crate) fn push_captured(&self, template: &Arc<RecordTemplate>, capture: &Capture<'_, '_>) {
+        self.push(|entries| {
+            entries.push_captured(template, capture.len(), |out| capture.write(out))
+        });
     }
 
     /// Queues one record with `append` (or drops and counts it when the
