@@ -13,6 +13,7 @@ use super::event_clock::EventTime;
 use super::template::RecordTemplate;
 use crate::fields::FieldRecorder;
 use crate::keys;
+use crate::prediction_id::id_text;
 use crate::trace_context::TraceContext;
 use serde::ser::{self, Impossible, Serialize};
 use slog::{BorrowedKV, KV, Level, Record, RecordLocation, RecordStatic, Serializer};
@@ -99,8 +100,8 @@ impl PredictionEvent {
 /// in the order every drain writes them. `F` is the fields: borrowed from
 /// the input or output on the caller, read back from a capture on the writer.
 pub(crate) struct PredictionPairs<'a, F> {
-    /// The id's text (ASCII, checked when it is written).
-    pub(crate) prediction_id: &'a [u8],
+    /// The id's 16 bytes.
+    pub(crate) prediction_id: [u8; 16],
     pub(crate) correlation_id: Option<&'a str>,
     pub(crate) trace: Option<TraceContext>,
     pub(crate) sample_rate: Option<f64>,
@@ -112,8 +113,8 @@ pub(crate) struct PredictionPairs<'a, F> {
 
 impl<F: KV> KV for PredictionPairs<'_, F> {
     fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        let prediction_id = std::str::from_utf8(self.prediction_id).unwrap_or_default();
-        serializer.emit_str(keys::PREDICTION_ID, prediction_id)?;
+        let mut text = [0; 36];
+        serializer.emit_str(keys::PREDICTION_ID, id_text(self.prediction_id, &mut text))?;
         if let Some(id) = self.correlation_id {
             serializer.emit_str(keys::CORRELATION_ID, id)?;
         }
@@ -168,7 +169,7 @@ impl<'p, 'a> Capture<'p, 'a> {
         let text = |text: Option<&[u8]>| text.map_or(0, |text| 4 + text.len());
         let length = 1
             + 8
-            + text(Some(pairs.prediction_id))
+            + pairs.prediction_id.len()
             + 1
             + text(pairs.correlation_id.map(str::as_bytes))
             + pairs.trace.map_or(0, |_| TraceContext::WIRE_LENGTH)
@@ -177,7 +178,6 @@ impl<'p, 'a> Capture<'p, 'a> {
             + fields.len();
         let fits = length <= limit
             && [
-                Some(pairs.prediction_id),
                 pairs.correlation_id.map(str::as_bytes),
                 pairs.error_info.map(str::as_bytes),
             ]
@@ -203,7 +203,7 @@ impl<'p, 'a> Capture<'p, 'a> {
         let pairs = self.pairs;
         out.push(self.event.code());
         out.extend_from_slice(&self.time.to_nanos().to_le_bytes());
-        put_bytes(out, pairs.prediction_id);
+        out.extend_from_slice(&pairs.prediction_id);
         let flags = [
             (pairs.correlation_id.is_some(), HAS_CORRELATION),
             (pairs.trace.is_some(), HAS_TRACE),
@@ -244,7 +244,7 @@ pub(crate) fn decode<'a>(
     let mut reader = Reader(bytes);
     let event = PredictionEvent::from_code(reader.byte()?)?;
     let time = EventTime::from_nanos(reader.u64()?);
-    let prediction_id = reader.bytes()?;
+    let prediction_id = reader.array()?;
     let flags = reader.byte()?;
     let has = |flag: u8| flags & flag != 0;
     let correlation_id = if has(HAS_CORRELATION) {
@@ -445,8 +445,10 @@ impl Drop for FieldCapture<'_> {
     }
 }
 
-/// The fields of a capture, read back; written through any slog serializer
-/// as serde values, so serde_json writes them as it would have on the caller.
+/// The fields of a capture, read back; written through any slog serializer:
+/// numbers, booleans, text and `null` through its own methods (the line
+/// serializer writes each as serde_json does: the same integer and float
+/// writers, the same escapes), JSON values as serde values.
 pub(crate) struct CapturedFields<'a> {
     keys: &'a [&'static str],
     bytes: &'a [u8],
@@ -459,8 +461,18 @@ impl KV for CapturedFields<'_> {
         while !reader.0.is_empty() {
             let index = u16::from_le_bytes(reader.array().ok_or_else(unreadable)?);
             let key = *self.keys.get(usize::from(index)).ok_or_else(unreadable)?;
-            let value = CapturedValue::read(&mut reader).ok_or_else(unreadable)?;
-            serializer.emit_serde(key, &value)?;
+            match CapturedValue::read(&mut reader).ok_or_else(unreadable)? {
+                CapturedValue::Null => serializer.emit_unit(key)?,
+                CapturedValue::Bool(value) => serializer.emit_bool(key, value)?,
+                CapturedValue::U64(value) => serializer.emit_u64(key, value)?,
+                CapturedValue::I64(value) => serializer.emit_i64(key, value)?,
+                CapturedValue::U128(value) => serializer.emit_u128(key, value)?,
+                CapturedValue::I128(value) => serializer.emit_i128(key, value)?,
+                CapturedValue::F32(value) => serializer.emit_f32(key, value)?,
+                CapturedValue::F64(value) => serializer.emit_f64(key, value)?,
+                CapturedValue::Text(value) => serializer.emit_str(key, value)?,
+                json @ CapturedValue::Json(_) => serializer.emit_serde(key, &json)?,
+            }
         }
         Ok(())
     }

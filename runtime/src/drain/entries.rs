@@ -127,7 +127,17 @@ mod tests {
             module: "",
         };
         let values = slog::OwnedKVList::from(slog::o!("k" => "v"));
-        Arc::new(RecordTemplate::new(&LOCATION, &values, &["f"], &[], None).expect("renders"))
+        Arc::new(
+            RecordTemplate::new(
+                &LOCATION,
+                &crate::drain::head::ProcessFields::of_this_process(),
+                &values,
+                &["f"],
+                &[],
+                None,
+            )
+            .expect("renders"),
+        )
     }
 
     #[test]

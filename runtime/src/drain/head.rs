@@ -89,7 +89,27 @@ pub(crate) fn write_head<S: HeadSink + ?Sized>(
     record: &Record<'_>,
     process: &ProcessFields,
 ) -> slog::Result {
-    sink.timestamp(head_key!(keys::TIMESTAMP), time)?;
+    write_timestamp(sink, time)?;
+    write_head_after_timestamp(sink, record, process)
+}
+
+/// `@timestamp`, which opens every record.
+#[inline(always)]
+pub(crate) fn write_timestamp<S: HeadSink + ?Sized>(
+    sink: &mut S,
+    time: SystemTime,
+) -> slog::Result {
+    sink.timestamp(head_key!(keys::TIMESTAMP), time)
+}
+
+/// The rest of the head, the same for every record of a level, message and
+/// origin (a template renders it once).
+#[inline(always)]
+pub(crate) fn write_head_after_timestamp<S: HeadSink + ?Sized>(
+    sink: &mut S,
+    record: &Record<'_>,
+    process: &ProcessFields,
+) -> slog::Result {
     sink.plain_text(head_key!(keys::LEVEL), level_name(record.level()))?;
     sink.arguments(head_key!(keys::MESSAGE), record.msg())?;
     sink.plain_text(head_key!(keys::ECS), keys::ECS_VERSION)?;

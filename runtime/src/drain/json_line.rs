@@ -7,7 +7,9 @@
 use super::caps::SizeCaps;
 use super::constant_values::ConstantValue;
 use super::constant_values::ConstantValues;
-use super::head::{HeadKey, HeadSink, ProcessFields, write_head};
+use super::head::{
+    HeadKey, HeadSink, ProcessFields, write_head, write_head_after_timestamp, write_timestamp,
+};
 use super::timestamp::format_rfc3339_micros;
 use super::unformattable;
 use crate::sensitive::RedactionScope;
@@ -36,6 +38,22 @@ impl LoggerValues<'_> {
     }
 }
 
+/// What follows `@timestamp` in every line of `record`'s level, message and
+/// origin through a logger with `values`, as the line serializer writes
+/// it: the rest of the head, then the values.
+pub(crate) fn render_constant_part(
+    record: &Record<'_>,
+    process: &ProcessFields,
+    values: &OwnedKVList,
+) -> Result<Vec<u8>, slog::Error> {
+    let _redacting = RedactionScope::enter();
+    let mut out = Vec::new();
+    let mut serializer = LineSerializer { out: &mut out };
+    write_head_after_timestamp(&mut serializer, record, process)?;
+    values.serialize(record, &mut serializer)?;
+    Ok(out)
+}
+
 /// `values` as the line serializer writes them, `,"key":value` for each
 /// pair, for `record`.
 pub(crate) fn render_values(
@@ -46,6 +64,31 @@ pub(crate) fn render_values(
     let mut out = Vec::new();
     values.serialize(record, &mut LineSerializer { out: &mut out })?;
     Ok(out)
+}
+
+/// Appends `record` as one line whose part after `@timestamp` up to its
+/// own pairs was rendered once ([`render_constant_part`]): the line
+/// [`format_record`] writes. On failure, `out` is as it was.
+pub(crate) fn format_with_constant_part(
+    out: &mut Vec<u8>,
+    time: SystemTime,
+    constant_part: &[u8],
+    caps: SizeCaps,
+    record: &Record<'_>,
+) -> slog::Result {
+    let start = out.len();
+    let mut serializer = LineSerializer { out };
+    let written = write_timestamp(&mut serializer, time).and_then(|()| {
+        serializer.out.extend_from_slice(constant_part);
+        record.kv().serialize(record, &mut serializer)
+    });
+    if let Err(error) = written {
+        out.truncate(start);
+        return Err(error);
+    }
+    close_line(out, start);
+    caps.apply(out, start);
+    Ok(())
 }
 
 /// `,"key":value` for each pair, as the line serializer writes them.
@@ -103,12 +146,17 @@ fn try_format(
     write_head(&mut serializer, time, record, process)?;
     values.write(record, &mut serializer)?;
     record.kv().serialize(record, &mut serializer)?;
-    // Every pair was written as `,"key":value`: the first comma opens the object.
+    close_line(out, start);
+    Ok(())
+}
+
+/// Every pair was written as `,"key":value`: the first comma opens the
+/// object, and `}` and a newline close it.
+fn close_line(out: &mut Vec<u8>, start: usize) {
     if let Some(first) = out.get_mut(start) {
         *first = b'{';
     }
     out.extend_from_slice(b"}\n");
-    Ok(())
 }
 
 /// Writes each pair as `,"key":value`.
@@ -272,9 +320,9 @@ fn write_key(out: &mut Vec<u8>, key: &'static str) {
 
 /// The shortest text of a float of its own width, as serde_json writes it
 /// (an `f32` is not widened); JSON has no NaN or infinity, so those are null.
-fn write_float<F: ryu::Float + Into<f64> + Copy>(out: &mut Vec<u8>, value: F) {
+fn write_float<F: zmij::Float + Into<f64> + Copy>(out: &mut Vec<u8>, value: F) {
     if value.into().is_finite() {
-        out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+        out.extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
     } else {
         out.extend_from_slice(b"null");
     }

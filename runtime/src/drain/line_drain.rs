@@ -98,7 +98,7 @@ pub(crate) fn build<W: Write + Send + 'static>(
         shared.caps,
     )
     .map_err(|e| ConfigError::WriterThread(e.to_string()))?;
-    let link = DrainLink::new(queue.clone(), shared.caps);
+    let link = DrainLink::new(queue.clone(), shared.caps, Arc::clone(&shared.process));
     let drain = LineDrain {
         queue: queue.clone(),
         level: config.level,

@@ -10,6 +10,7 @@
 use super::caps::SizeCaps;
 use super::capture::{Capture, PredictionEvent, PredictionPairs};
 use super::event_clock::EventTime;
+use super::head::ProcessFields;
 use super::queue::LineQueue;
 use super::template::RecordTemplate;
 use crate::fields::FieldRecorder;
@@ -27,11 +28,16 @@ thread_local! {
 pub(crate) struct DrainLink {
     queue: LineQueue,
     caps: SizeCaps,
+    process: Arc<ProcessFields>,
 }
 
 impl DrainLink {
-    pub(crate) fn new(queue: LineQueue, caps: SizeCaps) -> Self {
-        DrainLink { queue, caps }
+    pub(crate) fn new(queue: LineQueue, caps: SizeCaps, process: Arc<ProcessFields>) -> Self {
+        DrainLink {
+            queue,
+            caps,
+            process,
+        }
     }
 }
 
@@ -88,6 +94,7 @@ impl PredictionSink {
         let link = link?;
         let template = RecordTemplate::new(
             location,
+            &link.process,
             logger.list(),
             input_keys,
             output_keys,

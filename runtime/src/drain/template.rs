@@ -1,16 +1,22 @@
 //! [`RecordTemplate`]: what every prediction record of one wrapped model
-//! has in common, made once when the model is wrapped: the logger's values
-//! (environment fields, the model's keys, any the user added) rendered as
-//! JSON, the origin, the sample rate, and the keys of the logged fields,
-//! which a captured record refers to by index.
+//! has in common, made once when the model is wrapped: for each of the
+//! three records, everything between `@timestamp` and the record's own
+//! pairs (level, message, origin, host, process, then the logger's values:
+//! environment fields, the model's keys, any the user added) rendered as
+//! JSON; the logger's values alone, for a record that must be replaced;
+//! the sample rate; and the keys of the logged fields, which a captured
+//! record refers to by index.
 
 use super::capture::PredictionEvent;
+use super::head::ProcessFields;
 use super::json_line;
 use slog::{OwnedKVList, RecordLocation};
 
 /// The constant part of a model's prediction records.
 pub(crate) struct RecordTemplate {
     location: &'static RecordLocation,
+    /// After `@timestamp`, for each event, in the order of [`Self::constant_part`].
+    constant_parts: [Box<[u8]>; 3],
     values: Box<[u8]>,
     keys: Box<[&'static str]>,
     /// Where the output fields' keys start in `keys`.
@@ -25,16 +31,30 @@ impl RecordTemplate {
     /// reports the failure, formatted by its caller).
     pub(crate) fn new(
         location: &'static RecordLocation,
+        process: &ProcessFields,
         values: &OwnedKVList,
         input_keys: &[&'static str],
         output_keys: &[&'static str],
         sample_rate: Option<f64>,
     ) -> Option<Self> {
+        let events = [
+            PredictionEvent::Requested,
+            PredictionEvent::Created,
+            PredictionEvent::Exception,
+        ];
+        let mut constant_parts = Vec::with_capacity(events.len());
+        for event in events {
+            let part = event.with_record(location, &(), |record| {
+                json_line::render_constant_part(record, process, values)
+            });
+            constant_parts.push(part.ok()?.into_boxed_slice());
+        }
         let values = PredictionEvent::Requested.with_record(location, &(), |record| {
             json_line::render_values(record, values)
         });
         Some(RecordTemplate {
             location,
+            constant_parts: constant_parts.try_into().ok()?,
             values: values.ok()?.into_boxed_slice(),
             keys: input_keys.iter().chain(output_keys).copied().collect(),
             output_keys_at: input_keys.len(),
@@ -45,6 +65,17 @@ impl RecordTemplate {
     /// Where the records are logged from: `log.origin`.
     pub(crate) fn location(&self) -> &'static RecordLocation {
         self.location
+    }
+
+    /// What follows `@timestamp` in `event`'s lines, up to the record's own
+    /// pairs.
+    pub(crate) fn constant_part(&self, event: PredictionEvent) -> &[u8] {
+        let index = match event {
+            PredictionEvent::Requested => 0,
+            PredictionEvent::Created => 1,
+            PredictionEvent::Exception => 2,
+        };
+        &self.constant_parts[index]
     }
 
     /// The logger's values, as the line drain writes them.

@@ -8,7 +8,7 @@ use super::capture;
 use super::entries::{Entries, Entry};
 use super::event_clock::WallClock;
 use super::head::ProcessFields;
-use super::json_line::{LoggerValues, format_record};
+use super::json_line::{LoggerValues, format_record, format_with_constant_part};
 use super::losses::LossKind;
 use super::output::LineOutput;
 use super::queue::LineQueue;
@@ -99,15 +99,15 @@ impl<W: Write> Writer<W> {
         let values = LoggerValues::Rendered(template.values());
         match capture::decode(capture, template.keys(), template.sample_rate()) {
             Some((event, time, pairs)) => {
+                let time = clock.wall_time(time);
                 event.with_record(template.location(), &pairs, |record| {
-                    format_record(
-                        out,
-                        clock.wall_time(time),
-                        &self.process,
-                        self.caps,
-                        record,
-                        values,
-                    );
+                    let constant_part = template.constant_part(event);
+                    if format_with_constant_part(out, time, constant_part, self.caps, record)
+                        .is_err()
+                    {
+                        // The record is replaced by one that says why.
+                        format_record(out, time, &self.process, self.caps, record, values);
+                    }
                 });
             }
             // Never seen: the capture was written by this crate. Should it
