@@ -219,7 +219,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             Logging::Off => return,
         };
         let pairs = PredictionPairs {
-            prediction_id: prediction_id.uuid_bytes(),
+            prediction_id: prediction_id.text_bytes(),
             correlation_id: correlation_id.map(CorrelationId::as_str),
             trace: trace.copied(),
             sample_rate: self.context.sample_rate.below_one(),

@@ -16,10 +16,7 @@ use std::str::FromStr;
 /// # Ok::<(), logged_model::InvalidPredictionId>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PredictionId {
-    text: [u8; uuid::fmt::Hyphenated::LENGTH],
-    uuid: [u8; 16],
-}
+pub struct PredictionId([u8; uuid::fmt::Hyphenated::LENGTH]);
 
 impl PredictionId {
     /// A new, random id.
@@ -30,33 +27,20 @@ impl PredictionId {
     fn of(uuid: uuid::Uuid) -> Self {
         let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
         uuid.hyphenated().encode_lower(&mut text);
-        PredictionId {
-            text,
-            uuid: uuid.into_bytes(),
-        }
+        PredictionId(text)
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
         // Only ASCII hex digits and hyphens were written into it.
-        std::str::from_utf8(&self.text).unwrap_or_default()
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
-    /// The id's 16 bytes: what a captured record copies.
-    pub(crate) fn uuid_bytes(&self) -> [u8; 16] {
-        self.uuid
+    /// The id's text as bytes: what a record copies.
+    pub(crate) fn text_bytes(&self) -> &[u8; uuid::fmt::Hyphenated::LENGTH] {
+        &self.0
     }
 }
-
-/// The text of an id's 16 bytes, written into `buffer`: what
-/// [`PredictionId::as_str`] returns, with no check of the text.
-pub(crate) fn id_text(uuid: [u8; 16], buffer: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
-    uuid::Uuid::from_bytes(uuid)
-        .hyphenated()
-        .encode_lower(buffer)
-}
-
-impl PredictionId {}
 
 /// Text that is not a prediction id.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

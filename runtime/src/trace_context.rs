@@ -5,6 +5,7 @@
 //! `trace.id`, `span.id` and, when the span continues a caller's trace,
 //! `parent.id`.
 
+use crate::drain::head::{PairSink, fixed_key};
 use crate::keys;
 use std::fmt;
 
@@ -124,6 +125,16 @@ impl TraceContext {
 }
 
 impl TraceContext {
+    /// Writes `trace.id`, `span.id` and, when there is one, `parent.id`.
+    pub(crate) fn write_ids<S: PairSink + ?Sized>(&self, sink: &mut S) -> slog::Result {
+        sink.plain_text(fixed_key!(keys::TRACE_ID), &self.trace_id())?;
+        sink.plain_text(fixed_key!(keys::SPAN_ID), &self.span_id())?;
+        if let Some(parent) = self.parent_id() {
+            sink.plain_text(fixed_key!(keys::PARENT_ID), &parent)?;
+        }
+        Ok(())
+    }
+
     /// The bytes a captured record carries: trace id, span id, whether there
     /// is a parent, the parent id, the flags.
     pub(crate) const WIRE_LENGTH: usize = 34;
@@ -168,12 +179,7 @@ impl slog::KV for TraceContext {
         _record: &slog::Record<'_>,
         serializer: &mut dyn slog::Serializer,
     ) -> slog::Result {
-        serializer.emit_str(keys::TRACE_ID, &self.trace_id())?;
-        serializer.emit_str(keys::SPAN_ID, &self.span_id())?;
-        if let Some(parent) = self.parent_id() {
-            serializer.emit_str(keys::PARENT_ID, &parent)?;
-        }
-        Ok(())
+        self.write_ids(serializer)
     }
 }
 

@@ -10,10 +10,11 @@
 //! the bytes it would have had if the caller had formatted it.
 
 use super::event_clock::EventTime;
+use super::head::{PairSink, fixed_key};
+use super::json_line::LineSerializer;
 use super::template::RecordTemplate;
 use crate::fields::FieldRecorder;
 use crate::keys;
-use crate::prediction_id::id_text;
 use crate::trace_context::TraceContext;
 use serde::ser::{self, Impossible, Serialize};
 use slog::{BorrowedKV, KV, Level, Record, RecordLocation, RecordStatic, Serializer};
@@ -100,8 +101,8 @@ impl PredictionEvent {
 /// in the order every drain writes them. `F` is the fields: borrowed from
 /// the input or output on the caller, read back from a capture on the writer.
 pub(crate) struct PredictionPairs<'a, F> {
-    /// The id's 16 bytes.
-    pub(crate) prediction_id: [u8; 16],
+    /// The id's text: ASCII hex digits and hyphens.
+    pub(crate) prediction_id: &'a [u8; 36],
     pub(crate) correlation_id: Option<&'a str>,
     pub(crate) trace: Option<TraceContext>,
     pub(crate) sample_rate: Option<f64>,
@@ -111,30 +112,46 @@ pub(crate) struct PredictionPairs<'a, F> {
     pub(crate) error_info: Option<&'a str>,
 }
 
-impl<F: KV> KV for PredictionPairs<'_, F> {
-    fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        let mut text = [0; 36];
-        serializer.emit_str(keys::PREDICTION_ID, id_text(self.prediction_id, &mut text))?;
-        if let Some(id) = self.correlation_id {
-            serializer.emit_str(keys::CORRELATION_ID, id)?;
+impl<F> PredictionPairs<'_, F> {
+    /// Writes the pairs into `sink`, the fields with `write_fields`: the one
+    /// place that says which pairs a prediction record has, and in which
+    /// order.
+    pub(crate) fn write<S: PairSink + ?Sized>(
+        &self,
+        sink: &mut S,
+        write_fields: impl FnOnce(&mut S, &F) -> slog::Result,
+    ) -> slog::Result {
+        sink.plain_bytes(fixed_key!(keys::PREDICTION_ID), self.prediction_id)?;
+        if let Some(correlation_id) = self.correlation_id {
+            sink.text(fixed_key!(keys::CORRELATION_ID), correlation_id)?;
         }
         if let Some(trace) = &self.trace {
-            trace.serialize(record, serializer)?;
+            trace.write_ids(sink)?;
         }
         if let Some(rate) = self.sample_rate {
-            serializer.emit_f64(keys::SAMPLE_RATE, rate)?;
+            sink.float(fixed_key!(keys::SAMPLE_RATE), rate)?;
         }
         if let Some(status) = self.status {
-            serializer.emit_str(keys::STATUS, status)?;
+            sink.plain_text(fixed_key!(keys::STATUS), status)?;
         }
-        self.fields.serialize(record, serializer)?;
+        write_fields(sink, &self.fields)?;
         if let Some(duration_ns) = self.duration_ns {
-            serializer.emit_u64(keys::DURATION, duration_ns)?;
+            sink.number(fixed_key!(keys::DURATION), duration_ns)?;
         }
         if let Some(error_info) = self.error_info {
-            serializer.emit_str(keys::ERROR_INFO, error_info)?;
+            sink.text(fixed_key!(keys::ERROR_INFO), error_info)?;
         }
         Ok(())
+    }
+}
+
+/// Through slog: the slog-async drain, a drain of the user's own, and a
+/// record the line drain's caller formats.
+impl<F: KV> KV for PredictionPairs<'_, F> {
+    fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
+        self.write(serializer, |serializer, fields| {
+            fields.serialize(record, serializer)
+        })
     }
 }
 
@@ -203,7 +220,7 @@ impl<'p, 'a> Capture<'p, 'a> {
         let pairs = self.pairs;
         out.push(self.event.code());
         out.extend_from_slice(&self.time.to_nanos().to_le_bytes());
-        out.extend_from_slice(&pairs.prediction_id);
+        out.extend_from_slice(pairs.prediction_id);
         let flags = [
             (pairs.correlation_id.is_some(), HAS_CORRELATION),
             (pairs.trace.is_some(), HAS_TRACE),
@@ -244,7 +261,7 @@ pub(crate) fn decode<'a>(
     let mut reader = Reader(bytes);
     let event = PredictionEvent::from_code(reader.byte()?)?;
     let time = EventTime::from_nanos(reader.u64()?);
-    let prediction_id = reader.array()?;
+    let prediction_id = reader.take(36)?.try_into().ok()?;
     let flags = reader.byte()?;
     let has = |flag: u8| flags & flag != 0;
     let correlation_id = if has(HAS_CORRELATION) {
@@ -452,6 +469,37 @@ impl Drop for FieldCapture<'_> {
 pub(crate) struct CapturedFields<'a> {
     keys: &'a [&'static str],
     bytes: &'a [u8],
+}
+
+impl CapturedFields<'_> {
+    /// Writes the fields straight into a line, each key as the template
+    /// rendered it (`field_keys`, in the order of the template's keys).
+    pub(crate) fn write_line(
+        &self,
+        line: &mut LineSerializer<'_>,
+        field_keys: &[Box<[u8]>],
+    ) -> slog::Result {
+        let unreadable = || slog::Error::Other;
+        let mut reader = Reader(self.bytes);
+        while !reader.0.is_empty() {
+            let index = u16::from_le_bytes(reader.array().ok_or_else(unreadable)?);
+            line.raw(field_keys.get(usize::from(index)).ok_or_else(unreadable)?);
+            match CapturedValue::read(&mut reader).ok_or_else(unreadable)? {
+                CapturedValue::Null => line.raw(b"null"),
+                CapturedValue::Bool(value) => line.raw(if value { b"true" } else { b"false" }),
+                CapturedValue::U64(value) => line.integer(value),
+                CapturedValue::I64(value) => line.integer(value),
+                CapturedValue::U128(value) => line.integer(value),
+                CapturedValue::I128(value) => line.integer(value),
+                CapturedValue::F32(value) => line.float_value(value),
+                CapturedValue::F64(value) => line.float_value(value),
+                CapturedValue::Text(value) => line.string(value),
+                // serde_json wrote it, on the caller.
+                CapturedValue::Json(json) => line.raw(json.as_bytes()),
+            }
+        }
+        Ok(())
+    }
 }
 
 impl KV for CapturedFields<'_> {

@@ -1,7 +1,9 @@
 //! The keys that open every record, written by one function for both
 //! drains ([`write_head`]): `@timestamp` first, then the level, the message,
 //! the ECS version, the origin, the host and the process. The line drain
-//! writes them straight into its buffer, slog-json through slog's serializer.
+//! writes them straight into its buffer, slog-json through slog's
+//! serializer: both are a [`PairSink`], which a prediction record's own
+//! pairs are written into too (`capture.rs`).
 
 use super::constant_values::{ConstantValue, ConstantValues};
 use super::timestamp::format_rfc3339_micros;
@@ -27,16 +29,16 @@ impl ProcessFields {
     }
 }
 
-/// A key of the head: its name, and `,"name":` as the line drain writes it,
-/// made at compile time.
+/// A key known at compile time: its name, and `,"name":` as the line drain
+/// writes it.
 #[derive(Clone, Copy)]
-pub(crate) struct HeadKey {
+pub(crate) struct FixedKey {
     pub(crate) name: &'static str,
     pub(crate) json: &'static [u8],
 }
 
 /// `,"key":` as bytes; `N` is the key's length plus four.
-const fn json_key<const N: usize>(key: &str) -> [u8; N] {
+pub(crate) const fn json_key<const N: usize>(key: &str) -> [u8; N] {
     let bytes = key.as_bytes();
     let mut out = [0; N];
     out[0] = b',';
@@ -51,31 +53,37 @@ const fn json_key<const N: usize>(key: &str) -> [u8; N] {
     out
 }
 
-/// The [`HeadKey`] of a key constant (whose text needs no escaping: a unit
+/// The [`FixedKey`] of a key constant (whose text needs no escaping: a unit
 /// test checks every key the runtime writes).
-macro_rules! head_key {
+macro_rules! fixed_key {
     ($name:path) => {{
-        const JSON: [u8; $name.len() + 4] = json_key($name);
-        HeadKey {
+        const JSON: [u8; $name.len() + 4] = $crate::drain::head::json_key($name);
+        $crate::drain::head::FixedKey {
             name: $name,
             json: &JSON,
         }
     }};
 }
 
-/// Where a record's head is written: the line drain's byte buffer, or any
-/// slog serializer (slog-json, on the slog-async drain's thread).
-pub(crate) trait HeadSink {
+pub(crate) use fixed_key;
+
+/// Where pairs of fixed keys are written: the line drain's byte buffer, or
+/// any slog serializer (slog-json, on the slog-async drain's thread).
+pub(crate) trait PairSink {
     /// `@timestamp`.
-    fn timestamp(&mut self, key: HeadKey, time: SystemTime) -> slog::Result;
-    /// A value that needs no escaping: the level, the ECS version.
-    fn plain_text(&mut self, key: HeadKey, value: &'static str) -> slog::Result;
+    fn timestamp(&mut self, key: FixedKey, time: SystemTime) -> slog::Result;
+    /// Text that needs no escaping: the level, the ECS version, an id.
+    fn plain_text(&mut self, key: FixedKey, value: &str) -> slog::Result;
+    /// ASCII text that needs no escaping, as bytes: an id.
+    fn plain_bytes(&mut self, key: FixedKey, value: &[u8]) -> slog::Result;
     /// Any text.
-    fn text(&mut self, key: HeadKey, value: &str) -> slog::Result;
+    fn text(&mut self, key: FixedKey, value: &str) -> slog::Result;
     /// Formatted text: the message.
-    fn arguments(&mut self, key: HeadKey, value: &std::fmt::Arguments<'_>) -> slog::Result;
+    fn arguments(&mut self, key: FixedKey, value: &std::fmt::Arguments<'_>) -> slog::Result;
     /// A whole number.
-    fn number(&mut self, key: HeadKey, value: u32) -> slog::Result;
+    fn number(&mut self, key: FixedKey, value: u64) -> slog::Result;
+    /// A float.
+    fn float(&mut self, key: FixedKey, value: f64) -> slog::Result;
     /// Constant pairs: the host and the process.
     fn constants(&mut self, record: &Record<'_>, values: &ConstantValues) -> slog::Result;
 }
@@ -83,7 +91,7 @@ pub(crate) trait HeadSink {
 /// Writes a record's head into `sink`: the one place that says which keys
 /// open a record, and in which order.
 #[inline(always)]
-pub(crate) fn write_head<S: HeadSink + ?Sized>(
+pub(crate) fn write_head<S: PairSink + ?Sized>(
     sink: &mut S,
     time: SystemTime,
     record: &Record<'_>,
@@ -95,50 +103,62 @@ pub(crate) fn write_head<S: HeadSink + ?Sized>(
 
 /// `@timestamp`, which opens every record.
 #[inline(always)]
-pub(crate) fn write_timestamp<S: HeadSink + ?Sized>(
+pub(crate) fn write_timestamp<S: PairSink + ?Sized>(
     sink: &mut S,
     time: SystemTime,
 ) -> slog::Result {
-    sink.timestamp(head_key!(keys::TIMESTAMP), time)
+    sink.timestamp(fixed_key!(keys::TIMESTAMP), time)
 }
 
 /// The rest of the head, the same for every record of a level, message and
 /// origin (a template renders it once).
 #[inline(always)]
-pub(crate) fn write_head_after_timestamp<S: HeadSink + ?Sized>(
+pub(crate) fn write_head_after_timestamp<S: PairSink + ?Sized>(
     sink: &mut S,
     record: &Record<'_>,
     process: &ProcessFields,
 ) -> slog::Result {
-    sink.plain_text(head_key!(keys::LEVEL), level_name(record.level()))?;
-    sink.arguments(head_key!(keys::MESSAGE), record.msg())?;
-    sink.plain_text(head_key!(keys::ECS), keys::ECS_VERSION)?;
-    sink.text(head_key!(keys::ORIGIN_FILE), record.location().file)?;
-    sink.number(head_key!(keys::ORIGIN_LINE), record.location().line)?;
+    sink.plain_text(fixed_key!(keys::LEVEL), level_name(record.level()))?;
+    sink.arguments(fixed_key!(keys::MESSAGE), record.msg())?;
+    sink.plain_text(fixed_key!(keys::ECS), keys::ECS_VERSION)?;
+    sink.text(fixed_key!(keys::ORIGIN_FILE), record.location().file)?;
+    sink.number(
+        fixed_key!(keys::ORIGIN_LINE),
+        u64::from(record.location().line),
+    )?;
     sink.constants(record, &process.0)
 }
 
-impl HeadSink for dyn Serializer + '_ {
-    fn timestamp(&mut self, key: HeadKey, time: SystemTime) -> slog::Result {
+impl PairSink for dyn Serializer + '_ {
+    fn timestamp(&mut self, key: FixedKey, time: SystemTime) -> slog::Result {
         let text = format_rfc3339_micros(time);
         // Only ASCII digits and punctuation were written into it.
         self.emit_str(key.name, std::str::from_utf8(&text).unwrap_or_default())
     }
 
-    fn plain_text(&mut self, key: HeadKey, value: &'static str) -> slog::Result {
+    fn plain_text(&mut self, key: FixedKey, value: &str) -> slog::Result {
         self.emit_str(key.name, value)
     }
 
-    fn text(&mut self, key: HeadKey, value: &str) -> slog::Result {
+    fn plain_bytes(&mut self, key: FixedKey, value: &[u8]) -> slog::Result {
+        let text = std::str::from_utf8(value).map_err(|_| slog::Error::Other)?;
+        self.emit_str(key.name, text)
+    }
+
+    fn text(&mut self, key: FixedKey, value: &str) -> slog::Result {
         self.emit_str(key.name, value)
     }
 
-    fn arguments(&mut self, key: HeadKey, value: &std::fmt::Arguments<'_>) -> slog::Result {
+    fn arguments(&mut self, key: FixedKey, value: &std::fmt::Arguments<'_>) -> slog::Result {
         self.emit_arguments(key.name, value)
     }
 
-    fn number(&mut self, key: HeadKey, value: u32) -> slog::Result {
-        self.emit_u32(key.name, value)
+    fn number(&mut self, key: FixedKey, value: u64) -> slog::Result {
+        self.emit_u64(key.name, value)
+    }
+
+    fn float(&mut self, key: FixedKey, value: f64) -> slog::Result {
+        self.emit_f64(key.name, value)
     }
 
     fn constants(&mut self, record: &Record<'_>, values: &ConstantValues) -> slog::Result {
@@ -179,7 +199,7 @@ mod tests {
 
     #[test]
     fn a_head_key_is_the_key_between_a_comma_quotes_and_a_colon() {
-        let key = head_key!(keys::ORIGIN_FILE);
+        let key = fixed_key!(keys::ORIGIN_FILE);
         assert_eq!(key.name, "log.origin.file.name");
         assert_eq!(key.json, b",\"log.origin.file.name\":");
     }

@@ -8,7 +8,7 @@ use super::caps::SizeCaps;
 use super::constant_values::ConstantValue;
 use super::constant_values::ConstantValues;
 use super::head::{
-    HeadKey, HeadSink, ProcessFields, write_head, write_head_after_timestamp, write_timestamp,
+    FixedKey, PairSink, ProcessFields, write_head, write_head_after_timestamp, write_timestamp,
 };
 use super::timestamp::format_rfc3339_micros;
 use super::unformattable;
@@ -66,21 +66,22 @@ pub(crate) fn render_values(
     Ok(out)
 }
 
-/// Appends `record` as one line whose part after `@timestamp` up to its
-/// own pairs was rendered once ([`render_constant_part`]): the line
-/// [`format_record`] writes. On failure, `out` is as it was.
+/// Appends a line whose part after `@timestamp` up to the record's own
+/// pairs was rendered once ([`render_constant_part`]), its pairs written by
+/// `write_pairs`: the line [`format_record`] writes for the same record.
+/// On failure, `out` is as it was.
 pub(crate) fn format_with_constant_part(
     out: &mut Vec<u8>,
     time: SystemTime,
     constant_part: &[u8],
     caps: SizeCaps,
-    record: &Record<'_>,
+    write_pairs: impl FnOnce(&mut LineSerializer<'_>) -> slog::Result,
 ) -> slog::Result {
     let start = out.len();
     let mut serializer = LineSerializer { out };
     let written = write_timestamp(&mut serializer, time).and_then(|()| {
         serializer.out.extend_from_slice(constant_part);
-        record.kv().serialize(record, &mut serializer)
+        write_pairs(&mut serializer)
     });
     if let Err(error) = written {
         out.truncate(start);
@@ -160,15 +161,51 @@ fn close_line(out: &mut Vec<u8>, start: usize) {
 }
 
 /// Writes each pair as `,"key":value`.
-struct LineSerializer<'a> {
+pub(crate) struct LineSerializer<'a> {
     out: &'a mut Vec<u8>,
+}
+
+/// Values written straight into the line, after a key already written (a
+/// captured record's fields, whose keys its template rendered).
+impl LineSerializer<'_> {
+    /// Bytes already in JSON: a rendered key, a rendered value.
+    #[inline(always)]
+    pub(crate) fn raw(&mut self, json: &[u8]) {
+        self.out.extend_from_slice(json);
+    }
+
+    /// A whole number.
+    #[inline(always)]
+    pub(crate) fn integer<I: itoa::Integer>(&mut self, value: I) {
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    /// A float (`null` if it is not finite).
+    #[inline(always)]
+    pub(crate) fn float_value<F: zmij::Float + Into<f64> + Copy>(&mut self, value: F) {
+        write_float(self.out, value);
+    }
+
+    /// A JSON string.
+    #[inline(always)]
+    pub(crate) fn string(&mut self, value: &str) {
+        write_string(self.out, value);
+    }
+}
+
+/// `,"key":` as the line serializer writes it.
+pub(crate) fn render_key(key: &'static str) -> Box<[u8]> {
+    let mut out = Vec::new();
+    write_key(&mut out, key);
+    out.into_boxed_slice()
 }
 
 /// The head, written straight into the line: its keys are constants that
 /// need no escaping, and the constant pairs are copied as one fragment.
-impl HeadSink for LineSerializer<'_> {
+impl PairSink for LineSerializer<'_> {
     #[inline(always)]
-    fn timestamp(&mut self, key: HeadKey, time: SystemTime) -> slog::Result {
+    fn timestamp(&mut self, key: FixedKey, time: SystemTime) -> slog::Result {
         self.out.extend_from_slice(key.json);
         self.out.push(b'"');
         self.out.extend_from_slice(&format_rfc3339_micros(time));
@@ -177,7 +214,7 @@ impl HeadSink for LineSerializer<'_> {
     }
 
     #[inline(always)]
-    fn plain_text(&mut self, key: HeadKey, value: &'static str) -> slog::Result {
+    fn plain_text(&mut self, key: FixedKey, value: &str) -> slog::Result {
         self.out.extend_from_slice(key.json);
         self.out.push(b'"');
         self.out.extend_from_slice(value.as_bytes());
@@ -186,24 +223,39 @@ impl HeadSink for LineSerializer<'_> {
     }
 
     #[inline(always)]
-    fn text(&mut self, key: HeadKey, value: &str) -> slog::Result {
+    fn plain_bytes(&mut self, key: FixedKey, value: &[u8]) -> slog::Result {
+        self.out.extend_from_slice(key.json);
+        self.out.push(b'"');
+        self.out.extend_from_slice(value);
+        self.out.push(b'"');
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn text(&mut self, key: FixedKey, value: &str) -> slog::Result {
         self.out.extend_from_slice(key.json);
         write_string(self.out, value);
         Ok(())
     }
 
     #[inline(always)]
-    fn arguments(&mut self, key: HeadKey, value: &fmt::Arguments<'_>) -> slog::Result {
+    fn arguments(&mut self, key: FixedKey, value: &fmt::Arguments<'_>) -> slog::Result {
         self.out.extend_from_slice(key.json);
         write_arguments(self.out, value);
         Ok(())
     }
 
     #[inline(always)]
-    fn number(&mut self, key: HeadKey, value: u32) -> slog::Result {
+    fn number(&mut self, key: FixedKey, value: u64) -> slog::Result {
         self.out.extend_from_slice(key.json);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        self.integer(value);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn float(&mut self, key: FixedKey, value: f64) -> slog::Result {
+        self.out.extend_from_slice(key.json);
+        write_float(self.out, value);
         Ok(())
     }
 

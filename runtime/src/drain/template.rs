@@ -19,6 +19,8 @@ pub(crate) struct RecordTemplate {
     constant_parts: [Box<[u8]>; 3],
     values: Box<[u8]>,
     keys: Box<[&'static str]>,
+    /// `,"key":` for each of `keys`, as the line drain writes it.
+    keys_json: Box<[Box<[u8]>]>,
     /// Where the output fields' keys start in `keys`.
     output_keys_at: usize,
     sample_rate: Option<f64>,
@@ -57,6 +59,11 @@ impl RecordTemplate {
             constant_parts: constant_parts.try_into().ok()?,
             values: values.ok()?.into_boxed_slice(),
             keys: input_keys.iter().chain(output_keys).copied().collect(),
+            keys_json: input_keys
+                .iter()
+                .chain(output_keys)
+                .map(|key| json_line::render_key(key))
+                .collect(),
             output_keys_at: input_keys.len(),
             sample_rate,
         })
@@ -86,6 +93,11 @@ impl RecordTemplate {
     /// The keys of the logged fields.
     pub(crate) fn keys(&self) -> &[&'static str] {
         &self.keys
+    }
+
+    /// `,"key":` for each of [`Self::keys`].
+    pub(crate) fn keys_json(&self) -> &[Box<[u8]>] {
+        &self.keys_json
     }
 
     /// Where the keys of `event`'s fields start in [`Self::keys`]: the

@@ -100,15 +100,23 @@ impl<W: Write> Writer<W> {
         match capture::decode(capture, template.keys(), template.sample_rate()) {
             Some((event, time, pairs)) => {
                 let time = clock.wall_time(time);
-                event.with_record(template.location(), &pairs, |record| {
-                    let constant_part = template.constant_part(event);
-                    if format_with_constant_part(out, time, constant_part, self.caps, record)
-                        .is_err()
-                    {
-                        // The record is replaced by one that says why.
+                let written = format_with_constant_part(
+                    out,
+                    time,
+                    template.constant_part(event),
+                    self.caps,
+                    |line| {
+                        pairs.write(line, |line, fields| {
+                            fields.write_line(line, template.keys_json())
+                        })
+                    },
+                );
+                if written.is_err() {
+                    // The record is replaced by one that says why.
+                    event.with_record(template.location(), &pairs, |record| {
                         format_record(out, time, &self.process, self.caps, record, values);
-                    }
-                });
+                    });
+                }
             }
             // Never seen: the capture was written by this crate. Should it
             // happen, a record still says so.
