@@ -24,6 +24,11 @@ use std::time::Instant;
 /// burst does not keep its memory for the life of the process.
 const RETAINED_BATCH_BYTES: usize = 4 << 20;
 
+/// The writer writes its lines in pieces of about this size: small enough
+/// to stay in the cache they were formatted into, large enough that a file
+/// takes few writes.
+const CHUNK_BYTES: usize = 64 << 10;
+
 /// Starts the writer thread of `queue`, writing to `output`.
 pub(crate) fn spawn<W: Write + Send + 'static>(
     queue: LineQueue,
@@ -55,19 +60,10 @@ impl<W: Write> Writer<W> {
         let mut lines = Vec::new();
         let mut report_line = Vec::new();
         let mut last_record = Instant::now();
-        while let Some(records) = self.queue.take_batch(&mut batch, last_record) {
+        while self.queue.take_batch(&mut batch, last_record).is_some() {
             last_record = Instant::now();
-            self.format_batch(&batch, &mut lines);
-            let (losses, _) = self.queue.losses();
-            match self.output.write_lines(&lines) {
-                Ok(()) => {
-                    losses.written.fetch_add(records as u64, Ordering::Relaxed);
-                    self.report_failed_writes(&mut report_line);
-                }
-                Err(lost) => losses.count_failed_writes(lost),
-            }
+            self.write_batch(&batch, &mut lines, &mut report_line);
             batch.clear(RETAINED_BATCH_BYTES);
-            lines.clear();
             if lines.capacity() > RETAINED_BATCH_BYTES {
                 lines = Vec::new();
             }
@@ -75,9 +71,12 @@ impl<W: Write> Writer<W> {
         self.report_failed_writes(&mut report_line);
     }
 
-    /// The lines of `batch`, in order, into `lines`.
-    fn format_batch(&self, batch: &Entries, lines: &mut Vec<u8>) {
+    /// Formats the entries of `batch` in order, and writes their lines
+    /// whenever `CHUNK_BYTES` are ready, so that the lines are written from
+    /// the cache they were formatted into. Every entry is one line.
+    fn write_batch(&mut self, batch: &Entries, lines: &mut Vec<u8>, report_line: &mut Vec<u8>) {
         let clock = WallClock::now();
+        let mut in_chunk = 0;
         for entry in batch.iter() {
             match entry {
                 Entry::Line(line) => lines.extend_from_slice(line),
@@ -85,7 +84,28 @@ impl<W: Write> Writer<W> {
                     self.format_captured(lines, &clock, template, capture);
                 }
             }
+            in_chunk += 1;
+            if lines.len() >= CHUNK_BYTES {
+                self.write_chunk(lines, in_chunk, report_line);
+                in_chunk = 0;
+            }
         }
+        if in_chunk > 0 {
+            self.write_chunk(lines, in_chunk, report_line);
+        }
+    }
+
+    /// Writes `lines`, `records` lines, and counts them written or lost.
+    fn write_chunk(&mut self, lines: &mut Vec<u8>, records: u64, report_line: &mut Vec<u8>) {
+        match self.output.write_lines(lines) {
+            Ok(()) => {
+                let (losses, _) = self.queue.losses();
+                losses.written.fetch_add(records, Ordering::Relaxed);
+                self.report_failed_writes(report_line);
+            }
+            Err(lost) => self.queue.losses().0.count_failed_writes(lost),
+        }
+        lines.clear();
     }
 
     /// Formats a captured record as its caller would have.
