@@ -1,16 +1,23 @@
 //! A fixed workload for instruction-level profiling of the decorator:
-//! `PREDICTIONS` logged predictions of the credit-risk model into a sink.
+//! logged predictions of the credit-risk model into a sink (20,000, or the
+//! count given after the mode).
 //!
 //! ```sh
 //! cargo build --release --example profile_prediction
-//! valgrind --tool=callgrind target/release/examples/profile_prediction          # line drain
-//! valgrind --tool=callgrind target/release/examples/profile_prediction bare     # no logging
+//! valgrind --tool=callgrind target/release/examples/profile_prediction line         # line drain
+//! valgrind --tool=callgrind target/release/examples/profile_prediction bare         # no logging
 //! valgrind --tool=callgrind target/release/examples/profile_prediction slog-async
+//! valgrind --tool=callgrind --separate-threads=yes \
+//!     target/release/examples/profile_prediction line 40000                         # per thread
 //! ```
 //!
 //! Callgrind counts instructions, which stay the same from run to run on a
-//! busy machine; dividing the difference from `bare` by `PREDICTIONS` gives
-//! the instructions the logging costs per prediction.
+//! busy machine. Two runs of a mode with different counts cancel what a run
+//! costs besides its predictions (loading the model, calibrating the clock):
+//! the difference divided by the difference of the counts is a prediction's
+//! instructions; the same for `bare` gives the model's own, and the rest is
+//! the logging's. With `--separate-threads=yes` the caller's thread and the
+//! writer thread are counted apart.
 
 use credit_risk_service::application::CreditApplication;
 use credit_risk_service::model::{CreditRiskModel, CreditRiskPrediction, PredictionError};
@@ -49,8 +56,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = credit_risk_service::model::CreditRiskModel::new(artifact);
     let input = credit_risk_service::examples::good_applicant();
     let mode = std::env::args().nth(1).unwrap_or_default();
+    let predictions = match std::env::args().nth(2) {
+        Some(count) => count.parse()?,
+        None => PREDICTIONS,
+    };
     if mode == "bare" {
-        for _ in 0..PREDICTIONS {
+        for _ in 0..predictions {
             let _ = black_box(model.predict(black_box(&input)));
         }
         return Ok(());
@@ -65,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .env_vars(["POD_NAME", "NODE_NAME", "APP_NAME"])
         .build_with_writer(std::io::sink())?;
     let model = Logged::new(Profiled(model), &logger)?;
-    for _ in 0..PREDICTIONS {
+    for _ in 0..predictions {
         let _ = black_box(model.predict(black_box(&input)));
     }
     drop(model);
