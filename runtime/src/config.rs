@@ -41,8 +41,10 @@ pub enum Overflow {
 /// same lines, with the same policies and loss reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DrainKind {
-    /// The caller formats the JSON line into a reused buffer and queues the
-    /// bytes; the writer thread writes them in batches. The fastest.
+    /// A wrapped model's caller captures what changes per record (clock
+    /// reading, ids, field values) and the writer thread formats the JSON
+    /// line from the model's template; other records are formatted by
+    /// their caller. The writer writes lines in batches. The fastest.
     #[default]
     Line,
     /// slog-async hands an owned copy of the record to its worker thread,

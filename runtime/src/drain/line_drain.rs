@@ -25,7 +25,8 @@ thread_local! {
     static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Formats on the caller's thread and queues the line.
+/// The slog drain: formats a record that reaches it through slog on the
+/// caller's thread, and queues the line.
 pub(crate) struct LineDrain {
     pub(crate) queue: LineQueue,
     pub(crate) level: Level,
