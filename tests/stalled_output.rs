@@ -165,6 +165,27 @@ on_both_drains! {
     }
 
     #[test]
+    fn records_the_writer_holds_in_a_stalled_write_still_count_as_waiting_and_unwritten() {
+        let valve = Valve::default();
+        let (logger, guard) = LoggerBuilder::new()
+            .drain(DRAIN)
+            .build_with_writer(valve.clone())
+            .expect("valid");
+        for sequence in 0..3 {
+            slog::info!(logger, "Tick."; "sequence" => sequence);
+        }
+        // The writer takes the records within milliseconds, then waits in
+        // the stalled write: they are still waiting, not gone.
+        std::thread::sleep(Duration::from_millis(100));
+        let waiting = guard.output().waiting();
+        drop(logger);
+        let stats = guard.finish_within(Duration::from_millis(100));
+        valve.open(); // let the abandoned writer thread end
+        assert_eq!(waiting, 3);
+        assert_eq!(stats.unwritten_at_shutdown, 3, "{stats:?}");
+    }
+
+    #[test]
     fn shutdown_gives_up_on_a_stalled_output_in_time_and_counts_what_it_could_not_write() {
         let valve = Valve::default();
         let (logger, guard) = LoggerBuilder::new()

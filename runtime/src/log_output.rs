@@ -36,7 +36,8 @@ pub(crate) trait Channel: Send + Sync {
     fn try_reserve(&self, count: usize, waiting_since: Instant, waker: &Waker) -> Reservation;
     /// Gives back slots reserved and not used.
     fn unreserve(&self, count: usize);
-    /// Records in the channel, not yet handed to the output.
+    /// Records logged and not yet written: in the channel, or taken by the
+    /// writer thread and not yet taken by the output.
     fn waiting(&self) -> usize;
     /// The signals shared with the writer.
     fn signals(&self) -> &RoomSignals;
@@ -101,7 +102,8 @@ impl LogOutput {
         self.channel.state()
     }
 
-    /// Records in the channel, not yet handed to the output.
+    /// Records logged and not yet written: in the channel, or taken by the
+    /// writer thread and not yet taken by the output.
     pub fn waiting(&self) -> usize {
         self.channel.waiting()
     }

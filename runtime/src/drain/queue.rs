@@ -13,6 +13,7 @@ use super::report_lines::ReportFormatter;
 use super::room::{Admission, Occupancy, Patience, Room, RoomLock, RoomSignals};
 use super::template::RecordTemplate;
 use crate::log_output::{Channel, LogOutput, OutputState, Reservation};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -40,6 +41,8 @@ struct Shared {
     room: Room,
     losses: Arc<LossCounters>,
     reports: ReportFormatter,
+    /// Records the writer has taken and not yet written or lost.
+    in_writer: AtomicUsize,
 }
 
 struct Pending {
@@ -84,6 +87,7 @@ impl LineQueue {
                 room: Room::new(capacity, patience),
                 losses,
                 reports,
+                in_writer: AtomicUsize::new(0),
             }),
         }
     }
@@ -206,6 +210,8 @@ impl LineQueue {
             std::mem::swap(batch, &mut pending.entries);
             let records = pending.occupancy.records;
             pending.occupancy.records = 0;
+            // Under the lock, so that the records are always counted somewhere.
+            shared.in_writer.fetch_add(records, Ordering::AcqRel);
             // There is room now: report drops without waiting for the
             // next record to arrive.
             self.append_drop_report(&mut pending);
@@ -216,6 +222,11 @@ impl LineQueue {
             shared.not_full.notify_all();
         }
         Some(records)
+    }
+
+    /// Says that `records` the writer took were written or lost.
+    pub(crate) fn done_with(&self, records: usize) {
+        self.shared.in_writer.fetch_sub(records, Ordering::AcqRel);
     }
 
     /// What was lost, and the formatter of the reports that say so.
@@ -259,12 +270,11 @@ impl Channel for Shared {
         self.not_full.notify_all();
     }
 
+    /// Records in the channel, and those the writer took and has not yet
+    /// written (a stalled output holds them in its write).
     fn waiting(&self) -> usize {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .occupancy
-            .records
+        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.occupancy.records + self.in_writer.load(Ordering::Acquire)
     }
 
     fn signals(&self) -> &RoomSignals {

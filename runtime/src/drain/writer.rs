@@ -105,6 +105,7 @@ impl<W: Write> Writer<W> {
             }
             Err(lost) => self.queue.losses().0.count_failed_writes(lost),
         }
+        self.queue.done_with(records as usize);
         lines.clear();
     }
 
