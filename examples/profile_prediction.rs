@@ -19,42 +19,20 @@
 //! the logging's. With `--separate-threads=yes` the caller's thread and the
 //! writer thread are counted apart.
 
-use credit_risk_service::application::CreditApplication;
-use credit_risk_service::model::{CreditRiskModel, CreditRiskPrediction, PredictionError};
-use logged_model::{DrainKind, Logged, LoggerBuilder, Model, logged_model};
+use logged_model::{DrainKind, Logged, LoggerBuilder, Model};
 use std::hint::black_box;
 
 const PREDICTIONS: usize = 20_000;
 
-/// The service's model with the benchmark's fields: two input fields, one
-/// output field (the service itself logs a redacted and a hashed field too).
-struct Profiled(CreditRiskModel);
-
-#[logged_model(input_fields = [duration_in_month, credit_amount], output_fields = [credit_risk])]
-impl Model for Profiled {
-    type Input = CreditApplication;
-    type Output = CreditRiskPrediction;
-    type Error = PredictionError;
-
-    fn qualified_name(&self) -> &str {
-        self.0.qualified_name()
-    }
-
-    fn version(&self) -> &str {
-        self.0.version()
-    }
-
-    fn predict(&self, input: &CreditApplication) -> Result<CreditRiskPrediction, PredictionError> {
-        self.0.predict(input)
-    }
-}
+/// The benchmark's workload: the same model, input and fields as its
+/// default row (the bench's other rows use the rest of the module).
+#[allow(dead_code)]
+#[path = "../benches/prediction_logging/workload.rs"]
+mod workload;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let artifact = credit_risk_service::artifact::ModelArtifact::load(
-        credit_risk_service::DEFAULT_ARTIFACT.as_ref(),
-    )?;
-    let model = credit_risk_service::model::CreditRiskModel::new(artifact);
-    let input = credit_risk_service::examples::good_applicant();
+    let model = workload::model();
+    let input = workload::input();
     let mode = std::env::args().nth(1).unwrap_or_default();
     let predictions = match std::env::args().nth(2) {
         Some(count) => count.parse()?,
@@ -73,9 +51,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (logger, guard) = LoggerBuilder::new()
         .drain(drain)
-        .env_vars(["POD_NAME", "NODE_NAME", "APP_NAME"])
+        .env_vars(workload::ENV_VARS)
         .build_with_writer(std::io::sink())?;
-    let model = Logged::new(Profiled(model), &logger)?;
+    let model = Logged::new(workload::Workload(model), &logger)?;
     for _ in 0..predictions {
         let _ = black_box(model.predict(black_box(&input)));
     }
