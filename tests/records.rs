@@ -592,4 +592,65 @@ on_both_drains! {
         );
         assert!(error.to_string().contains("this value cannot be written"), "{error}");
     }
+
+    #[test]
+    fn a_field_that_logs_while_it_is_recorded_loses_nothing() {
+        let captured = Captured::on(DRAIN);
+        CHATTY_LOGGER.with(|logger| *logger.borrow_mut() = Some(captured.logger.clone()));
+        let model = Logged::new(ChattyModel, &captured.logger).expect("wraps");
+        model.predict(&(Chatty(7),)).expect("predicts");
+        CHATTY_LOGGER.with(|logger| *logger.borrow_mut() = None);
+        drop(model);
+        let records = captured.finish();
+        let requested = with_message(&records, "Prediction requested.");
+        let created = with_message(&records, "Prediction created.");
+        assert_eq!((requested.len(), created.len()), (1, 1));
+        assert_eq!(requested[0]["0"], 7);
+        assert_eq!(created[0]["0"], 8);
+        let serialized: Vec<_> = with_message(&records, "Serialized.")
+            .iter()
+            .map(|record| record["value"].clone())
+            .collect();
+        assert!(serialized.contains(&json!(7)) && serialized.contains(&json!(8)), "{serialized:?}");
+    }
+
+}
+
+thread_local! {
+    /// The logger a [`Chatty`] value logs to while it is serialized.
+    static CHATTY_LOGGER: std::cell::RefCell<Option<slog::Logger>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A field whose serialization logs a record of its own: a record made
+/// while another is being made must not deadlock or be lost.
+struct Chatty(u32);
+
+impl serde::Serialize for Chatty {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        CHATTY_LOGGER.with(|logger| {
+            if let Some(logger) = logger.borrow().as_ref() {
+                slog::info!(logger, "Serialized."; "value" => self.0);
+            }
+        });
+        serializer.serialize_u32(self.0)
+    }
+}
+
+struct ChattyModel;
+
+#[logged_model::logged_model(input_fields = [0], output_fields = [0])]
+impl Model for ChattyModel {
+    type Input = (Chatty,);
+    type Output = (Chatty,);
+    type Error = std::convert::Infallible;
+    fn qualified_name(&self) -> &str {
+        "chatty"
+    }
+    fn version(&self) -> &str {
+        "1"
+    }
+    fn predict(&self, input: &(Chatty,)) -> Result<(Chatty,), Self::Error> {
+        Ok((Chatty(input.0.0 + 1),))
+    }
 }
