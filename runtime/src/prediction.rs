@@ -3,8 +3,9 @@
 //! at all when the prediction is sampled out and succeeds.
 
 use crate::correlation::{self, CorrelationId};
-use crate::drain::capture::{FieldCapture, PredictionEvent, PredictionPairs};
+use crate::drain::capture::FieldCapture;
 use crate::drain::event_clock::EventTime;
+use crate::drain::prediction_record::{PredictionEvent, PredictionPairs};
 use crate::fields::FieldRecorder;
 use crate::generated::LoggedModel;
 use crate::logged::ModelContext;

@@ -1,159 +1,22 @@
-//! A prediction record as the caller hands it over: its pairs in the one
-//! order every drain writes them ([`PredictionPairs`]), and their compact
-//! form for the line drain ([`encode`] on the caller, [`decode`] on the
-//! writer thread). The compact form holds what changes per record (the
-//! event, the clock reading, the ids, the trace, the duration, the error)
-//! and the field values: numbers and booleans by value, text copied, any
-//! other value as the JSON serde_json writes for it. Everything constant is
-//! in the [`RecordTemplate`](super::template::RecordTemplate) the record
-//! refers to. The writer gives the values back to serde_json, so a line has
-//! the bytes it would have had if the caller had formatted it.
+//! A prediction record's compact form for the line drain: what changes per
+//! record (the event, the clock reading, the ids, the trace, the duration,
+//! the error) and the field values (numbers and booleans by value, text
+//! copied, any other value as the JSON serde_json writes for it), written
+//! into the channel by the caller ([`Capture`], with the fields a
+//! [`FieldCapture`] took as they were recorded) and read back by the writer
+//! thread ([`decode`]). Everything constant is in the
+//! [`RecordTemplate`] the record refers to. The writer writes the values
+//! with the writers serde_json uses, so a line has the bytes it would have
+//! had if the caller had formatted it.
 
 use super::event_clock::EventTime;
-use super::head::{PairSink, fixed_key};
 use super::json_line::LineSerializer;
+use super::prediction_record::{PredictionEvent, PredictionPairs};
 use super::template::RecordTemplate;
 use crate::fields::FieldRecorder;
-use crate::keys;
 use crate::trace_context::TraceContext;
 use serde::ser::{self, Impossible, Serialize};
-use slog::{BorrowedKV, KV, Level, Record, RecordLocation, RecordStatic, Serializer};
 use std::fmt;
-
-/// The three prediction records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum PredictionEvent {
-    /// "Prediction requested.", before the call.
-    Requested,
-    /// "Prediction created.", after a success.
-    Created,
-    /// "Prediction exception.", after an error, a panic or a cancellation.
-    Exception,
-}
-
-impl PredictionEvent {
-    fn level(self) -> Level {
-        match self {
-            PredictionEvent::Requested | PredictionEvent::Created => Level::Info,
-            PredictionEvent::Exception => Level::Error,
-        }
-    }
-
-    /// `event.outcome`.
-    pub(crate) fn status(self) -> Option<&'static str> {
-        match self {
-            PredictionEvent::Requested => None,
-            PredictionEvent::Created => Some("success"),
-            PredictionEvent::Exception => Some("error"),
-        }
-    }
-
-    fn code(self) -> u8 {
-        self as u8
-    }
-
-    fn from_code(code: u8) -> Option<Self> {
-        [
-            PredictionEvent::Requested,
-            PredictionEvent::Created,
-            PredictionEvent::Exception,
-        ]
-        .into_iter()
-        .find(|event| event.code() == code)
-    }
-
-    /// Calls `f` with the slog record of this event at `location` with
-    /// `pairs`. Each message is a literal, so a drain copies it instead of
-    /// formatting it.
-    pub(crate) fn with_record<R>(
-        self,
-        location: &RecordLocation,
-        pairs: &dyn KV,
-        f: impl FnOnce(&Record<'_>) -> R,
-    ) -> R {
-        let record_static = RecordStatic {
-            location,
-            tag: "",
-            level: self.level(),
-        };
-        let kv = BorrowedKV(pairs);
-        match self {
-            PredictionEvent::Requested => f(&Record::new(
-                &record_static,
-                &format_args!("Prediction requested."),
-                kv,
-            )),
-            PredictionEvent::Created => f(&Record::new(
-                &record_static,
-                &format_args!("Prediction created."),
-                kv,
-            )),
-            PredictionEvent::Exception => f(&Record::new(
-                &record_static,
-                &format_args!("Prediction exception."),
-                kv,
-            )),
-        }
-    }
-}
-
-/// The pairs a prediction record carries itself, after its logger's values,
-/// in the order every drain writes them. `F` is the fields: borrowed from
-/// the input or output on the caller, read back from a capture on the writer.
-pub(crate) struct PredictionPairs<'a, F> {
-    /// The id's text: ASCII hex digits and hyphens.
-    pub(crate) prediction_id: &'a [u8; 36],
-    pub(crate) correlation_id: Option<&'a str>,
-    pub(crate) trace: Option<TraceContext>,
-    pub(crate) sample_rate: Option<f64>,
-    pub(crate) status: Option<&'static str>,
-    pub(crate) fields: F,
-    pub(crate) duration_ns: Option<u64>,
-    pub(crate) error_info: Option<&'a str>,
-}
-
-impl<F> PredictionPairs<'_, F> {
-    /// Writes the pairs into `sink`, the fields with `write_fields`: the one
-    /// place that says which pairs a prediction record has, and in which
-    /// order.
-    pub(crate) fn write<S: PairSink + ?Sized>(
-        &self,
-        sink: &mut S,
-        write_fields: impl FnOnce(&mut S, &F) -> slog::Result,
-    ) -> slog::Result {
-        sink.plain_bytes(fixed_key!(keys::PREDICTION_ID), self.prediction_id)?;
-        if let Some(correlation_id) = self.correlation_id {
-            sink.text(fixed_key!(keys::CORRELATION_ID), correlation_id)?;
-        }
-        if let Some(trace) = &self.trace {
-            trace.write_ids(sink)?;
-        }
-        if let Some(rate) = self.sample_rate {
-            sink.float(fixed_key!(keys::SAMPLE_RATE), rate)?;
-        }
-        if let Some(status) = self.status {
-            sink.plain_text(fixed_key!(keys::STATUS), status)?;
-        }
-        write_fields(sink, &self.fields)?;
-        if let Some(duration_ns) = self.duration_ns {
-            sink.number(fixed_key!(keys::DURATION), duration_ns)?;
-        }
-        if let Some(error_info) = self.error_info {
-            sink.text(fixed_key!(keys::ERROR_INFO), error_info)?;
-        }
-        Ok(())
-    }
-}
-
-/// Through slog: the slog-async drain, a drain of the user's own, and a
-/// record the line drain's caller formats.
-impl<F: KV> KV for PredictionPairs<'_, F> {
-    fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        self.write(serializer, |serializer, fields| {
-            fields.serialize(record, serializer)
-        })
-    }
-}
 
 /// Flags of the optional parts.
 const HAS_CORRELATION: u8 = 1;
@@ -249,14 +112,13 @@ impl<'p, 'a> Capture<'p, 'a> {
 
 /// A record read back from its compact form: its event, its time and its
 /// pairs, borrowed from the capture. The sample rate is the template's.
-pub(crate) fn decode<'a>(
-    bytes: &'a [u8],
-    keys: &'a [&'static str],
+pub(crate) fn decode(
+    bytes: &[u8],
     sample_rate: Option<f64>,
 ) -> Option<(
     PredictionEvent,
     EventTime,
-    PredictionPairs<'a, CapturedFields<'a>>,
+    PredictionPairs<'_, CapturedFields<'_>>,
 )> {
     let mut reader = Reader(bytes);
     let event = PredictionEvent::from_code(reader.byte()?)?;
@@ -291,10 +153,7 @@ pub(crate) fn decode<'a>(
         trace,
         sample_rate,
         status: event.status(),
-        fields: CapturedFields {
-            keys,
-            bytes: reader.0,
-        },
+        fields: CapturedFields { bytes: reader.0 },
         duration_ns,
         error_info,
     };
@@ -312,7 +171,7 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&bytes[..length as usize]);
 }
 
-/// Reads what [`encode`] wrote.
+/// Reads what [`Capture::write`] wrote.
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
@@ -462,18 +321,15 @@ impl Drop for FieldCapture<'_> {
     }
 }
 
-/// The fields of a capture, read back; written through any slog serializer:
-/// numbers, booleans, text and `null` through its own methods (the line
-/// serializer writes each as serde_json does: the same integer and float
-/// writers, the same escapes), JSON values as serde values.
+/// The fields of a capture, read back.
 pub(crate) struct CapturedFields<'a> {
-    keys: &'a [&'static str],
     bytes: &'a [u8],
 }
 
 impl CapturedFields<'_> {
     /// Writes the fields straight into a line, each key as the template
-    /// rendered it (`field_keys`, in the order of the template's keys).
+    /// rendered it (`field_keys`, in the order of the template's keys);
+    /// an error if the capture cannot be read.
     pub(crate) fn write_line(
         &self,
         line: &mut LineSerializer<'_>,
@@ -484,43 +340,9 @@ impl CapturedFields<'_> {
         while !reader.0.is_empty() {
             let index = u16::from_le_bytes(reader.array().ok_or_else(unreadable)?);
             line.raw(field_keys.get(usize::from(index)).ok_or_else(unreadable)?);
-            match CapturedValue::read(&mut reader).ok_or_else(unreadable)? {
-                CapturedValue::Null => line.raw(b"null"),
-                CapturedValue::Bool(value) => line.raw(if value { b"true" } else { b"false" }),
-                CapturedValue::U64(value) => line.integer(value),
-                CapturedValue::I64(value) => line.integer(value),
-                CapturedValue::U128(value) => line.integer(value),
-                CapturedValue::I128(value) => line.integer(value),
-                CapturedValue::F32(value) => line.float_value(value),
-                CapturedValue::F64(value) => line.float_value(value),
-                CapturedValue::Text(value) => line.string(value),
-                // serde_json wrote it, on the caller.
-                CapturedValue::Json(json) => line.raw(json.as_bytes()),
-            }
-        }
-        Ok(())
-    }
-}
-
-impl KV for CapturedFields<'_> {
-    fn serialize(&self, _record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        let unreadable = || slog::Error::Other;
-        let mut reader = Reader(self.bytes);
-        while !reader.0.is_empty() {
-            let index = u16::from_le_bytes(reader.array().ok_or_else(unreadable)?);
-            let key = *self.keys.get(usize::from(index)).ok_or_else(unreadable)?;
-            match CapturedValue::read(&mut reader).ok_or_else(unreadable)? {
-                CapturedValue::Null => serializer.emit_unit(key)?,
-                CapturedValue::Bool(value) => serializer.emit_bool(key, value)?,
-                CapturedValue::U64(value) => serializer.emit_u64(key, value)?,
-                CapturedValue::I64(value) => serializer.emit_i64(key, value)?,
-                CapturedValue::U128(value) => serializer.emit_u128(key, value)?,
-                CapturedValue::I128(value) => serializer.emit_i128(key, value)?,
-                CapturedValue::F32(value) => serializer.emit_f32(key, value)?,
-                CapturedValue::F64(value) => serializer.emit_f64(key, value)?,
-                CapturedValue::Text(value) => serializer.emit_str(key, value)?,
-                json @ CapturedValue::Json(_) => serializer.emit_serde(key, &json)?,
-            }
+            CapturedValue::read(&mut reader)
+                .ok_or_else(unreadable)?
+                .write(line);
         }
         Ok(())
     }
@@ -558,50 +380,23 @@ impl<'a> CapturedValue<'a> {
             _ => return None,
         })
     }
-}
 
-impl Serialize for CapturedValue<'_> {
-    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            CapturedValue::Null => serializer.serialize_unit(),
-            CapturedValue::Bool(value) => serializer.serialize_bool(value),
-            CapturedValue::U64(value) => serializer.serialize_u64(value),
-            CapturedValue::I64(value) => serializer.serialize_i64(value),
-            CapturedValue::U128(value) => serializer.serialize_u128(value),
-            CapturedValue::I128(value) => serializer.serialize_i128(value),
-            CapturedValue::F32(value) => serializer.serialize_f32(value),
-            CapturedValue::F64(value) => serializer.serialize_f64(value),
-            CapturedValue::Text(value) => serializer.serialize_str(value),
-            CapturedValue::Json(json) => {
-                // serde_json wrote it on the caller; its raw value is copied as it is.
-                let raw: &serde_json::value::RawValue =
-                    serde_json::from_str(json).map_err(ser::Error::custom)?;
-                raw.serialize(serializer)
-            }
+    /// The value as serde_json writes it: the same integer and float
+    /// writers, the same escapes.
+    fn write(self, line: &mut LineSerializer<'_>) {
+        match self {
+            CapturedValue::Null => line.raw(b"null"),
+            CapturedValue::Bool(value) => line.raw(if value { b"true" } else { b"false" }),
+            CapturedValue::U64(value) => line.integer(value),
+            CapturedValue::I64(value) => line.integer(value),
+            CapturedValue::U128(value) => line.integer(value),
+            CapturedValue::I128(value) => line.integer(value),
+            CapturedValue::F32(value) => line.float_value(value),
+            CapturedValue::F64(value) => line.float_value(value),
+            CapturedValue::Text(value) => line.string(value),
+            // serde_json wrote it, on the caller.
+            CapturedValue::Json(json) => line.raw(json.as_bytes()),
         }
-    }
-}
-
-impl slog::Value for CapturedValue<'_> {
-    fn serialize(
-        &self,
-        _record: &Record<'_>,
-        key: slog::Key,
-        serializer: &mut dyn Serializer,
-    ) -> slog::Result {
-        serializer.emit_serde(key, self)
-    }
-}
-
-impl slog::SerdeValue for CapturedValue<'_> {
-    fn as_serde(&self) -> &dyn erased_serde::Serialize {
-        self
-    }
-
-    fn to_sendable(&self) -> Box<dyn slog::SerdeValue + Send + 'static> {
-        Box::new(slog::Serde(
-            serde_json::to_value(self).unwrap_or(serde_json::Value::Null),
-        ))
     }
 }
 
@@ -786,16 +581,22 @@ mod tests {
         }
     }
 
-    /// The JSON serde_json writes for `value` after a capture and a read back.
+    /// What the writer writes for `value` after a capture and a read back.
     fn round_trip<T: Serialize>(value: &T) -> Option<String> {
         let mut writer = capture(&["field"]);
         if !(writer.key("field") && writer.value(value)) {
             return None;
         }
-        let mut reader = Reader(&writer.bytes()[2..]);
-        let value = CapturedValue::read(&mut reader)?;
-        assert!(reader.0.is_empty());
-        serde_json::to_string(&value).ok()
+        let mut out = Vec::new();
+        let fields = CapturedFields {
+            bytes: writer.bytes(),
+        };
+        // The key rendered as nothing: the line holds the value alone.
+        let keys: [Box<[u8]>; 1] = [Box::new([])];
+        fields
+            .write_line(&mut LineSerializer::new(&mut out), &keys)
+            .ok()?;
+        String::from_utf8(out).ok()
     }
 
     #[derive(serde::Serialize)]

@@ -78,7 +78,7 @@ pub(crate) fn format_with_constant_part(
     write_pairs: impl FnOnce(&mut LineSerializer<'_>) -> slog::Result,
 ) -> slog::Result {
     let start = out.len();
-    let mut serializer = LineSerializer { out };
+    let mut serializer = LineSerializer::new(out);
     let written = write_timestamp(&mut serializer, time).and_then(|()| {
         serializer.out.extend_from_slice(constant_part);
         write_pairs(&mut serializer)
@@ -143,7 +143,7 @@ fn try_format(
     values: LoggerValues<'_>,
 ) -> slog::Result {
     let start = out.len();
-    let mut serializer = LineSerializer { out };
+    let mut serializer = LineSerializer::new(out);
     write_head(&mut serializer, time, record, process)?;
     values.write(record, &mut serializer)?;
     record.kv().serialize(record, &mut serializer)?;
@@ -167,7 +167,12 @@ pub(crate) struct LineSerializer<'a> {
 
 /// Values written straight into the line, after a key already written (a
 /// captured record's fields, whose keys its template rendered).
-impl LineSerializer<'_> {
+impl<'a> LineSerializer<'a> {
+    /// A serializer appending to `out`.
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+        LineSerializer { out }
+    }
+
     /// Bytes already in JSON: a rendered key, a rendered value.
     #[inline(always)]
     pub(crate) fn raw(&mut self, json: &[u8]) {

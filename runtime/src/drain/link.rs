@@ -8,9 +8,10 @@
 //! user's own) logs through slog, as does a record the sink cannot capture.
 
 use super::caps::SizeCaps;
-use super::capture::{Capture, PredictionEvent, PredictionPairs};
+use super::capture::Capture;
 use super::event_clock::EventTime;
 use super::head::ProcessFields;
+use super::prediction_record::{PredictionEvent, PredictionPairs};
 use super::queue::LineQueue;
 use super::template::RecordTemplate;
 use crate::fields::FieldRecorder;

@@ -9,7 +9,8 @@
 //! | `timestamp.rs` | `@timestamp`'s text |
 //! | `event_clock.rs` | the clock reading a captured record carries, and its wall-clock time |
 //! | `json_line.rs` | formats a record as a JSON line into a byte buffer (the line drain's formatter) |
-//! | `capture.rs` | a prediction record's pairs, in order, and their compact form, written by the caller and read by the writer |
+//! | `prediction_record.rs` | a prediction record's shape: its event (message, level, outcome) and its own pairs, in order |
+//! | `capture.rs` | a prediction record's compact form, written into the channel by the caller and read by the writer |
 //! | `template.rs` | what all the prediction records of one wrapped model share, made once |
 //! | `link.rs` | how a wrapped model finds the line drain under its logger, and captures its records into it |
 //! | `line_drain.rs` | the line drain's slog side (records formatted by their caller) and its assembly |
@@ -38,6 +39,7 @@ pub(crate) mod line_drain;
 pub(crate) mod link;
 pub(crate) mod losses;
 pub(crate) mod output;
+pub(crate) mod prediction_record;
 pub(crate) mod queue;
 pub(crate) mod report_lines;
 pub(crate) mod room;

@@ -229,9 +229,14 @@ impl LineQueue {
         self.shared.in_writer.fetch_sub(records, Ordering::AcqRel);
     }
 
-    /// What was lost, and the formatter of the reports that say so.
-    pub(crate) fn losses(&self) -> (&LossCounters, &ReportFormatter) {
-        (&self.shared.losses, &self.shared.reports)
+    /// What was lost.
+    pub(crate) fn losses(&self) -> &LossCounters {
+        &self.shared.losses
+    }
+
+    /// The formatter of the reports that say what was lost.
+    pub(crate) fn reports(&self) -> &ReportFormatter {
+        &self.shared.reports
     }
 }
 

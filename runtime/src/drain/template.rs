@@ -7,9 +7,9 @@
 //! the sample rate; and the keys of the logged fields, which a captured
 //! record refers to by index.
 
-use super::capture::PredictionEvent;
 use super::head::ProcessFields;
 use super::json_line;
+use super::prediction_record::PredictionEvent;
 use slog::{OwnedKVList, RecordLocation};
 
 /// The constant part of a model's prediction records.

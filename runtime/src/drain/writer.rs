@@ -11,6 +11,7 @@ use super::head::ProcessFields;
 use super::json_line::{LoggerValues, format_record, format_with_constant_part};
 use super::losses::LossKind;
 use super::output::LineOutput;
+use super::prediction_record::PredictionEvent;
 use super::queue::LineQueue;
 use super::template::RecordTemplate;
 use super::unformattable;
@@ -18,7 +19,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// A batch buffer larger than this is given back after it is written, so a
 /// burst does not keep its memory for the life of the process.
@@ -99,11 +100,13 @@ impl<W: Write> Writer<W> {
     fn write_chunk(&mut self, lines: &mut Vec<u8>, records: u64, report_line: &mut Vec<u8>) {
         match self.output.write_lines(lines) {
             Ok(()) => {
-                let (losses, _) = self.queue.losses();
-                losses.written.fetch_add(records, Ordering::Relaxed);
+                self.queue
+                    .losses()
+                    .written
+                    .fetch_add(records, Ordering::Relaxed);
                 self.report_failed_writes(report_line);
             }
-            Err(lost) => self.queue.losses().0.count_failed_writes(lost),
+            Err(lost) => self.queue.losses().count_failed_writes(lost),
         }
         self.queue.done_with(records as usize);
         lines.clear();
@@ -117,55 +120,46 @@ impl<W: Write> Writer<W> {
         template: &RecordTemplate,
         capture: &[u8],
     ) {
-        let values = LoggerValues::Rendered(template.values());
-        match capture::decode(capture, template.keys(), template.sample_rate()) {
-            Some((event, time, pairs)) => {
-                let time = clock.wall_time(time);
-                let written = format_with_constant_part(
-                    out,
-                    time,
-                    template.constant_part(event),
-                    self.caps,
-                    |line| {
-                        pairs.write(line, |line, fields| {
-                            fields.write_line(line, template.keys_json())
-                        })
+        let decoded = capture::decode(capture, template.sample_rate());
+        let written =
+            decoded
+                .as_ref()
+                .ok_or(slog::Error::Other)
+                .and_then(|(event, time, pairs)| {
+                    format_with_constant_part(
+                        out,
+                        clock.wall_time(*time),
+                        template.constant_part(*event),
+                        self.caps,
+                        |line| {
+                            pairs.write(line, |line, fields| {
+                                fields.write_line(line, template.keys_json())
+                            })
+                        },
+                    )
+                });
+        if written.is_err() {
+            // Never seen: the capture was written by this crate. Should it
+            // happen, a record says so in its place.
+            let (event, time) = decoded.map_or(
+                (PredictionEvent::Exception, SystemTime::now()),
+                |(event, time, _)| (event, clock.wall_time(time)),
+            );
+            event.with_record(template.location(), &(), |record| {
+                unformattable::with_replacement(
+                    record,
+                    "the captured record could not be read",
+                    |replacement| {
+                        let values = LoggerValues::Rendered(template.values());
+                        format_record(out, time, &self.process, self.caps, replacement, values);
                     },
                 );
-                if written.is_err() {
-                    // The record is replaced by one that says why.
-                    event.with_record(template.location(), &pairs, |record| {
-                        format_record(out, time, &self.process, self.caps, record, values);
-                    });
-                }
-            }
-            // Never seen: the capture was written by this crate. Should it
-            // happen, a record still says so.
-            None => capture::PredictionEvent::Exception.with_record(
-                template.location(),
-                &(),
-                |record| {
-                    unformattable::with_replacement(
-                        record,
-                        "the captured record could not be read",
-                        |replacement| {
-                            format_record(
-                                out,
-                                std::time::SystemTime::now(),
-                                &self.process,
-                                self.caps,
-                                replacement,
-                                values,
-                            );
-                        },
-                    );
-                },
-            ),
+            });
         }
     }
 
     fn report_failed_writes(&mut self, line: &mut Vec<u8>) {
-        let (losses, reports) = self.queue.losses();
+        let (losses, reports) = (self.queue.losses(), self.queue.reports());
         let output = &mut self.output;
         losses.report(LossKind::FailedWrites, |report| {
             line.clear();
