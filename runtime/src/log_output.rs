@@ -4,24 +4,25 @@
 //! room by awaiting instead of blocking its executor's thread.
 
 use crate::drain::losses::LossCounters;
-use crate::drain::room::RoomSignals;
+use crate::drain::room::{RoomSignals, Waiter};
 use crate::guard::LogStats;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Whether the output takes records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputState {
     /// Records are being written (or there are none to write).
     Taking,
-    /// The channel is full and the writer has written nothing for a while.
+    /// Records wait, callers wait for room (or the channel is full), and the
+    /// writer has taken nothing for a while.
     Stalled {
         /// Records waiting in the channel.
         waiting: usize,
-        /// How long since the writer last made progress.
+        /// How long records have waited with no progress.
         since: Duration,
     },
 }
@@ -30,10 +31,11 @@ pub enum OutputState {
 pub(crate) trait Channel: Send + Sync {
     /// The output's state now.
     fn state(&self) -> OutputState;
-    /// Reserves `count` slots, or registers `waker` to be woken when room
-    /// is made (under the drain's lock, so no wake-up is missed). True when
-    /// the caller may go on: reserved, closed, or a drain that never waits.
-    fn try_reserve(&self, count: usize, waiting_since: Instant, waker: &Waker) -> Reservation;
+    /// Reserves `count` slots, or registers `waiter` (with `waker`, to be
+    /// woken when room is made, under the drain's lock so no wake-up is
+    /// missed). A waiter stays counted until a call that does not answer
+    /// [`Reservation::Wait`], or until it [leaves](Waiter::leave).
+    fn try_reserve(&self, count: usize, waiter: &mut Waiter, waker: &Waker) -> Reservation;
     /// Gives back slots reserved and not used.
     fn unreserve(&self, count: usize);
     /// Records logged and not yet written: in the channel, or taken by the
@@ -95,9 +97,12 @@ impl LogOutput {
         LogStats::of(&self.losses)
     }
 
-    /// Whether the output takes records; `Stalled` once the channel has
-    /// been full for half a second with nothing written. Made for readiness
-    /// probes: a stalled pod should get no traffic, not be restarted.
+    /// Whether the output takes records; `Stalled` once records have waited
+    /// half a second with nothing written while callers wait for room (or
+    /// the channel is full). A drained output is `Taking` however long it
+    /// has been idle, and a caller that gave up or was cancelled no longer
+    /// counts. Made for readiness probes: a stalled pod should get no
+    /// traffic, not be restarted.
     pub fn state(&self) -> OutputState {
         self.channel.state()
     }
@@ -142,7 +147,7 @@ impl LogOutput {
         RoomFuture {
             output: self,
             count,
-            waiting_since: None,
+            waiter: Waiter::default(),
         }
     }
 }
@@ -161,20 +166,29 @@ impl std::fmt::Debug for LogOutput {
 pub struct RoomFuture<'a> {
     output: &'a LogOutput,
     count: usize,
-    /// When the first poll found no room.
-    waiting_since: Option<Instant>,
+    /// Its place among the callers waiting for room, if it waits.
+    waiter: Waiter,
+}
+
+impl Drop for RoomFuture<'_> {
+    /// A future dropped while it waits (a cancelled request, a timeout) is
+    /// no longer counted as waiting.
+    fn drop(&mut self) {
+        let signals = self.output.channel.signals();
+        self.waiter.leave(signals);
+    }
 }
 
 impl Future for RoomFuture<'_> {
     type Output = RoomPermit;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RoomPermit> {
-        let waiting_since = *self.waiting_since.get_or_insert_with(Instant::now);
-        let channel = &self.output.channel;
-        match channel.try_reserve(self.count, waiting_since, cx.waker()) {
+        let this = &mut *self;
+        let channel = &this.output.channel;
+        match channel.try_reserve(this.count, &mut this.waiter, cx.waker()) {
             Reservation::Held => Poll::Ready(RoomPermit {
                 channel: Arc::clone(channel),
-                held: self.count,
+                held: this.count,
                 waited_out: false,
             }),
             Reservation::NotNeeded => Poll::Ready(RoomPermit {

@@ -329,3 +329,73 @@ fn sigterm_during_a_stall_exits_within_the_shutdown_timeout_and_says_what_was_no
         let _ = client.join();
     }
 }
+
+/// Five times in one process: load from four clients, the pipe left unread
+/// until readiness says 503, then read again; once the load has stopped and
+/// the output has drained, readiness answers 200 at once and for two idle
+/// seconds after.
+fn back_in_rotation_after_every_stall(extra_env: &[(&str, &str)]) {
+    let service = Stallable::start(extra_env);
+    let address = service.address;
+    let lines_seen = || service.lines.lock().expect("not poisoned").len();
+    for round in 1..=5 {
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients = load(address, Arc::clone(&stop));
+        std::thread::sleep(Duration::from_millis(200));
+        service.reading.store(false, Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while probe(address, "/api/health/ready").0 != 503 {
+            assert!(Instant::now() < deadline, "round {round}: no stall showed");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        service.reading.store(true, Ordering::SeqCst);
+        stop.store(true, Ordering::SeqCst);
+        for client in clients {
+            let (_, other) = client.join().expect("a client ran");
+            assert_eq!(other, 0, "round {round}: every request was answered 200");
+        }
+        // Drained: the reader has taken every line for 50 ms.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut seen = lines_seen();
+        loop {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = lines_seen();
+            if now == seen {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: the output never drained"
+            );
+            seen = now;
+        }
+        // Within 100 ms of the drain (50 ms of it spent above), and then
+        // for two idle seconds.
+        let idle_until = Instant::now() + Duration::from_secs(2);
+        let mut answers = Vec::new();
+        while Instant::now() < idle_until {
+            answers.push(probe(address, "/api/health/ready").0);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(answers.len() >= 10, "round {round}: {answers:?}");
+        assert!(
+            answers.iter().all(|status| *status == 200),
+            "round {round}: readiness after the drain, every 100 ms for 2 s idle: {answers:?}"
+        );
+    }
+    let records = service.stop();
+    let counts = count(&records);
+    let get = |message: &str| counts.get(message).copied().unwrap_or(0);
+    assert_eq!(get("Log records dropped: the log channel was full."), 0);
+    assert_eq!(get("Prediction requested."), get("Prediction created."));
+}
+
+#[test]
+fn after_a_stall_and_a_drain_the_line_drain_is_ready_and_stays_ready_while_idle() {
+    back_in_rotation_after_every_stall(&[("LOG_DRAIN", "line")]);
+}
+
+#[test]
+fn after_a_stall_and_a_drain_the_slog_async_drain_is_ready_and_stays_ready_while_idle() {
+    back_in_rotation_after_every_stall(&[("LOG_DRAIN", "slog-async")]);
+}

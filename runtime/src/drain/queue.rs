@@ -10,7 +10,7 @@ use super::capture::Capture;
 use super::entries::Entries;
 use super::losses::{LossCounters, LossKind};
 use super::report_lines::ReportFormatter;
-use super::room::{Admission, Occupancy, Patience, Room, RoomLock, RoomSignals};
+use super::room::{Admission, Occupancy, Patience, Room, RoomLock, RoomSignals, Waiter};
 use super::template::RecordTemplate;
 use crate::log_output::{Channel, LogOutput, OutputState, Reservation};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -173,7 +173,7 @@ impl LineQueue {
         self.shared.not_empty.notify_all();
         self.shared.not_full.notify_all();
         // Async callers waiting for room go on, and are counted as late.
-        self.shared.room.signals.progressed();
+        self.shared.room.signals.wake_waiters();
     }
 
     /// Waits until records are queued or the queue is closed, and swaps
@@ -210,6 +210,7 @@ impl LineQueue {
             std::mem::swap(batch, &mut pending.entries);
             let records = pending.occupancy.records;
             pending.occupancy.records = 0;
+            shared.room.signals.relieved();
             // Under the lock, so that the records are always counted somewhere.
             shared.in_writer.fetch_add(records, Ordering::AcqRel);
             // There is room now: report drops without waiting for the
@@ -217,7 +218,7 @@ impl LineQueue {
             self.append_drop_report(&mut pending);
             (records, pending.occupancy.blocked_callers)
         };
-        shared.room.signals.progressed();
+        shared.room.signals.wake_waiters();
         if callers_to_wake > 0 {
             shared.not_full.notify_all();
         }
@@ -256,11 +257,9 @@ impl Channel for Shared {
         self.room.state(&mut *pending)
     }
 
-    fn try_reserve(&self, count: usize, waiting_since: Instant, waker: &Waker) -> Reservation {
+    fn try_reserve(&self, count: usize, waiter: &mut Waiter, waker: &Waker) -> Reservation {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let reservation = self
-            .room
-            .reserve(&mut *pending, count, waiting_since, waker);
+        let reservation = self.room.reserve(&mut *pending, count, waiter, waker);
         if matches!(reservation, Reservation::Wait) && pending.writer_waiting {
             // A writer on its timed wait takes the batch now.
             self.not_empty.notify_one();

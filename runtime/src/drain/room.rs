@@ -3,17 +3,19 @@
 //! lock and share the logic here: admission (a record enters while the
 //! channel has room, or with a reservation its thread holds), reservations
 //! made by [`LogOutput::room`](crate::LogOutput::room) for async callers, the
-//! wakers of those callers, and the time of the writer's last progress.
+//! wakers of those callers (each counted while it waits, and no longer once
+//! it has room, gave up or was dropped), and since when records have waited
+//! with no progress, which makes the output's [`OutputState`].
 
 use crate::log_output::{OutputState, Reservation};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-/// After this long without progress while the channel is full, the output
-/// counts as stalled.
+/// After records have waited this long with no progress, while callers wait
+/// for room or the channel is full, the output counts as stalled.
 pub(crate) const STALL_AFTER: Duration = Duration::from_millis(500);
 
 /// How full a drain's channel is; kept under the drain's own lock.
@@ -76,26 +78,32 @@ thread_local! {
 
 /// What a drain's callers and writer share outside its lock.
 pub(crate) struct RoomSignals {
-    /// Async callers waiting for room.
-    wakers: Mutex<Vec<Waker>>,
-    /// Whether `wakers` may hold any: the writer looks at it without the lock.
-    has_wakers: std::sync::atomic::AtomicBool,
+    /// The wakers of async callers waiting for room, each under the ticket
+    /// of its future, so that a future dropped while waiting takes its own
+    /// away.
+    wakers: Mutex<Vec<(u64, Waker)>>,
+    next_ticket: AtomicU64,
+    /// Async callers waiting for room: futures that found none and have
+    /// neither got it, nor given up, nor been dropped.
+    async_waiters: AtomicUsize,
     /// Wakes async callers whose bounded wait is over (a thread started on
     /// first use).
     timer: Mutex<Option<std::sync::mpsc::Sender<(Instant, Waker)>>>,
     epoch: Instant,
-    /// Nanoseconds after `epoch` of the writer's last progress.
-    last_progress: AtomicU64,
+    /// One more than the nanoseconds after `epoch` when records were first
+    /// seen waiting with no progress since; 0 while none are.
+    pressure_since: AtomicU64,
 }
 
 impl Default for RoomSignals {
     fn default() -> Self {
         RoomSignals {
             wakers: Mutex::new(Vec::new()),
-            has_wakers: std::sync::atomic::AtomicBool::new(false),
+            next_ticket: AtomicU64::new(0),
+            async_waiters: AtomicUsize::new(0),
             timer: Mutex::new(None),
             epoch: Instant::now(),
-            last_progress: AtomicU64::new(0),
+            pressure_since: AtomicU64::new(0),
         }
     }
 }
@@ -156,13 +164,34 @@ impl RoomSignals {
         })
     }
 
-    /// Registers an async caller to wake when room is made.
-    pub(crate) fn wait_for_room(&self, waker: &Waker) {
+    /// Registers an async caller to wake when room is made; the first time,
+    /// gives it a ticket and counts it as waiting. Called under the drain's
+    /// lock, so the writer's next progress finds the waker.
+    pub(crate) fn wait_for_room(&self, ticket: &mut Option<u64>, waker: &Waker) {
         let mut wakers = self.wakers.lock().unwrap_or_else(PoisonError::into_inner);
-        if !wakers.iter().any(|known| known.will_wake(waker)) {
-            wakers.push(waker.clone());
+        let id = match *ticket {
+            Some(id) => id,
+            None => {
+                let id = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+                *ticket = Some(id);
+                self.async_waiters.fetch_add(1, Ordering::AcqRel);
+                id
+            }
+        };
+        match wakers.iter_mut().find(|(known, _)| *known == id) {
+            Some((_, known)) => known.clone_from(waker),
+            None => wakers.push((id, waker.clone())),
         }
-        self.has_wakers.store(true, Ordering::Release);
+    }
+
+    /// An async caller stops waiting: it got room, gave up, or was dropped.
+    /// Its waker goes, and it is no longer counted.
+    pub(crate) fn stop_waiting(&self, ticket: &mut Option<u64>) {
+        if let Some(id) = ticket.take() {
+            let mut wakers = self.wakers.lock().unwrap_or_else(PoisonError::into_inner);
+            wakers.retain(|(known, _)| *known != id);
+            self.async_waiters.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 
     /// Wakes `waker` at `deadline`, the end of a bounded wait.
@@ -209,26 +238,48 @@ impl RoomSignals {
         WAITED_OUT.with(|drains| drains.borrow().contains(&id))
     }
 
-    /// Whether an async caller waits for room.
-    pub(crate) fn has_async_waiters(&self) -> bool {
-        self.has_wakers.load(Ordering::Acquire)
+    /// How many async callers wait for room.
+    pub(crate) fn async_waiters(&self) -> usize {
+        self.async_waiters.load(Ordering::Acquire)
     }
 
-    /// The writer made room: notes the time and wakes the async callers.
-    pub(crate) fn progressed(&self) {
-        let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.last_progress.store(now, Ordering::Release);
+    /// Records are waiting and cannot move on: notes when that began, if
+    /// it is not noted yet, and says how long ago it was.
+    fn under_pressure(&self) -> Duration {
+        let now = self.epoch.elapsed();
+        let stamp = u64::try_from(now.as_nanos())
+            .unwrap_or(u64::MAX - 1)
+            .saturating_add(1);
+        let began = match self.pressure_since.compare_exchange(
+            0,
+            stamp,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => stamp,
+            Err(earlier) => earlier,
+        };
+        now.saturating_sub(Duration::from_nanos(began - 1))
+    }
+
+    /// The writer made room: whatever waited has moved. Called under the
+    /// drain's lock, so that a caller that finds the channel full again
+    /// notes its pressure after this.
+    pub(crate) fn relieved(&self) {
+        self.pressure_since.store(0, Ordering::Release);
+    }
+
+    /// Wakes the async callers waiting for room (after [`relieved`](Self::relieved),
+    /// outside the drain's lock).
+    pub(crate) fn wake_waiters(&self) {
+        if self.async_waiters() == 0 {
+            return;
+        }
         let wakers =
             std::mem::take(&mut *self.wakers.lock().unwrap_or_else(PoisonError::into_inner));
-        for waker in wakers {
+        for (_, waker) in wakers {
             waker.wake();
         }
-    }
-
-    /// How long since the writer last made progress.
-    pub(crate) fn since_progress(&self) -> Duration {
-        let last = Duration::from_nanos(self.last_progress.load(Ordering::Acquire));
-        self.epoch.elapsed().saturating_sub(last)
     }
 }
 
@@ -300,6 +351,168 @@ mod tests {
             .reserve(count, capacity)
     }
 
+    use crate::drain::losses::LossCounters;
+    use crate::log_output::{LogOutput, OutputState};
+    use std::future::Future;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    /// A little longer than a stall takes to show.
+    const PAST_STALL: Duration = Duration::from_millis(STALL_AFTER.as_millis() as u64 + 100);
+
+    fn counted(capacity: usize, patience: Patience) -> (Arc<CountedRoom>, LogOutput) {
+        let room = Arc::new(CountedRoom::new(capacity, patience));
+        let output = LogOutput::new(
+            Arc::clone(&room) as Arc<dyn crate::log_output::Channel>,
+            Arc::new(LossCounters::default()),
+        );
+        (room, output)
+    }
+
+    fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+        std::pin::Pin::new(future).poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    #[test]
+    fn records_waiting_behind_an_async_caller_with_no_progress_are_a_stall() {
+        let (room, output) = counted(2, Patience::Unlimited);
+        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(room.admit(), Admission::Admitted);
+        let mut waiting = output.room();
+        assert!(poll_once(&mut waiting).is_pending());
+        assert_eq!(
+            output.state(),
+            OutputState::Taking,
+            "not yet: it just began"
+        );
+        std::thread::sleep(PAST_STALL);
+        match output.state() {
+            OutputState::Stalled { waiting, since } => {
+                assert_eq!(waiting, 2);
+                assert!(since >= STALL_AFTER, "{since:?}");
+            }
+            OutputState::Taking => panic!("two records and a caller waited with no progress"),
+        }
+    }
+
+    #[test]
+    fn a_drained_idle_channel_is_taking_after_a_stall_with_an_async_waiter() {
+        let (room, output) = counted(2, Patience::Unlimited);
+        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(room.admit(), Admission::Admitted);
+        let mut waiting = output.room_for(2);
+        assert!(poll_once(&mut waiting).is_pending());
+        std::thread::sleep(PAST_STALL);
+        assert!(output.is_stalled());
+        room.written(2);
+        assert_eq!(output.state(), OutputState::Taking, "drained");
+        let Poll::Ready(permit) = poll_once(&mut waiting) else {
+            panic!("the waiter gets its room once the channel drained");
+        };
+        drop(permit);
+        drop(waiting);
+        std::thread::sleep(PAST_STALL);
+        assert_eq!(output.state(), OutputState::Taking, "idle, long after");
+        assert_eq!(room.room.signals.async_waiters(), 0);
+    }
+
+    #[test]
+    fn a_drained_idle_channel_is_taking_while_a_waiter_is_still_pending() {
+        let (room, output) = counted(2, Patience::Unlimited);
+        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(room.admit(), Admission::Admitted);
+        // Needs more than the channel will ever have free while one record waits.
+        let mut waiting = output.room_for(2);
+        assert!(poll_once(&mut waiting).is_pending());
+        std::thread::sleep(PAST_STALL);
+        assert!(output.is_stalled());
+        room.written(2);
+        std::thread::sleep(PAST_STALL);
+        assert_eq!(output.state(), OutputState::Taking, "no record waits");
+        drop(waiting);
+    }
+
+    #[test]
+    fn a_cancelled_waiter_is_no_longer_counted() {
+        // Room for four; three records wait; a caller needs two slots.
+        let (room, output) = counted(4, Patience::Unlimited);
+        for _ in 0..3 {
+            assert_eq!(room.admit(), Admission::Admitted);
+        }
+        let mut waiting = output.room_for(2);
+        assert!(poll_once(&mut waiting).is_pending());
+        assert_eq!(room.room.signals.async_waiters(), 1);
+        std::thread::sleep(PAST_STALL);
+        assert!(
+            output.is_stalled(),
+            "a caller waits behind records that do not move"
+        );
+        drop(waiting);
+        assert_eq!(room.room.signals.async_waiters(), 0);
+        assert!(
+            room.room
+                .signals
+                .wakers
+                .lock()
+                .map(|w| w.is_empty())
+                .unwrap_or(false)
+        );
+        assert_eq!(
+            output.state(),
+            OutputState::Taking,
+            "no one waits and the channel is not full"
+        );
+    }
+
+    #[test]
+    fn an_async_caller_whose_bounded_wait_ran_out_is_no_longer_counted() {
+        let (room, output) = counted(1, Patience::Limited(Duration::from_millis(50)));
+        assert_eq!(room.admit(), Admission::Admitted);
+        let mut waiting = output.room();
+        assert!(poll_once(&mut waiting).is_pending());
+        std::thread::sleep(Duration::from_millis(60));
+        let Poll::Ready(permit) = poll_once(&mut waiting) else {
+            panic!("the bounded wait is over");
+        };
+        assert_eq!(permit.held(), 0);
+        assert_eq!(room.room.signals.async_waiters(), 0);
+        room.written(1);
+        std::thread::sleep(PAST_STALL);
+        assert_eq!(output.state(), OutputState::Taking);
+        drop(waiting);
+    }
+
+    #[test]
+    fn a_thread_that_gave_up_waiting_is_no_longer_counted() {
+        let (room, output) = counted(1, Patience::Limited(Duration::from_millis(50)));
+        assert_eq!(room.admit(), Admission::Admitted);
+        let other = {
+            let room = Arc::clone(&room);
+            std::thread::spawn(move || room.admit())
+        };
+        assert_eq!(other.join().ok(), Some(Admission::Dropped));
+        assert_eq!(room.lock().occupancy.blocked_callers, 0);
+        room.written(1);
+        std::thread::sleep(PAST_STALL);
+        assert_eq!(output.state(), OutputState::Taking);
+    }
+
+    #[test]
+    fn a_full_channel_is_stalled_only_while_nothing_is_taken() {
+        let (room, output) = counted(1, Patience::Unlimited);
+        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(output.state(), OutputState::Taking, "first seen full now");
+        std::thread::sleep(PAST_STALL);
+        assert!(output.is_stalled(), "full, and nothing taken since");
+        room.written(1);
+        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(
+            output.state(),
+            OutputState::Taking,
+            "full again, but the writer took a record just now"
+        );
+    }
+
     #[test]
     fn an_unused_reservation_is_given_back() {
         let signals = RoomSignals::default();
@@ -329,6 +542,21 @@ pub(crate) enum Admission {
     Dropped,
     /// The drain is shut down.
     Closed,
+}
+
+/// An async caller awaiting room: when it began to wait, and its ticket
+/// among the waiters while it is counted as one.
+#[derive(Debug, Default)]
+pub(crate) struct Waiter {
+    since: Option<Instant>,
+    ticket: Option<u64>,
+}
+
+impl Waiter {
+    /// It goes away (its future is dropped): no longer counted as waiting.
+    pub(crate) fn leave(&mut self, signals: &RoomSignals) {
+        signals.stop_waiting(&mut self.ticket);
+    }
 }
 
 /// A drain's lock, as the admission logic needs it.
@@ -371,6 +599,9 @@ impl Room {
             if guard.occupancy().admit(self.capacity, &self.signals) {
                 return (guard, Admission::Admitted);
             }
+            if guard.occupancy().records > 0 {
+                self.signals.under_pressure();
+            }
             // A caller that already waited out its bounded wait (awaiting
             // room), or that must not wait (a `tracing` event while stalled),
             // does not wait on this thread.
@@ -406,15 +637,22 @@ impl Room {
         }
     }
 
-    /// The output's state, from the drain's lock.
+    /// The output's state, from the drain's lock: stalled when records are
+    /// in the channel, callers wait for room (or the channel is full), and
+    /// the writer has taken nothing for [`STALL_AFTER`]. A drained channel
+    /// is taking records however long it has been idle, and a caller that
+    /// gave up or went away no longer counts as waiting.
     pub(crate) fn state<T: RoomLock>(&self, guard: &mut T) -> OutputState {
-        let since = self.signals.since_progress();
-        let closed = guard.is_closed();
-        // Records cannot get in: the channel is full, or a caller waits for
-        // room (one that needs several slots may wait before it is full).
+        if guard.is_closed() {
+            return OutputState::Taking;
+        }
         let occupancy = guard.occupancy();
-        let waiting = occupancy.blocked_callers > 0 || self.signals.has_async_waiters();
-        if (occupancy.is_full(self.capacity) || waiting) && since >= STALL_AFTER && !closed {
+        let waiting = occupancy.blocked_callers > 0 || self.signals.async_waiters() > 0;
+        if occupancy.records == 0 || !(waiting || occupancy.is_full(self.capacity)) {
+            return OutputState::Taking;
+        }
+        let since = self.signals.under_pressure();
+        if since >= STALL_AFTER {
             OutputState::Stalled {
                 waiting: occupancy.records,
                 since,
@@ -430,7 +668,21 @@ impl Room {
         &self,
         guard: &mut T,
         count: usize,
-        waiting_since: Instant,
+        waiter: &mut Waiter,
+        waker: &Waker,
+    ) -> Reservation {
+        let reservation = self.try_reserve(guard, count, waiter, waker);
+        if !matches!(reservation, Reservation::Wait) {
+            self.signals.stop_waiting(&mut waiter.ticket);
+        }
+        reservation
+    }
+
+    fn try_reserve<T: RoomLock>(
+        &self,
+        guard: &mut T,
+        count: usize,
+        waiter: &mut Waiter,
         waker: &Waker,
     ) -> Reservation {
         if self.patience == Patience::None || guard.is_closed() {
@@ -439,6 +691,7 @@ impl Room {
         if guard.occupancy().reserve(count, self.capacity) {
             return Reservation::Held;
         }
+        let waiting_since = *waiter.since.get_or_insert_with(Instant::now);
         if let Patience::Limited(timeout) = self.patience {
             let deadline = waiting_since + timeout;
             if Instant::now() >= deadline {
@@ -448,7 +701,10 @@ impl Room {
             }
             self.signals.wake_at(deadline, waker);
         }
-        self.signals.wait_for_room(waker);
+        if guard.occupancy().records > 0 {
+            self.signals.under_pressure();
+        }
+        self.signals.wait_for_room(&mut waiter.ticket, waker);
         Reservation::Wait
     }
 }
@@ -511,19 +767,20 @@ impl CountedRoom {
     pub(crate) fn written(&self, count: usize) {
         let mut state = self.lock();
         state.occupancy.records = state.occupancy.records.saturating_sub(count);
+        self.room.signals.relieved();
         let blocked = state.occupancy.blocked_callers > 0;
         drop(state);
         if blocked {
             self.not_full.notify_all();
         }
-        self.room.signals.progressed();
+        self.room.signals.wake_waiters();
     }
 
     /// No more records: waiters go on, and are counted as late.
     pub(crate) fn close(&self) {
         self.lock().closed = true;
         self.not_full.notify_all();
-        self.room.signals.progressed();
+        self.room.signals.wake_waiters();
     }
 }
 
@@ -532,9 +789,8 @@ impl crate::log_output::Channel for CountedRoom {
         self.room.state(&mut *self.lock())
     }
 
-    fn try_reserve(&self, count: usize, waiting_since: Instant, waker: &Waker) -> Reservation {
-        self.room
-            .reserve(&mut *self.lock(), count, waiting_since, waker)
+    fn try_reserve(&self, count: usize, waiter: &mut Waiter, waker: &Waker) -> Reservation {
+        self.room.reserve(&mut *self.lock(), count, waiter, waker)
     }
 
     fn unreserve(&self, count: usize) {
