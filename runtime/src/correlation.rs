@@ -18,9 +18,11 @@
 //! assert_eq!(correlation::current(), None);
 //! ```
 
-use crate::trace_context::TraceContext;
+use crate::trace_context::{TraceContext, TraceGuard};
+/// The trace context's scope, beside the correlation id's.
+pub use crate::trace_context::{current_trace, trace_scope};
 use pin_project_lite::pin_project;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -65,39 +67,6 @@ impl From<String> for CorrelationId {
 
 thread_local! {
     static CURRENT: RefCell<Option<CorrelationId>> = const { RefCell::new(None) };
-    static CURRENT_TRACE: Cell<Option<TraceContext>> = const { Cell::new(None) };
-}
-
-/// The trace context in scope on this thread, if any.
-pub fn current_trace() -> Option<TraceContext> {
-    CURRENT_TRACE.with(Cell::get)
-}
-
-/// Runs `f` with `trace` as the trace context (records written inside carry
-/// its `trace.id`, `span.id` and `parent.id`), then restores the one before,
-/// also when `f` panics. The correlation id in scope is kept.
-pub fn trace_scope<R>(trace: TraceContext, f: impl FnOnce() -> R) -> R {
-    let _restore = TraceGuard::enter(Some(trace));
-    f()
-}
-
-/// Restores the previous trace context when dropped.
-struct TraceGuard {
-    previous: Option<TraceContext>,
-}
-
-impl TraceGuard {
-    fn enter(trace: Option<TraceContext>) -> Self {
-        TraceGuard {
-            previous: CURRENT_TRACE.with(|current| current.replace(trace)),
-        }
-    }
-}
-
-impl Drop for TraceGuard {
-    fn drop(&mut self) {
-        CURRENT_TRACE.with(|current| current.set(self.previous));
-    }
 }
 
 /// The correlation id in scope on this thread, if any.

@@ -1,7 +1,7 @@
 //! [`LogGuard`]: keeps the writer thread alive and flushes it on the way out.
 
 use crate::config::DrainKind;
-use crate::drain::losses::LossCounters;
+use crate::drain::losses::{LogStats, LossCounters};
 use crate::log_output::LogOutput;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -16,21 +16,6 @@ pub struct LogGuard {
     losses: Arc<LossCounters>,
     output: LogOutput,
     shut_down: Option<Box<dyn FnOnce() + Send>>,
-}
-
-/// What was written and lost so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LogStats {
-    /// Records the output took (the drain's own loss reports included).
-    pub written: u64,
-    /// Records dropped because the channel was full (only in
-    /// [`Overflow::Drop`](crate::Overflow::Drop) mode).
-    pub dropped: u64,
-    /// Records the output failed to write.
-    pub failed_writes: u64,
-    /// Records still queued when [`LogGuard::finish_within`] gave up on a
-    /// stalled output.
-    pub unwritten_at_shutdown: u64,
 }
 
 impl LogGuard {
@@ -63,17 +48,6 @@ impl LogGuard {
     /// The losses counted so far.
     pub fn stats(&self) -> LogStats {
         LogStats::of(&self.losses)
-    }
-}
-
-impl LogStats {
-    pub(crate) fn of(losses: &LossCounters) -> Self {
-        LogStats {
-            written: losses.written.load(Ordering::Relaxed),
-            dropped: losses.dropped.load(Ordering::Relaxed),
-            failed_writes: losses.failed_writes.load(Ordering::Relaxed),
-            unwritten_at_shutdown: losses.unwritten_at_shutdown.load(Ordering::Relaxed),
-        }
     }
 }
 

@@ -53,6 +53,7 @@
 //! | `model.rs` | the [`Model`] and [`AsyncModel`] traits a model implements |
 //! | `generated.rs` | the contract with the attribute's code: [`LoggedModel`], [`Loggable`] |
 //! | `logged.rs` | [`Logged`]: wraps a model, checks its keys, runs each prediction |
+//! | `model_logger.rs` | the logger of one wrapped model, its keys checked, and [`WrapError`] |
 //! | `prediction.rs` | the records of one prediction, from request to result |
 //! | `prediction_id.rs` | [`PredictionId`], which the caller learns and an outcome refers to |
 //! | `outcome.rs` | [`OutcomeLogger`]: "Prediction outcome." records, joined to predictions by id |
@@ -90,6 +91,7 @@ mod log_output;
 mod logged;
 pub mod mapping;
 mod model;
+mod model_logger;
 mod model_settings;
 mod outcome;
 mod prediction;
@@ -104,12 +106,15 @@ pub mod tracing_layer;
 pub use builder::{LoggerBuilder, init_from_env};
 pub use captured_output::CapturedOutput;
 pub use config::{ConfigError, DrainKind, Overflow};
+pub use drain::losses::LogStats;
+pub use drain::room::OutputState;
 pub use generated::{Loggable, LoggedModel};
-pub use guard::{LogGuard, LogStats};
+pub use guard::LogGuard;
 pub use hashing::HashKey;
-pub use log_output::{LogOutput, OutputState, RoomFuture, RoomPermit};
-pub use logged::{Logged, WrapError};
+pub use log_output::{LogOutput, RoomFuture, RoomPermit};
+pub use logged::Logged;
 pub use model::{AsyncModel, Model};
+pub use model_logger::WrapError;
 pub use model_settings::ModelSettings;
 pub use outcome::{OUTCOME_MESSAGE, OutcomeLogger};
 pub use prediction_id::{InvalidPredictionId, PredictionId};

@@ -3,61 +3,12 @@
 //! a readiness probe that tells the truth, and async code that waits for
 //! room by awaiting instead of blocking its executor's thread.
 
-use crate::drain::losses::LossCounters;
-use crate::drain::room::{RoomSignals, Waiter};
-use crate::guard::LogStats;
+use crate::drain::losses::{LogStats, LossCounters};
+use crate::drain::room::{Channel, OutputState, Reservation, RoomSignals, Waiter};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
-
-/// Whether the output takes records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutputState {
-    /// Records are being written (or there are none to write).
-    Taking,
-    /// Records wait, callers wait for room (or the channel is full), and the
-    /// writer has taken nothing for a while.
-    Stalled {
-        /// Records waiting in the channel.
-        waiting: usize,
-        /// How long records have waited with no progress.
-        since: Duration,
-    },
-}
-
-/// The channel as [`LogOutput`] sees it; implemented by both drains.
-pub(crate) trait Channel: Send + Sync {
-    /// The output's state now.
-    fn state(&self) -> OutputState;
-    /// Reserves `count` slots, or registers `waiter` (with `waker`, to be
-    /// woken when room is made, under the drain's lock so no wake-up is
-    /// missed). A waiter stays counted until a call that does not answer
-    /// [`Reservation::Wait`], or until it [leaves](Waiter::leave).
-    fn try_reserve(&self, count: usize, waiter: &mut Waiter, waker: &Waker) -> Reservation;
-    /// Gives back slots reserved and not used.
-    fn unreserve(&self, count: usize);
-    /// Records logged and not yet written: in the channel, or taken by the
-    /// writer thread and not yet taken by the output.
-    fn waiting(&self) -> usize;
-    /// The signals shared with the writer.
-    fn signals(&self) -> &RoomSignals;
-}
-
-/// What [`Channel::try_reserve`] did.
-pub(crate) enum Reservation {
-    /// The slots are held for the caller's thread.
-    Held,
-    /// The caller goes on without a reservation (drop mode, or closed).
-    NotNeeded,
-    /// No room: the waker was registered.
-    Wait,
-    /// No room, and the bounded wait (`LOG_BLOCK_TIMEOUT_MS`) is over: the
-    /// caller goes on, and its records are dropped and counted if there is
-    /// still no room.
-    Expired,
-}
+use std::task::{Context, Poll};
 
 /// A handle on the log's channel, from [`LogGuard::output`](crate::LogGuard::output).
 /// Cloning it is cheap.

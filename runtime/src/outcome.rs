@@ -10,7 +10,7 @@ use crate::fields::FieldRecorder;
 use crate::generated::LoggedModel;
 use crate::hashing::HashKey;
 use crate::keys;
-use crate::logged::{WrapError, model_logger};
+use crate::model_logger::{WrapError, model_logger};
 use crate::model_settings::ModelSettings;
 use crate::prediction_id::PredictionId;
 use slog::{BorrowedKV, KV, Level, Logger, Record, RecordStatic, Serializer};

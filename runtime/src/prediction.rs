@@ -8,7 +8,7 @@ use crate::drain::event_clock::EventTime;
 use crate::drain::prediction_record::{PredictionEvent, PredictionPairs};
 use crate::fields::FieldRecorder;
 use crate::generated::LoggedModel;
-use crate::logged::ModelContext;
+use crate::model_logger::ModelContext;
 use crate::prediction_id::PredictionId;
 use crate::trace_context::TraceContext;
 use slog::{Drain, Level};

@@ -7,6 +7,7 @@
 
 use crate::drain::head::{PairSink, fixed_key};
 use crate::keys;
+use std::cell::Cell;
 use std::fmt;
 
 /// A trace and the span of the current work in it.
@@ -226,6 +227,42 @@ fn hex(bytes: &[u8]) -> String {
         .flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]])
         .map(char::from)
         .collect()
+}
+
+thread_local! {
+    static CURRENT_TRACE: Cell<Option<TraceContext>> = const { Cell::new(None) };
+}
+
+/// The trace context in scope on this thread, if any.
+pub fn current_trace() -> Option<TraceContext> {
+    CURRENT_TRACE.with(Cell::get)
+}
+
+/// Runs `f` with `trace` as the trace context (records written inside carry
+/// its `trace.id`, `span.id` and `parent.id`), then restores the one before,
+/// also when `f` panics. The correlation id in scope is kept.
+pub fn trace_scope<R>(trace: TraceContext, f: impl FnOnce() -> R) -> R {
+    let _restore = TraceGuard::enter(Some(trace));
+    f()
+}
+
+/// Restores the previous trace context when dropped.
+pub(crate) struct TraceGuard {
+    previous: Option<TraceContext>,
+}
+
+impl TraceGuard {
+    pub(crate) fn enter(trace: Option<TraceContext>) -> Self {
+        TraceGuard {
+            previous: CURRENT_TRACE.with(|current| current.replace(trace)),
+        }
+    }
+}
+
+impl Drop for TraceGuard {
+    fn drop(&mut self) {
+        CURRENT_TRACE.with(|current| current.set(self.previous));
+    }
 }
 
 #[cfg(test)]

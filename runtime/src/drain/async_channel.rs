@@ -4,13 +4,14 @@
 use super::async_writer::SlogJsonWriter;
 use super::head::{OwnedRecordHead, ProcessFields};
 use super::losses::{LossCounters, LossKind};
+use super::room::Channel;
 use super::room::{Admission, CountedRoom, Patience};
 use super::unformattable;
 use super::{DrainConfig, Shared};
 use crate::config::ConfigError;
 use crate::config::Overflow;
 use crate::guard::LogGuard;
-use crate::log_output::{Channel, LogOutput};
+use crate::log_output::LogOutput;
 use slog::{Drain, Level, Logger, Never, OwnedKV, OwnedKVList, Record};
 use slog_async::{AsyncCore, AsyncError};
 use std::io::Write;

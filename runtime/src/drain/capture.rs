@@ -9,11 +9,9 @@
 //! with the writers serde_json uses, so a line has the bytes it would have
 //! had if the caller had formatted it.
 
-use super::event_clock::EventTime;
 use super::json_line::LineSerializer;
 use super::prediction_record::{PredictionEvent, PredictionPairs};
 use super::template::RecordTemplate;
-use crate::fields::FieldRecorder;
 use crate::trace_context::TraceContext;
 use serde::ser::{self, Impossible, Serialize};
 use std::fmt;
@@ -25,27 +23,27 @@ const HAS_DURATION: u8 = 4;
 const HAS_ERROR: u8 = 8;
 
 /// A record ready to be captured: checked, and of known length.
-pub(crate) struct Capture<'p, 'a> {
+pub(crate) struct Capture<'p, 'a, F> {
     event: PredictionEvent,
-    time: EventTime,
-    pairs: &'p PredictionPairs<'a, &'a FieldRecorder<'a>>,
+    /// The event clock's reading, in its nanoseconds.
+    time: u64,
+    pairs: &'p PredictionPairs<'a, F>,
     fields: &'p [u8],
     length: usize,
 }
 
-impl<'p, 'a> Capture<'p, 'a> {
-    /// The record's capture, with the fields its recorder captured
-    /// ([`FieldCapture`]); `None` when the record has what the compact form
-    /// does not carry (a field that was not captured) or is longer than
+impl<'p, 'a, F> Capture<'p, 'a, F> {
+    /// The record's capture, with `fields` as its recorder captured them
+    /// ([`FieldCapture`]); `None` when the record is longer than
     /// `limit` bytes: the caller formats that record itself, and its line
     /// is capped there, so what waits in the channel stays bounded.
     pub(crate) fn new(
         event: PredictionEvent,
-        time: EventTime,
-        pairs: &'p PredictionPairs<'a, &'a FieldRecorder<'a>>,
+        time: u64,
+        pairs: &'p PredictionPairs<'a, F>,
+        fields: &'p [u8],
         limit: usize,
     ) -> Option<Self> {
-        let fields = pairs.fields.captured()?;
         let text = |text: Option<&[u8]>| text.map_or(0, |text| 4 + text.len());
         let length = 1
             + 8
@@ -82,7 +80,7 @@ impl<'p, 'a> Capture<'p, 'a> {
     pub(crate) fn write(&self, out: &mut Vec<u8>) {
         let pairs = self.pairs;
         out.push(self.event.code());
-        out.extend_from_slice(&self.time.to_nanos().to_le_bytes());
+        out.extend_from_slice(&self.time.to_le_bytes());
         out.extend_from_slice(pairs.prediction_id);
         let flags = [
             (pairs.correlation_id.is_some(), HAS_CORRELATION),
@@ -110,19 +108,19 @@ impl<'p, 'a> Capture<'p, 'a> {
     }
 }
 
-/// A record read back from its compact form: its event, its time and its
+/// A record read back from its compact form: its event, its clock reading and its
 /// pairs, borrowed from the capture. The sample rate is the template's.
 pub(crate) fn decode(
     bytes: &[u8],
     sample_rate: Option<f64>,
 ) -> Option<(
     PredictionEvent,
-    EventTime,
+    u64,
     PredictionPairs<'_, CapturedFields<'_>>,
 )> {
     let mut reader = Reader(bytes);
     let event = PredictionEvent::from_code(reader.byte()?)?;
-    let time = EventTime::from_nanos(reader.u64()?);
+    let time = reader.u64()?;
     let prediction_id = reader.take(36)?.try_into().ok()?;
     let flags = reader.byte()?;
     let has = |flag: u8| flags & flag != 0;

@@ -7,7 +7,7 @@
 //! every record. (A decorator's records carry its logger's values rendered
 //! once, in their template: see `template.rs`.)
 
-use super::json_line;
+use super::json_text::{write_key, write_string};
 use slog::{KV, Record, Serializer};
 
 /// A constant value: text, or a whole number.
@@ -27,7 +27,7 @@ pub(crate) struct ConstantValues {
 
 impl ConstantValues {
     pub(crate) fn new(pairs: Vec<(&'static str, ConstantValue)>) -> Self {
-        let fragment = json_line::render_pairs(&pairs);
+        let fragment = render_pairs(&pairs);
         ConstantValues { pairs, fragment }
     }
 
@@ -57,4 +57,20 @@ impl KV for ConstantValues {
         }
         Ok(())
     }
+}
+
+/// `,"key":value` for each pair, as the line serializer writes them.
+fn render_pairs(pairs: &[(&'static str, ConstantValue)]) -> String {
+    let mut out = Vec::new();
+    for (key, value) in pairs {
+        write_key(&mut out, key);
+        match value {
+            ConstantValue::Text(text) => write_string(&mut out, text),
+            ConstantValue::Number(number) => {
+                out.extend_from_slice(itoa::Buffer::new().format(*number).as_bytes());
+            }
+        }
+    }
+    // Only UTF-8 text and ASCII escapes were written.
+    String::from_utf8(out).unwrap_or_default()
 }

@@ -5,16 +5,15 @@
 //! ([`LoggerValues::Rendered`]); other records are formatted by the caller.
 
 use super::caps::SizeCaps;
-use super::constant_values::ConstantValue;
 use super::constant_values::ConstantValues;
 use super::head::{
     FixedKey, PairSink, ProcessFields, write_head, write_head_after_timestamp, write_timestamp,
 };
+use super::json_text::{write_arguments, write_float, write_key, write_string};
 use super::timestamp::format_rfc3339_micros;
 use super::unformattable;
 use crate::sensitive::RedactionScope;
 use slog::{KV, Key, OwnedKVList, Record, Serializer};
-use std::cell::Cell;
 use std::fmt;
 use std::time::SystemTime;
 
@@ -90,22 +89,6 @@ pub(crate) fn format_with_constant_part(
     close_line(out, start);
     caps.apply(out, start);
     Ok(())
-}
-
-/// `,"key":value` for each pair, as the line serializer writes them.
-pub(crate) fn render_pairs(pairs: &[(&'static str, ConstantValue)]) -> String {
-    let mut out = Vec::new();
-    for (key, value) in pairs {
-        write_key(&mut out, key);
-        match value {
-            ConstantValue::Text(text) => write_string(&mut out, text),
-            ConstantValue::Number(number) => {
-                out.extend_from_slice(itoa::Buffer::new().format(*number).as_bytes());
-            }
-        }
-    }
-    // Only UTF-8 text and ASCII escapes were written.
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Appends `record` to `out` as one line ending in `\n`. If a value fails to
@@ -348,198 +331,5 @@ impl Serializer for LineSerializer<'_> {
                 Err(slog::Error::Io(std::io::Error::other(error.to_string())))
             }
         }
-    }
-}
-
-thread_local! {
-    /// Keys already seen to need no escaping, by address: a slog key is a
-    /// `&'static str`, so an address always holds the same text.
-    static PLAIN_KEYS: [Cell<(usize, usize)>; 64] = const { [const { Cell::new((0, 0)) }; 64] };
-}
-
-/// `,"key":`
-#[inline(always)]
-fn write_key(out: &mut Vec<u8>, key: &'static str) {
-    out.extend_from_slice(b",\"");
-    let identity = (key.as_ptr() as usize, key.len());
-    let slot = (identity.0 >> 3 ^ identity.1) % 64;
-    let known_plain = PLAIN_KEYS.with(|keys| keys[slot].get() == identity);
-    if known_plain {
-        out.extend_from_slice(key.as_bytes());
-    } else if is_plain(key.as_bytes()) {
-        out.extend_from_slice(key.as_bytes());
-        PLAIN_KEYS.with(|keys| keys[slot].set(identity));
-    } else {
-        write_escaped_slowly(out, key.as_bytes());
-    }
-    out.extend_from_slice(b"\":");
-}
-
-/// The shortest text of a float of its own width, as serde_json writes it
-/// (an `f32` is not widened); JSON has no NaN or infinity, so those are null.
-fn write_float<F: zmij::Float + Into<f64> + Copy>(out: &mut Vec<u8>, value: F) {
-    if value.into().is_finite() {
-        out.extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
-    } else {
-        out.extend_from_slice(b"null");
-    }
-}
-
-/// A JSON string.
-#[inline(always)]
-fn write_string(out: &mut Vec<u8>, value: &str) {
-    out.push(b'"');
-    write_escaped(out, value);
-    out.push(b'"');
-}
-
-/// A JSON string of formatted text, escaped as it is formatted.
-fn write_arguments(out: &mut Vec<u8>, arguments: &fmt::Arguments<'_>) {
-    out.push(b'"');
-    match arguments.as_str() {
-        Some(text) => write_escaped(out, text),
-        None => {
-            let mut escaping = EscapingWriter(out);
-            // Writing into a Vec cannot fail; a Display impl that fails
-            // leaves what it wrote so far.
-            let _ = fmt::write(&mut escaping, *arguments);
-        }
-    }
-    out.push(b'"');
-}
-
-struct EscapingWriter<'a>(&'a mut Vec<u8>);
-
-impl fmt::Write for EscapingWriter<'_> {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        write_escaped(self.0, text);
-        Ok(())
-    }
-}
-
-/// Escapes `"`, `\` and control characters as serde_json does; everything
-/// else, UTF-8 included, is copied as it is.
-#[inline(always)]
-fn write_escaped(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    if is_plain(bytes) {
-        out.extend_from_slice(bytes);
-    } else {
-        write_escaped_slowly(out, bytes);
-    }
-}
-
-fn write_escaped_slowly(out: &mut Vec<u8>, bytes: &[u8]) {
-    let mut run_start = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
-        if needs_escape(byte) {
-            out.extend_from_slice(&bytes[run_start..index]);
-            write_escape(out, byte);
-            run_start = index + 1;
-        }
-    }
-    out.extend_from_slice(&bytes[run_start..]);
-}
-
-#[inline]
-fn needs_escape(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\'
-}
-
-/// Whether no byte of `bytes` needs escaping. Most text is plain; this tests
-/// eight bytes at a time without branching on each, the last group as the
-/// string's last eight bytes.
-#[inline(always)]
-fn is_plain(bytes: &[u8]) -> bool {
-    if bytes.len() < 8 {
-        return !bytes.iter().any(|&byte| needs_escape(byte));
-    }
-    let word = |chunk: &[u8]| u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
-    let mut chunks = bytes.chunks_exact(8);
-    let mut special = 0;
-    for chunk in &mut chunks {
-        special |= special_bytes(word(chunk));
-    }
-    special |= special_bytes(word(&bytes[bytes.len() - 8..]));
-    special == 0
-}
-
-/// Non-zero when any byte of `word` is below 0x20, a quote or a backslash.
-#[inline(always)]
-fn special_bytes(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    below_space
-        | has_zero(word ^ (ONES * u64::from(b'"')))
-        | has_zero(word ^ (ONES * u64::from(b'\\')))
-}
-
-fn write_escape(out: &mut Vec<u8>, byte: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    match byte {
-        b'"' => out.extend_from_slice(b"\\\""),
-        b'\\' => out.extend_from_slice(b"\\\\"),
-        b'\n' => out.extend_from_slice(b"\\n"),
-        b'\r' => out.extend_from_slice(b"\\r"),
-        b'\t' => out.extend_from_slice(b"\\t"),
-        0x08 => out.extend_from_slice(b"\\b"),
-        0x0c => out.extend_from_slice(b"\\f"),
-        _ => {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(byte >> 4)]);
-            out.push(HEX[usize::from(byte & 0xf)]);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_key_the_runtime_writes_needs_no_escaping() {
-        for key in crate::keys::RESERVED {
-            assert!(is_plain(key.as_bytes()), "{key}");
-        }
-    }
-
-    #[test]
-    fn escaping_matches_serde_json_for_every_control_character_and_quotes() {
-        let mut text: String = (0u8..0x20).map(char::from).collect();
-        text.push_str("\"\\ plain é ✓ \u{7f}");
-        let mut ours = Vec::new();
-        write_string(&mut ours, &text);
-        assert_eq!(
-            String::from_utf8(ours).ok(),
-            serde_json::to_string(&text).ok()
-        );
-    }
-
-    #[test]
-    fn escapes_are_found_at_every_position_of_long_text() {
-        for length in 0..40 {
-            for position in 0..length {
-                for special in ['"', '\\', '\n', '\u{1f}'] {
-                    let mut text: String = "a".repeat(length);
-                    text.replace_range(position..position + 1, &special.to_string());
-                    let mut ours = Vec::new();
-                    write_string(&mut ours, &text);
-                    assert_eq!(
-                        String::from_utf8(ours).ok(),
-                        serde_json::to_string(&text).ok(),
-                        "{text:?}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn formatted_arguments_are_escaped_as_they_are_written() {
-        let mut out = Vec::new();
-        write_arguments(&mut out, &format_args!("{}-{}", "a\"b", 7));
-        assert_eq!(out, br#""a\"b-7""#);
     }
 }

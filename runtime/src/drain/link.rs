@@ -123,7 +123,11 @@ impl PredictionSink {
         time: EventTime,
         pairs: &PredictionPairs<'a, &'a FieldRecorder<'a>>,
     ) -> bool {
-        match Capture::new(event, time, pairs, self.limit) {
+        // A record with a field that could not be captured is not captured.
+        let Some(fields) = pairs.fields.captured() else {
+            return false;
+        };
+        match Capture::new(event, time.to_nanos(), pairs, fields, self.limit) {
             Some(capture) => {
                 self.queue.push_captured(&self.template, &capture);
                 true

@@ -6,6 +6,32 @@ use crate::keys;
 use slog::{BorrowedKV, Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// What was written and lost so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// Records the output took (the drain's own loss reports included).
+    pub written: u64,
+    /// Records dropped because the channel was full (only in
+    /// [`Overflow::Drop`](crate::Overflow::Drop) mode).
+    pub dropped: u64,
+    /// Records the output failed to write.
+    pub failed_writes: u64,
+    /// Records still queued when [`LogGuard::finish_within`] gave up on a
+    /// stalled output.
+    pub unwritten_at_shutdown: u64,
+}
+
+impl LogStats {
+    pub(crate) fn of(losses: &LossCounters) -> Self {
+        LogStats {
+            written: losses.written.load(Ordering::Relaxed),
+            dropped: losses.dropped.load(Ordering::Relaxed),
+            failed_writes: losses.failed_writes.load(Ordering::Relaxed),
+            unwritten_at_shutdown: losses.unwritten_at_shutdown.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// Counters shared by the caller side, the writer thread and the guard.
 #[derive(Default)]
 pub(crate) struct LossCounters {

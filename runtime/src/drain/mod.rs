@@ -8,6 +8,7 @@
 //! | `constant_values.rs` | pairs fixed for a logger's life (environment fields, host, process) |
 //! | `timestamp.rs` | `@timestamp`'s text |
 //! | `event_clock.rs` | the clock reading a captured record carries, and its wall-clock time |
+//! | `json_text.rs` | JSON text as serde_json writes it: keys, escaped strings, floats |
 //! | `json_line.rs` | formats a record as a JSON line into a byte buffer (the line drain's formatter) |
 //! | `prediction_record.rs` | a prediction record's shape: its event (message, level, outcome) and its own pairs, in order |
 //! | `capture.rs` | a prediction record's compact form, written into the channel by the caller and read by the writer |
@@ -35,6 +36,7 @@ pub(crate) mod entries;
 pub(crate) mod event_clock;
 pub(crate) mod head;
 pub(crate) mod json_line;
+pub(crate) mod json_text;
 pub(crate) mod line_drain;
 pub(crate) mod link;
 pub(crate) mod losses;

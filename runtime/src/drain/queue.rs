@@ -10,9 +10,12 @@ use super::capture::Capture;
 use super::entries::Entries;
 use super::losses::{LossCounters, LossKind};
 use super::report_lines::ReportFormatter;
-use super::room::{Admission, Occupancy, Patience, Room, RoomLock, RoomSignals, Waiter};
+use super::room::{
+    Admission, Channel, Occupancy, OutputState, Patience, Reservation, Room, RoomLock, RoomSignals,
+    Waiter,
+};
 use super::template::RecordTemplate;
-use crate::log_output::{Channel, LogOutput, OutputState, Reservation};
+use crate::log_output::LogOutput;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
@@ -113,7 +116,11 @@ impl LineQueue {
     }
 
     /// Queues a captured record of `template`.
-    pub(crate) fn push_captured(&self, template: &Arc<RecordTemplate>, capture: &Capture<'_, '_>) {
+    pub(crate) fn push_captured<F>(
+        &self,
+        template: &Arc<RecordTemplate>,
+        capture: &Capture<'_, '_, F>,
+    ) {
         self.push(|entries| {
             entries.push_captured(template, capture.len(), |out| capture.write(out))
         });

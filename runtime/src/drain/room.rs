@@ -7,12 +7,58 @@
 //! it has room, gave up or was dropped), and since when records have waited
 //! with no progress, which makes the output's [`OutputState`].
 
-use crate::log_output::{OutputState, Reservation};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
+
+/// Whether the output takes records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputState {
+    /// Records are being written (or there are none to write).
+    Taking,
+    /// Records wait, callers wait for room (or the channel is full), and the
+    /// writer has taken nothing for a while.
+    Stalled {
+        /// Records waiting in the channel.
+        waiting: usize,
+        /// How long records have waited with no progress.
+        since: Duration,
+    },
+}
+
+/// What `Channel::try_reserve` did.
+pub(crate) enum Reservation {
+    /// The slots are held for the caller's thread.
+    Held,
+    /// The caller goes on without a reservation (drop mode, or closed).
+    NotNeeded,
+    /// No room: the waker was registered.
+    Wait,
+    /// No room, and the bounded wait (`LOG_BLOCK_TIMEOUT_MS`) is over: the
+    /// caller goes on, and its records are dropped and counted if there is
+    /// still no room.
+    Expired,
+}
+
+/// The channel as [`LogOutput`](crate::LogOutput) sees it; implemented by both drains.
+pub(crate) trait Channel: Send + Sync {
+    /// The output's state now.
+    fn state(&self) -> OutputState;
+    /// Reserves `count` slots, or registers `waiter` (with `waker`, to be
+    /// woken when room is made, under the drain's lock so no wake-up is
+    /// missed). A waiter stays counted until a call that does not answer
+    /// [`Reservation::Wait`], or until it [leaves](Waiter::leave).
+    fn try_reserve(&self, count: usize, waiter: &mut Waiter, waker: &Waker) -> Reservation;
+    /// Gives back slots reserved and not used.
+    fn unreserve(&self, count: usize);
+    /// Records logged and not yet written: in the channel, or taken by the
+    /// writer thread and not yet taken by the output.
+    fn waiting(&self) -> usize;
+    /// The signals shared with the writer.
+    fn signals(&self) -> &RoomSignals;
+}
 
 /// After records have waited this long with no progress, while callers wait
 /// for room or the channel is full, the output counts as stalled.
@@ -352,7 +398,7 @@ mod tests {
     }
 
     use crate::drain::losses::LossCounters;
-    use crate::log_output::{LogOutput, OutputState};
+    use crate::log_output::LogOutput;
     use std::future::Future;
     use std::sync::Arc;
     use std::task::{Context, Poll};
@@ -363,7 +409,7 @@ mod tests {
     fn counted(capacity: usize, patience: Patience) -> (Arc<CountedRoom>, LogOutput) {
         let room = Arc::new(CountedRoom::new(capacity, patience));
         let output = LogOutput::new(
-            Arc::clone(&room) as Arc<dyn crate::log_output::Channel>,
+            Arc::clone(&room) as Arc<dyn Channel>,
             Arc::new(LossCounters::default()),
         );
         (room, output)
@@ -784,7 +830,7 @@ impl CountedRoom {
     }
 }
 
-impl crate::log_output::Channel for CountedRoom {
+impl Channel for CountedRoom {
     fn state(&self) -> OutputState {
         self.room.state(&mut *self.lock())
     }

@@ -6,7 +6,7 @@
 use super::caps::SizeCaps;
 use super::capture;
 use super::entries::{Entries, Entry};
-use super::event_clock::WallClock;
+use super::event_clock::{EventTime, WallClock};
 use super::head::ProcessFields;
 use super::json_line::{LoggerValues, format_record, format_with_constant_part};
 use super::losses::LossKind;
@@ -128,7 +128,7 @@ impl<W: Write> Writer<W> {
                 .and_then(|(event, time, pairs)| {
                     format_with_constant_part(
                         out,
-                        clock.wall_time(*time),
+                        clock.wall_time(EventTime::from_nanos(*time)),
                         template.constant_part(*event),
                         self.caps,
                         |line| {
@@ -143,7 +143,7 @@ impl<W: Write> Writer<W> {
             // happen, a record says so in its place.
             let (event, time) = decoded.map_or(
                 (PredictionEvent::Exception, SystemTime::now()),
-                |(event, time, _)| (event, clock.wall_time(time)),
+                |(event, time, _)| (event, clock.wall_time(EventTime::from_nanos(time))),
             );
             event.with_record(template.location(), &(), |record| {
                 unformattable::with_replacement(
