@@ -2,9 +2,10 @@
 //! environment. Building hands the checked configuration to the drain module.
 
 use crate::config::{self, ConfigError, DrainKind, EnvLookup, Overflow};
-use crate::drain::{self, DrainConfig, caps::SizeCaps, constant_values::ConstantValues};
-use crate::guard::LogGuard;
 use crate::log_bridge;
+use crate::pipeline::guard::LogGuard;
+use crate::pipeline::{self, parts::DrainConfig};
+use crate::record::{caps::SizeCaps, constant_values::ConstantValues};
 use slog::{Level, Logger};
 use std::io::Write;
 use std::sync::Arc;
@@ -237,7 +238,7 @@ impl LoggerBuilder {
             env_fields: self.read_env_fields()?,
             caps: self.caps,
         };
-        let (logger, guard) = drain::build(self.drain, config, writer)?;
+        let (logger, guard) = pipeline::build(self.drain, config, writer)?;
         if self.capture_log_crate {
             log_bridge::install(logger.clone(), self.level)?;
         }

@@ -18,9 +18,9 @@
 //! assert_eq!(correlation::current(), None);
 //! ```
 
-use crate::trace_context::{TraceContext, TraceGuard};
+use crate::record::trace_context::{TraceContext, TraceGuard};
 /// The trace context's scope, beside the correlation id's.
-pub use crate::trace_context::{current_trace, trace_scope};
+pub use crate::record::trace_context::{current_trace, trace_scope};
 use pin_project_lite::pin_project;
 use std::cell::RefCell;
 use std::fmt;

@@ -2,9 +2,9 @@
 //! with their JSON types: numbers stay numbers, enums are written as serde
 //! writes them and `None` is `null`.
 
-use crate::drain::capture::FieldCapture;
 use crate::hashing::{HashHex, HashKey};
 use crate::keys;
+use crate::record::capture::FieldCapture;
 use crate::sensitive::REDACTED;
 use serde::Serialize;
 use serde_json::Value;

@@ -43,84 +43,86 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The attribute, the records and the configuration are described in the
-//! README; the items below carry the details.
+//! The attribute, the records, the controls and the configuration are
+//! described in the [`guide`]; the items below carry the details.
 //!
 //! # Inside
+//!
+//! Four layers; a module imports only from its own layer or the ones below
+//! it, and no two modules import each other.
+//!
+//! | layer | files | what they do |
+//! | --- | --- | --- |
+//! | 4. the model's side | `model.rs`, `generated.rs`, `fields.rs`, `mapping.rs`, `model_logger.rs`, `logged.rs`, `prediction.rs`, `outcome.rs`, `model_settings.rs`, `sampling.rs`, `correlation.rs`, `builder.rs`, `log_bridge.rs`, `tracing_layer.rs` | what a model author and a service use: the traits, the attribute's contract, the wrapper and its predictions, outcomes, building the logger |
+//! | 3. `pipeline/` | see `pipeline/mod.rs` | how records **move**: the channel and its admission, the writer thread, the event clock, outputs, stall detection, loss accounting; no JSON |
+//! | 2. `record/` | see `record/mod.rs` | what a record **is**: the head, the pairs in their order, the captured form, the template, caps, redaction, JSON; no threads, no locks |
+//! | 1. foundation | `keys.rs`, `config.rs`, `sensitive.rs`, `hashing.rs`, `prediction_id.rs`, `prediction_stats.rs` | key names, configuration values, redaction, hashing, ids, counters |
 //!
 //! | file | its one job |
 //! | --- | --- |
 //! | `model.rs` | the [`Model`] and [`AsyncModel`] traits a model implements |
 //! | `generated.rs` | the contract with the attribute's code: [`LoggedModel`], [`Loggable`] |
-//! | `logged.rs` | [`Logged`]: wraps a model, checks its keys, runs each prediction |
-//! | `model_logger.rs` | the logger of one wrapped model, its keys checked, and [`WrapError`] |
-//! | `prediction.rs` | the records of one prediction, from request to result |
-//! | `prediction_id.rs` | [`PredictionId`], which the caller learns and an outcome refers to |
-//! | `outcome.rs` | [`OutcomeLogger`]: "Prediction outcome." records, joined to predictions by id |
 //! | `fields.rs` | the logged fields of one record, borrowed and written with their JSON types |
-//! | `correlation.rs` | the correlation id's scope, across threads and awaits |
-//! | `tracing_layer.rs` | (feature `tracing`) `tracing` events through the same drain |
-//! | `trace_context.rs` | [`TraceContext`], the W3C trace a record belongs to |
-//! | `sensitive.rs` | [`Sensitive`], a value never logged in the clear |
-//! | `hashing.rs` | [`HashKey`] and the keyed hash of hashed fields |
-//! | `sampling.rs` | whether a prediction is logged, decided once at its start |
-//! | `model_settings.rs` | [`ModelSettings`]: a wrapped model's rate override and hash key |
 //! | `mapping.rs` | the Elasticsearch mapping of a model's records, from its types |
-//! | `prediction_stats.rs` | [`PredictionStats`]: predictions made, failed, sampled out |
+//! | `model_logger.rs` | the logger of one wrapped model, its keys checked, and [`WrapError`] |
+//! | `logged.rs` | [`Logged`]: wraps a model and runs each prediction |
+//! | `prediction.rs` | the records of one prediction, from request to result |
+//! | `outcome.rs` | [`OutcomeLogger`]: "Prediction outcome." records, joined to predictions by id |
+//! | `model_settings.rs` | [`ModelSettings`]: a wrapped model's rate override and hash key |
+//! | `sampling.rs` | whether a prediction is logged, decided once at its start |
+//! | `correlation.rs` | the correlation id's scope, across threads and awaits |
+//! | `builder.rs` | [`LoggerBuilder`]: configuration in code or from the environment |
+//! | `log_bridge.rs` | records of the `log` crate into the same drain |
+//! | `tracing_layer.rs` | (feature `tracing`) `tracing` events through the same drain |
 //! | `keys.rs` | the key names, generated from the one table the attribute checks against |
 //! | `config.rs` | the configuration's types, variables and parsing |
-//! | `builder.rs` | [`LoggerBuilder`]: configuration in code or from the environment |
-//! | `guard.rs` | [`LogGuard`]: owns the writer thread, flushes it, reports losses |
-//! | `log_output.rs` | [`LogOutput`]: the output's state for probes, and room awaited by async code |
-//! | `log_bridge.rs` | records of the `log` crate into the same drain |
-//! | `captured_output.rs` | [`CapturedOutput`], an in-memory output for tests |
-//! | `drain/` | the path from the caller to the output; its own table is in `drain/mod.rs` |
+//! | `sensitive.rs` | [`Sensitive`], a value never logged in the clear |
+//! | `hashing.rs` | [`HashKey`] and the keyed hash of hashed fields |
+//! | `prediction_id.rs` | [`PredictionId`], which the caller learns and an outcome refers to |
+//! | `prediction_stats.rs` | [`PredictionStats`]: predictions made, failed, sampled out |
 
 mod builder;
-mod captured_output;
 pub mod config;
 pub mod correlation;
-mod drain;
 mod fields;
 mod generated;
-mod guard;
 mod hashing;
 pub mod keys;
 mod log_bridge;
-mod log_output;
 mod logged;
 pub mod mapping;
 mod model;
 mod model_logger;
 mod model_settings;
 mod outcome;
+mod pipeline;
 mod prediction;
 mod prediction_id;
 mod prediction_stats;
+mod record;
 mod sampling;
 mod sensitive;
-mod trace_context;
 #[cfg(feature = "tracing")]
 pub mod tracing_layer;
 
 pub use builder::{LoggerBuilder, init_from_env};
-pub use captured_output::CapturedOutput;
 pub use config::{ConfigError, DrainKind, Overflow};
-pub use drain::losses::LogStats;
-pub use drain::room::OutputState;
 pub use generated::{Loggable, LoggedModel};
-pub use guard::LogGuard;
 pub use hashing::HashKey;
-pub use log_output::{LogOutput, RoomFuture, RoomPermit};
 pub use logged::Logged;
 pub use model::{AsyncModel, Model};
 pub use model_logger::WrapError;
 pub use model_settings::ModelSettings;
 pub use outcome::{OUTCOME_MESSAGE, OutcomeLogger};
+pub use pipeline::captured_output::CapturedOutput;
+pub use pipeline::guard::LogGuard;
+pub use pipeline::log_output::{LogOutput, RoomFuture, RoomPermit};
+pub use pipeline::losses::LogStats;
+pub use pipeline::room::OutputState;
 pub use prediction_id::{InvalidPredictionId, PredictionId};
 pub use prediction_stats::{DURATION_BUCKETS_NS, DurationHistogram, PredictionStats};
+pub use record::trace_context::{InvalidTraceparent, TraceContext};
 pub use sensitive::{REDACTED, Sensitive};
-pub use trace_context::{InvalidTraceparent, TraceContext};
 
 /// Generates what [`Logged`] needs to log a model's predictions.
 ///
@@ -140,6 +142,9 @@ pub use trace_context::{InvalidTraceparent, TraceContext};
 /// both are checked at compile time, as are duplicates and names that
 /// collide with the keys the runtime writes ([`keys::RESERVED`]).
 pub use logged_model_macros::logged_model;
+
+#[doc = include_str!("guide.md")]
+pub mod guide {}
 
 /// The logging library the records go through, re-exported so that a model
 /// author needs one dependency: `logged_model::slog::Logger`,

@@ -1,13 +1,13 @@
 //! [`Logged`]: the decorator that logs every prediction of a model.
 
 use crate::config::ConfigError;
-use crate::drain::link::PredictionSink;
 use crate::generated::LoggedModel;
-use crate::log_output::RoomPermit;
 use crate::model::{AsyncModel, Model};
 use crate::model_logger::{ModelContext, WrapError, model_logger};
 use crate::model_settings::ModelSettings;
 use crate::outcome::OutcomeLogger;
+use crate::pipeline::link::PredictionSink;
+use crate::pipeline::log_output::RoomPermit;
 use crate::prediction::PredictionCall;
 use crate::prediction_id::PredictionId;
 use crate::prediction_stats::PredictionStats;

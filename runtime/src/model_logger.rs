@@ -5,14 +5,14 @@
 //! [`OutcomeLogger`](crate::OutcomeLogger) both build on it.
 
 use crate::config::ConfigError;
-use crate::drain::constant_values::ConstantValues;
-use crate::drain::link::PredictionSink;
 use crate::generated::LoggedModel;
 use crate::hashing::HashKey;
 use crate::keys;
-use crate::log_output::LogOutput;
 use crate::model_settings::ModelSettings;
+use crate::pipeline::link::PredictionSink;
+use crate::pipeline::log_output::LogOutput;
 use crate::prediction_stats::PredictionCounters;
+use crate::record::constant_values::ConstantValues;
 use crate::sampling::SampleRate;
 use slog::Logger;
 use std::collections::BTreeSet;

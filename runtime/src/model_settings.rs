@@ -4,7 +4,7 @@
 
 use crate::config::{self, ConfigError, EnvLookup};
 use crate::hashing::{HASH_KEY_VARIABLE, HashKey};
-use crate::log_output::LogOutput;
+use crate::pipeline::log_output::LogOutput;
 use std::sync::Arc;
 
 /// The environment variable that overrides every model's sampling rate.

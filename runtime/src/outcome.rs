@@ -116,7 +116,7 @@ impl<M: LoggedModel> OutcomeLogger<M> {
 struct OutcomeKv<'a> {
     prediction_id: &'a str,
     correlation_id: Option<correlation::CorrelationId>,
-    trace: Option<crate::trace_context::TraceContext>,
+    trace: Option<crate::record::trace_context::TraceContext>,
     fields: &'a FieldRecorder<'a>,
 }
 

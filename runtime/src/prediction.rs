@@ -3,16 +3,16 @@
 //! at all when the prediction is sampled out and succeeds.
 
 use crate::correlation::{self, CorrelationId};
-use crate::drain::capture::FieldCapture;
-use crate::drain::event_clock::EventTime;
-use crate::drain::prediction_record::{PredictionEvent, PredictionPairs};
 use crate::fields::FieldRecorder;
 use crate::generated::LoggedModel;
 use crate::model_logger::ModelContext;
+use crate::pipeline::event_clock::EventTime;
 use crate::prediction_id::PredictionId;
-use crate::trace_context::TraceContext;
+use crate::record::capture::FieldCapture;
+use crate::record::prediction_record::{PredictionEvent, PredictionPairs};
+use crate::record::trace_context::TraceContext;
+use crate::record::unformattable::panic_message;
 use slog::{Drain, Level};
-use std::any::Any;
 use std::fmt::Display;
 
 /// The error text of a prediction whose future was dropped before it ended.
@@ -229,8 +229,8 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             duration_ns,
             error_info,
         };
-        if let Some(sink) = &self.context.sink {
-            if sink.log(event, time, &pairs) {
+        if let (Some(sink), Some(captured)) = (&self.context.sink, fields.captured()) {
+            if sink.log(event, time, &pairs, captured) {
                 return;
             }
         }
@@ -245,16 +245,5 @@ impl<M: LoggedModel> Drop for PredictionCall<'_, M> {
         if !self.finished {
             self.exception(CANCELLED);
         }
-    }
-}
-
-/// The text of a panic payload: the message of `panic!("...")`.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(message) = payload.downcast_ref::<&'static str>() {
-        message
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message
-    } else {
-        "the prediction panicked with a payload that is not a string"
     }
 }

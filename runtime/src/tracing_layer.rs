@@ -11,7 +11,7 @@
 
 use crate::correlation;
 use crate::keys;
-use crate::log_output::LogOutput;
+use crate::pipeline::log_output::LogOutput;
 use slog::{
     BorrowedKV, Drain, KV, Level, Logger, Record, RecordLocation, RecordStatic, Serializer,
 };

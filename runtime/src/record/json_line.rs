@@ -4,14 +4,14 @@
 //! the decorator this way, with their logger's values rendered once
 //! ([`LoggerValues::Rendered`]); other records are formatted by the caller.
 
-use super::caps::SizeCaps;
-use super::constant_values::ConstantValues;
-use super::head::{
+use crate::record::caps::SizeCaps;
+use crate::record::constant_values::ConstantValues;
+use crate::record::head::{
     FixedKey, PairSink, ProcessFields, write_head, write_head_after_timestamp, write_timestamp,
 };
-use super::json_text::{write_arguments, write_float, write_key, write_string};
-use super::timestamp::format_rfc3339_micros;
-use super::unformattable;
+use crate::record::json_text::{write_arguments, write_float, write_key, write_string};
+use crate::record::timestamp::format_rfc3339_micros;
+use crate::record::unformattable;
 use crate::sensitive::RedactionScope;
 use slog::{KV, Key, OwnedKVList, Record, Serializer};
 use std::fmt;

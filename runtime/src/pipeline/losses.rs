@@ -1,9 +1,10 @@
-//! Lost records are counted, and reported in records of their own: records
-//! the full channel dropped (in `drop` mode), and records the output failed
-//! to take. Every loss is counted once, and reported once.
+//! Lost records are counted: records the full channel dropped (in `drop`
+//! mode), records the output failed to take, records logged after shutdown
+//! and records a stalled output still held at the end. Every loss is
+//! counted once, and reported once (the report itself is in
+//! `record/loss_report.rs`); [`LogStats`] is what a user reads of them.
 
-use crate::keys;
-use slog::{BorrowedKV, Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic};
+use crate::record::loss_report::{LossKind, Report};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What was written and lost so far.
@@ -108,67 +109,5 @@ impl LossCounters {
         if !send(&Report { kind, count }) {
             unreported.fetch_add(count, Ordering::AcqRel);
         }
-    }
-}
-
-/// The two ways a record can be lost.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LossKind {
-    /// The channel was full and the overflow policy is `drop`.
-    Dropped,
-    /// The output returned an error.
-    FailedWrites,
-}
-
-/// A record that says how many records were lost.
-pub(crate) struct Report {
-    pub(crate) kind: LossKind,
-    pub(crate) count: u64,
-}
-
-/// Report records come from the runtime itself.
-static REPORT_LOCATION: RecordLocation = RecordLocation {
-    file: file!(),
-    line: line!(),
-    column: 0,
-    function: "report",
-    module: module_path!(),
-};
-
-impl Report {
-    /// The report's message: what happened, in words an operator can search.
-    pub(crate) fn message(&self) -> &'static str {
-        match self.kind {
-            LossKind::Dropped => "Log records dropped: the log channel was full.",
-            LossKind::FailedWrites => "Log records lost: the log output failed to write them.",
-        }
-    }
-
-    /// Logs the report into `drain` as a `WARN` record.
-    pub(crate) fn log_to<D: Drain>(
-        &self,
-        drain: &D,
-        values: &OwnedKVList,
-    ) -> Result<D::Ok, D::Err> {
-        self.with_record(|record| drain.log(record, values))
-    }
-
-    /// Calls `f` with the report as a `WARN` record.
-    pub(crate) fn with_record<R>(&self, f: impl FnOnce(&Record<'_>) -> R) -> R {
-        let key = match self.kind {
-            LossKind::Dropped => keys::DROPPED_RECORDS,
-            LossKind::FailedWrites => keys::FAILED_WRITES,
-        };
-        let record_static = RecordStatic {
-            location: &REPORT_LOCATION,
-            tag: "",
-            level: Level::Warning,
-        };
-        let kv = slog::SingleKV(key, self.count);
-        f(&Record::new(
-            &record_static,
-            &format_args!("{}", self.message()),
-            BorrowedKV(&kv),
-        ))
     }
 }

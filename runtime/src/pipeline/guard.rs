@@ -1,8 +1,8 @@
 //! [`LogGuard`]: keeps the writer thread alive and flushes it on the way out.
 
 use crate::config::DrainKind;
-use crate::drain::losses::{LogStats, LossCounters};
-use crate::log_output::LogOutput;
+use crate::pipeline::log_output::LogOutput;
+use crate::pipeline::losses::{LogStats, LossCounters};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

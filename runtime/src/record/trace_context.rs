@@ -5,8 +5,8 @@
 //! `trace.id`, `span.id` and, when the span continues a caller's trace,
 //! `parent.id`.
 
-use crate::drain::head::{PairSink, fixed_key};
 use crate::keys;
+use crate::record::head::{PairSink, fixed_key};
 use std::cell::Cell;
 use std::fmt;
 

@@ -5,7 +5,7 @@
 //! entries holds its templates, so a template lives as long as a record
 //! that needs it, and a record costs no reference count.
 
-use super::template::RecordTemplate;
+use crate::record::template::RecordTemplate;
 use std::sync::Arc;
 
 const LINE: u8 = 0;
@@ -130,7 +130,7 @@ mod tests {
         Arc::new(
             RecordTemplate::new(
                 &LOCATION,
-                &crate::drain::head::ProcessFields::of_this_process(),
+                &crate::record::head::ProcessFields::of_this_process(),
                 &values,
                 &["f"],
                 &[],

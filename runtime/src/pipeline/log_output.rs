@@ -3,8 +3,8 @@
 //! a readiness probe that tells the truth, and async code that waits for
 //! room by awaiting instead of blocking its executor's thread.
 
-use crate::drain::losses::{LogStats, LossCounters};
-use crate::drain::room::{Channel, OutputState, Reservation, RoomSignals, Waiter};
+use crate::pipeline::losses::{LogStats, LossCounters};
+use crate::pipeline::room::{Channel, OutputState, Reservation, RoomSignals, Waiter};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

@@ -7,14 +7,13 @@
 //! model whose logger has no link (the slog-async drain, a drain of the
 //! user's own) logs through slog, as does a record the sink cannot capture.
 
-use super::caps::SizeCaps;
-use super::capture::Capture;
-use super::event_clock::EventTime;
-use super::head::ProcessFields;
-use super::prediction_record::{PredictionEvent, PredictionPairs};
-use super::queue::LineQueue;
-use super::template::RecordTemplate;
-use crate::fields::FieldRecorder;
+use crate::pipeline::event_clock::EventTime;
+use crate::pipeline::queue::LineQueue;
+use crate::record::caps::SizeCaps;
+use crate::record::capture::Capture;
+use crate::record::head::ProcessFields;
+use crate::record::prediction_record::{PredictionEvent, PredictionPairs};
+use crate::record::template::RecordTemplate;
 use slog::{KV, Logger, Record, RecordLocation, Serializer};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -114,19 +113,15 @@ impl PredictionSink {
     }
 
     /// Captures and queues a record; `false` if it could not be captured,
-    /// and the caller must log it through slog. The fields were captured
-    /// as they were recorded; the rest is written straight into the
-    /// channel.
-    pub(crate) fn log<'a>(
+    /// and the caller must log it through slog. `fields` were captured as
+    /// they were recorded; the rest is written straight into the channel.
+    pub(crate) fn log<F>(
         &self,
         event: PredictionEvent,
         time: EventTime,
-        pairs: &PredictionPairs<'a, &'a FieldRecorder<'a>>,
+        pairs: &PredictionPairs<'_, F>,
+        fields: &[u8],
     ) -> bool {
-        // A record with a field that could not be captured is not captured.
-        let Some(fields) = pairs.fields.captured() else {
-            return false;
-        };
         match Capture::new(event, time.to_nanos(), pairs, fields, self.limit) {
             Some(capture) => {
                 self.queue.push_captured(&self.template, &capture);

@@ -1,17 +1,18 @@
 //! The caller's side of the drain: level filter, time stamp, and the queue
 //! to the writer thread with its overflow policy.
 
-use super::async_writer::SlogJsonWriter;
-use super::head::{OwnedRecordHead, ProcessFields};
-use super::losses::{LossCounters, LossKind};
-use super::room::Channel;
-use super::room::{Admission, CountedRoom, Patience};
-use super::unformattable;
-use super::{DrainConfig, Shared};
+use super::writer::SlogJsonWriter;
 use crate::config::ConfigError;
 use crate::config::Overflow;
-use crate::guard::LogGuard;
-use crate::log_output::LogOutput;
+use crate::pipeline::guard::LogGuard;
+use crate::pipeline::log_output::LogOutput;
+use crate::pipeline::losses::LossCounters;
+use crate::pipeline::parts::{DrainConfig, Shared};
+use crate::pipeline::room::Channel;
+use crate::pipeline::room::{Admission, CountedRoom, Patience};
+use crate::record::head::{OwnedRecordHead, ProcessFields};
+use crate::record::loss_report::LossKind;
+use crate::record::unformattable;
 use slog::{Drain, Level, Logger, Never, OwnedKV, OwnedKVList, Record};
 use slog_async::{AsyncCore, AsyncError};
 use std::io::Write;
@@ -55,7 +56,7 @@ impl SlogAsyncChannel {
         match catch_unwind(AssertUnwindSafe(|| self.inner.core.log(record, &head))) {
             Ok(queued) => queued,
             Err(panic) => {
-                let reason = crate::prediction::panic_message(&*panic);
+                let reason = crate::record::unformattable::panic_message(&*panic);
                 unformattable::with_replacement(record, reason, |replacement| {
                     self.inner.core.log(replacement, &head)
                 })

@@ -397,8 +397,8 @@ mod tests {
             .reserve(count, capacity)
     }
 
-    use crate::drain::losses::LossCounters;
-    use crate::log_output::LogOutput;
+    use crate::pipeline::log_output::LogOutput;
+    use crate::pipeline::losses::LossCounters;
     use std::future::Future;
     use std::sync::Arc;
     use std::task::{Context, Poll};

@@ -3,9 +3,9 @@
 //! order every drain writes them ([`PredictionPairs`]), for the caller's
 //! slog path and for the line drain's writer alike.
 
-use super::head::{PairSink, fixed_key};
 use crate::keys;
-use crate::trace_context::TraceContext;
+use crate::record::head::{PairSink, fixed_key};
+use crate::record::trace_context::TraceContext;
 use slog::{BorrowedKV, KV, Level, Record, RecordLocation, RecordStatic, Serializer};
 
 /// The three prediction records.

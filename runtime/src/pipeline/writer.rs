@@ -3,18 +3,18 @@
 //! clock reading each one carries), writes the batch in one call, and
 //! counts what was written and what a failed write lost.
 
-use super::caps::SizeCaps;
-use super::capture;
-use super::entries::{Entries, Entry};
-use super::event_clock::{EventTime, WallClock};
-use super::head::ProcessFields;
-use super::json_line::{LoggerValues, format_record, format_with_constant_part};
-use super::losses::LossKind;
-use super::output::LineOutput;
-use super::prediction_record::PredictionEvent;
-use super::queue::LineQueue;
-use super::template::RecordTemplate;
-use super::unformattable;
+use crate::pipeline::entries::{Entries, Entry};
+use crate::pipeline::event_clock::{EventTime, WallClock};
+use crate::pipeline::output::LineOutput;
+use crate::pipeline::queue::LineQueue;
+use crate::record::caps::SizeCaps;
+use crate::record::capture;
+use crate::record::head::ProcessFields;
+use crate::record::json_line::{LoggerValues, format_record, format_with_constant_part};
+use crate::record::loss_report::LossKind;
+use crate::record::prediction_record::PredictionEvent;
+use crate::record::template::RecordTemplate;
+use crate::record::unformattable;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

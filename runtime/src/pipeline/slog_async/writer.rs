@@ -3,13 +3,14 @@
 //! write is counted, never turned into a panic, and reported as soon as the
 //! output takes a line again.
 
-use super::caps::SizeCaps;
-use super::head::{OwnedRecordHead, ProcessFields};
-use super::losses::{LossCounters, LossKind};
-use super::output::LineOutput;
-use super::room::CountedRoom;
-use super::unformattable;
-use crate::captured_output::CapturedOutput;
+use crate::pipeline::captured_output::CapturedOutput;
+use crate::pipeline::losses::LossCounters;
+use crate::pipeline::output::LineOutput;
+use crate::pipeline::room::CountedRoom;
+use crate::record::caps::SizeCaps;
+use crate::record::head::{OwnedRecordHead, ProcessFields};
+use crate::record::loss_report::LossKind;
+use crate::record::unformattable;
 use slog::{Drain, Never, OwnedKV, OwnedKVList, Record};
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};

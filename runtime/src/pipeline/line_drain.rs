@@ -3,15 +3,16 @@
 //! any other record that reaches the drain through slog is formatted by
 //! its caller as a JSON line, into a buffer it reuses, and queued finished.
 
-use super::caps::SizeCaps;
-use super::head::ProcessFields;
-use super::json_line::{LoggerValues, format_record};
-use super::link::DrainLink;
-use super::queue::LineQueue;
-use super::report_lines::ReportFormatter;
-use super::{DrainConfig, Shared, writer};
 use crate::config::ConfigError;
-use crate::guard::LogGuard;
+use crate::pipeline::guard::LogGuard;
+use crate::pipeline::link::DrainLink;
+use crate::pipeline::parts::{DrainConfig, Shared};
+use crate::pipeline::queue::LineQueue;
+use crate::pipeline::writer;
+use crate::record::caps::SizeCaps;
+use crate::record::head::ProcessFields;
+use crate::record::json_line::{LoggerValues, format_record};
+use crate::record::loss_report::ReportFormatter;
 use slog::{Drain, Level, Logger, Never, OwnedKV, OwnedKVList, Record};
 use std::cell::RefCell;
 use std::io::Write;

@@ -6,16 +6,17 @@
 //! `writer.rs`. Nothing is allocated once the buffers have grown to their
 //! working size.
 
-use super::capture::Capture;
-use super::entries::Entries;
-use super::losses::{LossCounters, LossKind};
-use super::report_lines::ReportFormatter;
-use super::room::{
+use crate::pipeline::entries::Entries;
+use crate::pipeline::log_output::LogOutput;
+use crate::pipeline::losses::LossCounters;
+use crate::pipeline::room::{
     Admission, Channel, Occupancy, OutputState, Patience, Reservation, Room, RoomLock, RoomSignals,
     Waiter,
 };
-use super::template::RecordTemplate;
-use crate::log_output::LogOutput;
+use crate::record::capture::Capture;
+use crate::record::loss_report::LossKind;
+use crate::record::loss_report::ReportFormatter;
+use crate::record::template::RecordTemplate;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;

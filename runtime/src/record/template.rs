@@ -7,9 +7,9 @@
 //! the sample rate; and the keys of the logged fields, which a captured
 //! record refers to by index.
 
-use super::head::ProcessFields;
-use super::json_line;
-use super::prediction_record::PredictionEvent;
+use crate::record::head::ProcessFields;
+use crate::record::json_line;
+use crate::record::prediction_record::PredictionEvent;
 use slog::{OwnedKVList, RecordLocation};
 
 /// The constant part of a model's prediction records.

@@ -5,6 +5,7 @@
 
 use crate::keys;
 use slog::{BorrowedKV, Level, Record, RecordStatic, SingleKV};
+use std::any::Any;
 
 /// The replacement record's message.
 pub(crate) const MESSAGE: &str = "Log record could not be formatted.";
@@ -30,4 +31,15 @@ pub(crate) fn with_replacement<R>(
         &format_args!("{MESSAGE}"),
         BorrowedKV(&kv),
     ))
+}
+
+/// The text of a panic payload: the message of `panic!("...")`.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(message) = payload.downcast_ref::<&'static str>() {
+        message
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message
+    } else {
+        "the prediction panicked with a payload that is not a string"
+    }
 }

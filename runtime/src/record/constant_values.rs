@@ -7,7 +7,7 @@
 //! every record. (A decorator's records carry its logger's values rendered
 //! once, in their template: see `template.rs`.)
 
-use super::json_text::{write_key, write_string};
+use crate::record::json_text::{write_key, write_string};
 use slog::{KV, Record, Serializer};
 
 /// A constant value: text, or a whole number.

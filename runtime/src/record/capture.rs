@@ -9,10 +9,10 @@
 //! with the writers serde_json uses, so a line has the bytes it would have
 //! had if the caller had formatted it.
 
-use super::json_line::LineSerializer;
-use super::prediction_record::{PredictionEvent, PredictionPairs};
-use super::template::RecordTemplate;
-use crate::trace_context::TraceContext;
+use crate::record::json_line::LineSerializer;
+use crate::record::prediction_record::{PredictionEvent, PredictionPairs};
+use crate::record::template::RecordTemplate;
+use crate::record::trace_context::TraceContext;
 use serde::ser::{self, Impossible, Serialize};
 use std::fmt;
 

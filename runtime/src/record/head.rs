@@ -5,9 +5,9 @@
 //! serializer: both are a [`PairSink`], which a prediction record's own
 //! pairs are written into too (`capture.rs`).
 
-use super::constant_values::{ConstantValue, ConstantValues};
-use super::timestamp::format_rfc3339_micros;
 use crate::keys;
+use crate::record::constant_values::{ConstantValue, ConstantValues};
+use crate::record::timestamp::format_rfc3339_micros;
 use slog::{KV, Level, OwnedKVList, Record, Serializer};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -57,8 +57,8 @@ pub(crate) const fn json_key<const N: usize>(key: &str) -> [u8; N] {
 /// test checks every key the runtime writes).
 macro_rules! fixed_key {
     ($name:path) => {{
-        const JSON: [u8; $name.len() + 4] = $crate::drain::head::json_key($name);
-        $crate::drain::head::FixedKey {
+        const JSON: [u8; $name.len() + 4] = $crate::record::head::json_key($name);
+        $crate::record::head::FixedKey {
             name: $name,
             json: &JSON,
         }
