@@ -65,6 +65,33 @@ on_both_drains! {
     }
 
     #[test]
+    fn the_exported_messages_are_the_records_messages() {
+        let records = predict_once(&Application::typical());
+        assert_eq!(records[0]["message"], logged_model::REQUESTED_MESSAGE);
+        assert_eq!(records[1]["message"], logged_model::CREATED_MESSAGE);
+        let captured = Captured::on(DRAIN);
+        let model = Logged::new(CreditModel, &captured.logger).expect("no key collides");
+        let too_large = Application {
+            credit_amount: 2_000_000.0,
+            ..Application::typical()
+        };
+        assert!(model.predict(&too_large).is_err());
+        drop(model);
+        let records = captured.finish();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1]["message"], logged_model::EXCEPTION_MESSAGE);
+        let distinct: std::collections::HashSet<&str> = [
+            logged_model::REQUESTED_MESSAGE,
+            logged_model::CREATED_MESSAGE,
+            logged_model::EXCEPTION_MESSAGE,
+            logged_model::OUTCOME_MESSAGE,
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(distinct.len(), 4);
+    }
+
+    #[test]
     fn the_requested_record_has_exactly_the_base_keys_then_the_input_fields() {
         let records = predict_once(&Application::typical());
         assert_eq!(

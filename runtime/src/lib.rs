@@ -113,7 +113,7 @@ pub use logged::Logged;
 pub use model::{AsyncModel, Model};
 pub use model_logger::WrapError;
 pub use model_settings::ModelSettings;
-pub use outcome::{OUTCOME_MESSAGE, OutcomeLogger};
+pub use outcome::OutcomeLogger;
 pub use pipeline::captured_output::CapturedOutput;
 pub use pipeline::guard::LogGuard;
 pub use pipeline::log_output::{LogOutput, RoomFuture, RoomPermit};
@@ -121,6 +121,9 @@ pub use pipeline::losses::LogStats;
 pub use pipeline::room::OutputState;
 pub use prediction_id::{InvalidPredictionId, PredictionId};
 pub use prediction_stats::{DURATION_BUCKETS_NS, DurationHistogram, PredictionStats};
+pub use record::prediction_record::{
+    CREATED_MESSAGE, EXCEPTION_MESSAGE, OUTCOME_MESSAGE, REQUESTED_MESSAGE,
+};
 pub use record::trace_context::{InvalidTraceparent, TraceContext};
 pub use sensitive::{REDACTED, Sensitive};
 

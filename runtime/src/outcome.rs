@@ -13,11 +13,9 @@ use crate::keys;
 use crate::model_logger::{WrapError, model_logger};
 use crate::model_settings::ModelSettings;
 use crate::prediction_id::PredictionId;
+use crate::record::prediction_record::message;
 use slog::{BorrowedKV, KV, Level, Logger, Record, RecordStatic, Serializer};
 use std::marker::PhantomData;
-
-/// The message of an outcome record.
-pub const OUTCOME_MESSAGE: &str = "Prediction outcome.";
 
 /// Writes the outcomes of model `M`'s predictions.
 ///
@@ -106,7 +104,7 @@ impl<M: LoggedModel> OutcomeLogger<M> {
         };
         self.logger.log(&Record::new(
             &record_static,
-            &format_args!("Prediction outcome."),
+            &format_args!(message!(outcome)),
             BorrowedKV(&kv),
         ));
     }

@@ -8,6 +8,41 @@ use crate::record::head::{PairSink, fixed_key};
 use crate::record::trace_context::TraceContext;
 use slog::{BorrowedKV, KV, Level, Record, RecordLocation, RecordStatic, Serializer};
 
+/// The text of the four messages of a model's records, each written once:
+/// a literal, so that a record's `format_args!` keeps it as static text.
+macro_rules! message {
+    (requested) => {
+        "Prediction requested."
+    };
+    (created) => {
+        "Prediction created."
+    };
+    (exception) => {
+        "Prediction exception."
+    };
+    (outcome) => {
+        "Prediction outcome."
+    };
+}
+pub(crate) use message;
+
+/// The message of the record written when a prediction starts, with its
+/// input fields.
+///
+/// ```
+/// assert_eq!(logged_model::REQUESTED_MESSAGE, "Prediction requested.");
+/// ```
+pub const REQUESTED_MESSAGE: &str = message!(requested);
+/// The message of the record written when a prediction succeeds, with its
+/// output fields and duration.
+pub const CREATED_MESSAGE: &str = message!(created);
+/// The message of the record written when a prediction fails or panics,
+/// with its error and duration.
+pub const EXCEPTION_MESSAGE: &str = message!(exception);
+/// The message of an outcome record, written by an
+/// [`OutcomeLogger`](crate::OutcomeLogger).
+pub const OUTCOME_MESSAGE: &str = message!(outcome);
+
 /// The three prediction records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PredictionEvent {
@@ -70,17 +105,17 @@ impl PredictionEvent {
         match self {
             PredictionEvent::Requested => f(&Record::new(
                 &record_static,
-                &format_args!("Prediction requested."),
+                &format_args!(message!(requested)),
                 kv,
             )),
             PredictionEvent::Created => f(&Record::new(
                 &record_static,
-                &format_args!("Prediction created."),
+                &format_args!(message!(created)),
                 kv,
             )),
             PredictionEvent::Exception => f(&Record::new(
                 &record_static,
-                &format_args!("Prediction exception."),
+                &format_args!(message!(exception)),
                 kv,
             )),
         }
