@@ -623,7 +623,7 @@ on_both_drains! {
     #[test]
     fn a_field_that_logs_while_it_is_recorded_loses_nothing() {
         let captured = Captured::on(DRAIN);
-        CHATTY_LOGGER.with(|logger| *logger.borrow_mut() = Some(captured.logger.clone()));
+        CHATTY_LOGGER.with(|logger| *logger.borrow_mut() = Some(captured.logger.slog().clone()));
         let model = Logged::new(ChattyModel, &captured.logger).expect("wraps");
         model.predict(&(Chatty(7),)).expect("predicts");
         CHATTY_LOGGER.with(|logger| *logger.borrow_mut() = None);

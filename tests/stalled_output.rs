@@ -94,8 +94,8 @@ on_both_drains! {
             .build_with_writer(valve.clone())
             .expect("valid");
         let output = guard.output();
-        let settings = ModelSettings::new().output(output.clone());
-        let model = Arc::new(Logged::with_settings(Echo, &logger, &settings).expect("wraps"));
+        // No setting names the output: the model awaits room in its logger's.
+        let model = Arc::new(Logged::with_settings(Echo, &logger, &ModelSettings::new()).expect("wraps"));
         let ticks = Arc::new(AtomicUsize::new(0));
         let done = Arc::new(AtomicUsize::new(0));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");

@@ -48,7 +48,7 @@ type LoggedModel = Logged<Workload>;
 fn logger(
     configure: impl FnOnce(LoggerBuilder) -> LoggerBuilder,
     output: impl Write + Send + 'static,
-) -> (slog::Logger, LogGuard) {
+) -> (logged_model::Logger, LogGuard) {
     let env: HashMap<&str, &str> = ENV_VARS.into_iter().zip(ENV_VALUES).collect();
     let builder = LoggerBuilder::from_env_with(move |name| env.get(name).map(|v| (*v).to_owned()))
         .expect("valid configuration")

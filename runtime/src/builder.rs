@@ -1,12 +1,15 @@
 //! [`LoggerBuilder`]: the logger's configuration, in code or from the
-//! environment. Building hands the checked configuration to the drain module.
+//! environment, read once. Building hands the checked configuration to the
+//! pipeline and returns its [`Logger`].
 
 use crate::config::{self, ConfigError, DrainKind, EnvLookup, Overflow};
 use crate::log_bridge;
+use crate::logger::Logger;
+use crate::model_settings::ModelSettings;
 use crate::pipeline::guard::LogGuard;
 use crate::pipeline::{self, parts::DrainConfig};
 use crate::record::{caps::SizeCaps, constant_values::ConstantValues};
-use slog::{Level, Logger};
+use slog::Level;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +41,8 @@ pub struct LoggerBuilder {
     drain: DrainKind,
     caps: SizeCaps,
     capture_log_crate: bool,
+    /// Set in code; otherwise read from `env` when the logger is built.
+    model_settings: Option<ModelSettings>,
     env: EnvLookup,
 }
 
@@ -53,6 +58,7 @@ impl Default for LoggerBuilder {
             drain: DrainKind::default(),
             caps: SizeCaps::DEFAULT,
             capture_log_crate: false,
+            model_settings: None,
             env: config::process_env(),
         }
     }
@@ -197,6 +203,17 @@ impl LoggerBuilder {
         self
     }
 
+    /// The settings of every model wrapped with this logger by
+    /// [`Logged::new`](crate::Logged::new) (and of its outcome loggers): the
+    /// sampling rate that overrides the attribute's, and the hash key. By
+    /// default they are read from the environment (`LOG_SAMPLE_RATE`,
+    /// `LOG_HASH_KEY`) when the logger is built, with the rest of its
+    /// configuration.
+    pub fn model_settings(mut self, settings: ModelSettings) -> Self {
+        self.model_settings = Some(settings);
+        self
+    }
+
     /// Builds a logger that writes to standard output.
     pub fn build(self) -> Result<(Logger, LogGuard), ConfigError> {
         self.build_with_writer(std::io::stdout())
@@ -238,11 +255,15 @@ impl LoggerBuilder {
             env_fields: self.read_env_fields()?,
             caps: self.caps,
         };
-        let (logger, guard) = pipeline::build(self.drain, config, writer)?;
+        let settings = match self.model_settings {
+            Some(settings) => Ok(settings),
+            None => ModelSettings::from_env_lookup(&self.env),
+        };
+        let (logger, pipeline, guard) = pipeline::build(self.drain, config, writer)?;
         if self.capture_log_crate {
             log_bridge::install(logger.clone(), self.level)?;
         }
-        Ok((logger, guard))
+        Ok((Logger::new_root(logger, pipeline, settings), guard))
     }
 
     /// Logged for a configured variable that is not set.

@@ -8,13 +8,14 @@
 //! | `LOG_OVERFLOW` | `block` (nothing is ever dropped) or `drop` (the caller never waits; losses are counted and reported) | `block` |
 //! | `LOG_BLOCK_TIMEOUT_MS` | in `block` mode, the longest a caller waits for room before its record is dropped and counted | none: wait as long as it takes |
 //! | `LOG_CHANNEL_SIZE` | records the channel holds, 1 to 1048576 | `4096` |
-//! | `LOG_DRAIN` | `line` (format on the caller, write in batches) or `slog-async` (slog-async over slog-json) | `line` |
+//! | `LOG_DRAIN` | `line` (a prediction's caller captures what changes per record, the writer thread formats and writes in batches) or `slog-async` (slog-async over slog-json) | `line` |
 //! | `LOG_FIELD_MAX_BYTES` | the longest string value written whole, in bytes, 64 or more | `4096` |
 //! | `LOG_RECORD_MAX_BYTES` | the longest record, in bytes, 1024 or more | `16000` |
 //!
-//! A wrapped model reads two more, through [`ModelSettings`](crate::ModelSettings):
-//! `LOG_SAMPLE_RATE` (0 to 1, overrides every model's rate) and
-//! `LOG_HASH_KEY` (the secret of hashed fields, 16 bytes or more).
+//! Two more are the models' settings ([`ModelSettings`](crate::ModelSettings)),
+//! read with the rest when the logger is built and used by every model
+//! wrapped with it: `LOG_SAMPLE_RATE` (0 to 1, overrides every model's
+//! rate) and `LOG_HASH_KEY` (the secret of hashed fields, 16 bytes or more).
 //!
 //! An invalid value is an error that names the variable and the values it
 //! takes; nothing falls back to a default silently.
@@ -63,7 +64,7 @@ pub const MAX_CHANNEL_SIZE: usize = 1 << 20;
 pub const DEFAULT_CHANNEL_SIZE: usize = 4096;
 
 /// A configuration value that cannot be used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     /// A variable holds a value outside the ones it takes.
     #[error("{variable}={value:?} is not valid; expected {expected}")]

@@ -24,10 +24,21 @@ pub struct FieldRecorder<'a> {
     /// The hashes of the hashed fields, kept apart so that a field stays
     /// small (allocated only by a model that hashes).
     hashes: Vec<HashHex>,
-    /// The fields captured for the line drain's writer as they are
-    /// recorded; `None` when the record is not captured, or once a field
-    /// could not be (the record is then formatted by its caller).
-    capture: Option<FieldCapture<'a>>,
+    /// Whether the fields are captured for the line drain's writer as they
+    /// are recorded, instead of kept as borrows for slog.
+    capture: Capturing<'a>,
+}
+
+/// Where a recorder's fields go: each field is recorded once, into one of
+/// them.
+enum Capturing<'a> {
+    /// Kept in `fields`, borrowed, for a slog serializer.
+    No,
+    /// Captured, and nothing kept besides.
+    Yes(FieldCapture<'a>),
+    /// A field could not be captured: the record's fields are recorded again
+    /// into a recorder that keeps them, and this one takes no more.
+    GaveUp,
 }
 
 /// A field's value as the record will hold it.
@@ -77,7 +88,10 @@ impl<'a> FieldRecorder<'a> {
             errors: RefCell::new(Vec::new()),
             hash_key,
             hashes: Vec::new(),
-            capture,
+            capture: match capture {
+                Some(capture) => Capturing::Yes(capture),
+                None => Capturing::No,
+            },
         }
     }
 
@@ -85,35 +99,49 @@ impl<'a> FieldRecorder<'a> {
     /// (a map with non-string keys, a `Serialize` impl that fails) is logged
     /// as `null`, and the reason is listed under `field_errors`.
     pub fn record<T: Serialize>(&mut self, key: &'static str, value: &'a T) {
-        self.fields.push((key, FieldValue::Borrowed(value)));
-        self.capture_with(key, |capture| capture.value(value));
+        match &mut self.capture {
+            Capturing::No => self.fields.push((key, FieldValue::Borrowed(value))),
+            Capturing::Yes(capture) => {
+                if !(capture.key(key) && capture.value(value)) {
+                    self.capture = Capturing::GaveUp;
+                }
+            }
+            Capturing::GaveUp => {}
+        }
     }
 
     /// Records the redaction marker under `key`; the value is never read.
     pub fn record_redacted<T: ?Sized>(&mut self, key: &'static str, _value: &T) {
-        self.fields.push((key, FieldValue::Redacted));
-        self.capture_with(key, |capture| {
-            capture.text(REDACTED);
-            true
-        });
+        self.field(key, FieldValue::Redacted, |capture| capture.text(REDACTED));
     }
 
-    /// Captures the field under `key` with `value`, or gives up capturing.
-    fn capture_with(
+    /// Records a field whose value the recorder makes itself: kept as
+    /// `kept`, or captured with `capture`.
+    fn field(
         &mut self,
         key: &'static str,
-        value: impl FnOnce(&mut FieldCapture<'a>) -> bool,
+        kept: FieldValue<'a>,
+        capture: impl FnOnce(&mut FieldCapture<'a>),
     ) {
-        if let Some(capture) = &mut self.capture {
-            if !(capture.key(key) && value(capture)) {
-                self.capture = None;
+        match &mut self.capture {
+            Capturing::No => self.fields.push((key, kept)),
+            Capturing::Yes(capturing) => {
+                if capturing.key(key) {
+                    capture(capturing);
+                } else {
+                    self.capture = Capturing::GaveUp;
+                }
             }
+            Capturing::GaveUp => {}
         }
     }
 
     /// The captured fields, if every field was captured.
     pub(crate) fn captured(&self) -> Option<&[u8]> {
-        self.capture.as_ref().map(FieldCapture::bytes)
+        match &self.capture {
+            Capturing::Yes(capture) => Some(capture.bytes()),
+            Capturing::No | Capturing::GaveUp => None,
+        }
     }
 
     /// Records the keyed hash of `value` under `key`.
@@ -124,27 +152,24 @@ impl<'a> FieldRecorder<'a> {
         };
         match hashed {
             Ok(Some(hex)) => {
-                self.capture_with(key, |capture| {
+                let index = self.hashes.len();
+                self.field(key, FieldValue::Hashed(index), |capture| {
                     // Only ASCII hex digits were written into it.
                     capture.text(std::str::from_utf8(&hex).unwrap_or_default());
-                    true
                 });
-                self.hashes.push(hex);
-                self.fields
-                    .push((key, FieldValue::Hashed(self.hashes.len() - 1)));
+                if matches!(self.capture, Capturing::No) {
+                    self.hashes.push(hex);
+                }
             }
-            Ok(None) => {
-                self.capture_with(key, |capture| {
-                    capture.null();
-                    true
-                });
-                self.fields.push((key, FieldValue::Null));
-            }
+            Ok(None) => self.field(key, FieldValue::Null, FieldCapture::null),
             Err(reason) => {
-                self.errors.borrow_mut().push(format!("{key}: {reason}"));
-                // The error is written with the record, by its caller.
-                self.capture = None;
-                self.fields.push((key, FieldValue::Unhashable));
+                if matches!(self.capture, Capturing::No) {
+                    self.errors.borrow_mut().push(format!("{key}: {reason}"));
+                    self.fields.push((key, FieldValue::Unhashable));
+                } else {
+                    // The error is written with the record, by its caller.
+                    self.capture = Capturing::GaveUp;
+                }
             }
         }
     }

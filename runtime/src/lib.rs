@@ -53,7 +53,7 @@
 //!
 //! | layer | files | what they do |
 //! | --- | --- | --- |
-//! | 4. the model's side | `model.rs`, `generated.rs`, `fields.rs`, `mapping.rs`, `model_logger.rs`, `logged.rs`, `prediction.rs`, `outcome.rs`, `model_settings.rs`, `sampling.rs`, `correlation.rs`, `builder.rs`, `log_bridge.rs`, `tracing_layer.rs` | what a model author and a service use: the traits, the attribute's contract, the wrapper and its predictions, outcomes, building the logger |
+//! | 4. the model's side | `model.rs`, `generated.rs`, `fields.rs`, `mapping.rs`, `model_logger.rs`, `logged.rs`, `prediction.rs`, `outcome.rs`, `model_settings.rs`, `sampling.rs`, `correlation.rs`, `logger.rs`, `builder.rs`, `log_bridge.rs`, `tracing_layer.rs` | what a model author and a service use: the traits, the attribute's contract, the wrapper and its predictions, outcomes, building the logger |
 //! | 3. `pipeline/` | see `pipeline/mod.rs` | how records **move**: the channel and its admission, the writer thread, the event clock, outputs, stall detection, loss accounting; no JSON |
 //! | 2. `record/` | see `record/mod.rs` | what a record **is**: the head, the pairs in their order, the captured form, the template, caps, redaction, JSON; no threads, no locks |
 //! | 1. foundation | `keys.rs`, `config.rs`, `sensitive.rs`, `hashing.rs`, `prediction_id.rs`, `prediction_stats.rs` | key names, configuration values, redaction, hashing, ids, counters |
@@ -71,7 +71,8 @@
 //! | `model_settings.rs` | [`ModelSettings`]: a wrapped model's rate override and hash key |
 //! | `sampling.rs` | whether a prediction is logged, decided once at its start |
 //! | `correlation.rs` | the correlation id's scope, across threads and awaits |
-//! | `builder.rs` | [`LoggerBuilder`]: configuration in code or from the environment |
+//! | `builder.rs` | [`LoggerBuilder`]: configuration in code or from the environment, read once |
+//! | `logger.rs` | [`Logger`]: slog's logger over the pipeline, the pipeline, and the models' settings |
 //! | `log_bridge.rs` | records of the `log` crate into the same drain |
 //! | `tracing_layer.rs` | (feature `tracing`) `tracing` events through the same drain |
 //! | `keys.rs` | the key names, generated from the one table the attribute checks against |
@@ -90,6 +91,7 @@ mod hashing;
 pub mod keys;
 mod log_bridge;
 mod logged;
+mod logger;
 pub mod mapping;
 mod model;
 mod model_logger;
@@ -110,6 +112,7 @@ pub use config::{ConfigError, DrainKind, Overflow};
 pub use generated::{Loggable, LoggedModel};
 pub use hashing::HashKey;
 pub use logged::Logged;
+pub use logger::Logger;
 pub use model::{AsyncModel, Model};
 pub use model_logger::WrapError;
 pub use model_settings::ModelSettings;

@@ -2,17 +2,16 @@
 
 use crate::config::ConfigError;
 use crate::generated::LoggedModel;
+use crate::logger::Logger;
 use crate::model::{AsyncModel, Model};
 use crate::model_logger::{ModelContext, WrapError, model_logger};
 use crate::model_settings::ModelSettings;
 use crate::outcome::OutcomeLogger;
 use crate::pipeline::link::PredictionSink;
-use crate::pipeline::log_output::RoomPermit;
 use crate::prediction::PredictionCall;
 use crate::prediction_id::PredictionId;
 use crate::prediction_stats::PredictionStats;
 use crate::sampling::SampleRate;
-use slog::Logger;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
@@ -50,18 +49,22 @@ pub struct Logged<M> {
 
 impl<M: LoggedModel> Logged<M> {
     /// Wraps `model` so that its predictions are logged through a child of
-    /// `logger`, with the settings of the environment
-    /// ([`ModelSettings::from_env`]: `LOG_SAMPLE_RATE`, `LOG_HASH_KEY`).
+    /// `logger`, with the models' settings the logger was built with (read
+    /// from the environment, `LOG_SAMPLE_RATE` and `LOG_HASH_KEY`, unless
+    /// [`LoggerBuilder::model_settings`](crate::LoggerBuilder::model_settings)
+    /// set them in code).
     ///
     /// Fails if `logger` already carries a key the decorator writes, such as
     /// an environment field named like one of the model's logged fields, if
     /// a setting is invalid, or if the model hashes a field and no key is set.
     pub fn new(model: M, logger: &Logger) -> Result<Self, WrapError> {
-        let settings = ModelSettings::from_env().map_err(|error| WrapError::Settings {
-            model: M::model_qualified_name(&model).to_owned(),
-            error,
-        })?;
-        Self::with_settings(model, logger, &settings)
+        match logger.settings() {
+            Ok(settings) => Self::with_settings(model, logger, settings),
+            Err(error) => Err(WrapError::Settings {
+                model: M::model_qualified_name(&model).to_owned(),
+                error: error.clone(),
+            }),
+        }
     }
 
     /// Wraps `model` with `settings` given in code.
@@ -109,14 +112,18 @@ impl<M: LoggedModel> Logged<M> {
         })?;
         let version = M::model_version(&model);
         let parent = logger.clone();
+        let pipeline = logger.pipeline();
         let logger = model_logger::<M>(logger, qualified_name, version, "predict", settings)?;
-        let sink = PredictionSink::find(
-            &logger,
-            &spec.location,
-            spec.input_keys,
-            spec.output_keys,
-            sample_rate.below_one(),
-        );
+        let sink = pipeline.link.as_ref().and_then(|link| {
+            PredictionSink::new(
+                link,
+                &logger,
+                &spec.location,
+                spec.input_keys,
+                spec.output_keys,
+                sample_rate.below_one(),
+            )
+        });
         Ok(Logged {
             model,
             context: ModelContext {
@@ -125,7 +132,10 @@ impl<M: LoggedModel> Logged<M> {
                 sample_rate,
                 hash_key: settings.key().cloned(),
                 stats: Arc::default(),
-                output: settings.log_output().cloned(),
+                output: settings
+                    .log_output()
+                    .cloned()
+                    .unwrap_or_else(|| pipeline.output.clone()),
                 sink,
             },
         })
@@ -158,7 +168,7 @@ impl<M> Logged<M> {
     }
 
     /// The logger the prediction records go through, carrying the model's keys.
-    pub fn logger(&self) -> &Logger {
+    pub fn logger(&self) -> &slog::Logger {
         &self.context.logger
     }
 
@@ -205,26 +215,13 @@ where
         Option<PredictionId>,
         Result<<M as AsyncModel>::Output, <M as AsyncModel>::Error>,
     ) {
-        // Room for both records is awaited, never blocked on (see
-        // `ModelSettings::output`), and held until they are logged.
-        let mut room = match &self.context.output {
-            Some(output) => Some(output.room_for(2).await),
-            None => None,
-        };
-        let call = with_room(&mut room, || {
-            PredictionCall::<M>::start(&self.context, input)
-        });
+        // Room for both records is awaited in the logger's channel, never
+        // blocked on, and held until they are logged.
+        let mut room = self.context.output.room_for(2).await;
+        let call = room.enter(|| PredictionCall::<M>::start(&self.context, input));
         let id = call.prediction_id();
         let outcome = catch_unwind_async(self.model.predict(input)).await;
-        (id, with_room(&mut room, || call.finish(outcome)))
-    }
-}
-
-/// Runs `log` inside the held room, if any.
-fn with_room<R>(room: &mut Option<RoomPermit>, log: impl FnOnce() -> R) -> R {
-    match room {
-        Some(room) => room.enter(log),
-        None => log(),
+        (id, room.enter(|| call.finish(outcome)))
     }
 }
 

@@ -23,12 +23,12 @@ pub(crate) struct ModelContext {
     /// The logger, carrying the model's keys.
     pub(crate) logger: Logger,
     /// The logger it was wrapped with, for the model's outcome logger.
-    pub(crate) parent: Logger,
+    pub(crate) parent: crate::Logger,
     pub(crate) sample_rate: SampleRate,
     pub(crate) hash_key: Option<HashKey>,
     pub(crate) stats: Arc<PredictionCounters>,
     /// The log's channel, awaited for room by async predictions.
-    pub(crate) output: Option<LogOutput>,
+    pub(crate) output: LogOutput,
     /// The line drain under `logger`, which takes captured records.
     pub(crate) sink: Option<PredictionSink>,
 }

@@ -61,7 +61,7 @@ impl ModelSettings {
         Self::from_env_lookup(&lookup)
     }
 
-    fn from_env_lookup(env: &EnvLookup) -> Result<Self, ConfigError> {
+    pub(crate) fn from_env_lookup(env: &EnvLookup) -> Result<Self, ConfigError> {
         let mut settings = ModelSettings::new();
         if let Some(rate) = env(SAMPLE_RATE_VARIABLE)? {
             settings.sample_rate = Some(config::parse_sample_rate(SAMPLE_RATE_VARIABLE, &rate)?);
@@ -85,11 +85,14 @@ impl ModelSettings {
         self
     }
 
-    /// The log's channel ([`LogGuard::output`](crate::LogGuard::output)): an
-    /// [`AsyncModel`](crate::AsyncModel) wrapped with it waits for room in
-    /// the channel by awaiting, so a stalled log output never blocks the
-    /// executor's threads. Without it, a full channel in `block` mode blocks
-    /// the thread that logs, as it does for a synchronous model.
+    /// The log's channel an [`AsyncModel`](crate::AsyncModel) awaits room
+    /// in. Not needed: a model wrapped with a [`Logger`](crate::Logger)
+    /// awaits room in that logger's own output, so a stalled log output never
+    /// blocks the executor's threads.
+    #[deprecated(
+        since = "0.1.0",
+        note = "a wrapped AsyncModel awaits room in its logger's own output; remove the call"
+    )]
     pub fn output(mut self, output: LogOutput) -> Self {
         self.output = Some(output);
         self

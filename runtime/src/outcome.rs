@@ -9,12 +9,11 @@ use crate::correlation;
 use crate::fields::FieldRecorder;
 use crate::generated::LoggedModel;
 use crate::hashing::HashKey;
-use crate::keys;
 use crate::model_logger::{WrapError, model_logger};
 use crate::model_settings::ModelSettings;
 use crate::prediction_id::PredictionId;
-use crate::record::prediction_record::message;
-use slog::{BorrowedKV, KV, Level, Logger, Record, RecordStatic, Serializer};
+use crate::record::prediction_record::{PredictionPairs, with_outcome_record};
+use slog::Logger;
 use std::marker::PhantomData;
 
 /// Writes the outcomes of model `M`'s predictions.
@@ -61,19 +60,25 @@ pub struct OutcomeLogger<M: LoggedModel> {
 
 impl<M: LoggedModel> OutcomeLogger<M> {
     /// An outcome logger for the model named `qualified_name` at `version`,
-    /// with the settings of the environment (`LOG_HASH_KEY`, for outcome
-    /// fields listed as `(hash)`).
-    pub fn new(logger: &Logger, qualified_name: &str, version: &str) -> Result<Self, WrapError> {
-        let settings = ModelSettings::from_env().map_err(|error| WrapError::Settings {
-            model: qualified_name.to_owned(),
-            error,
-        })?;
-        Self::with_settings(logger, qualified_name, version, &settings)
+    /// with the models' settings `logger` was built with (its hash key, for
+    /// outcome fields listed as `(hash)`).
+    pub fn new(
+        logger: &crate::Logger,
+        qualified_name: &str,
+        version: &str,
+    ) -> Result<Self, WrapError> {
+        match logger.settings() {
+            Ok(settings) => Self::with_settings(logger, qualified_name, version, settings),
+            Err(error) => Err(WrapError::Settings {
+                model: qualified_name.to_owned(),
+                error: error.clone(),
+            }),
+        }
     }
 
     /// Like [`new`](Self::new), with settings given in code.
     pub fn with_settings(
-        logger: &Logger,
+        logger: &crate::Logger,
         qualified_name: &str,
         version: &str,
         settings: &ModelSettings,
@@ -91,42 +96,21 @@ impl<M: LoggedModel> OutcomeLogger<M> {
     pub fn log(&self, prediction_id: &PredictionId, outcome: &M::Outcome) {
         let mut fields = FieldRecorder::new(self.hash_key.as_ref(), None);
         M::record_outcome(outcome, &mut fields);
-        let kv = OutcomeKv {
-            prediction_id: prediction_id.as_str(),
-            correlation_id: correlation::current(),
+        let correlation_id = correlation::current();
+        let pairs = PredictionPairs {
+            prediction_id: prediction_id.text_bytes(),
+            correlation_id: correlation_id
+                .as_ref()
+                .map(correlation::CorrelationId::as_str),
             trace: correlation::current_trace(),
+            sample_rate: None,
+            status: None,
             fields: &fields,
+            duration_ns: None,
+            error_info: None,
         };
-        let record_static = RecordStatic {
-            location: &M::log_spec().location,
-            tag: "",
-            level: Level::Info,
-        };
-        self.logger.log(&Record::new(
-            &record_static,
-            &format_args!(message!(outcome)),
-            BorrowedKV(&kv),
-        ));
-    }
-}
-
-/// The keys an outcome record carries itself.
-struct OutcomeKv<'a> {
-    prediction_id: &'a str,
-    correlation_id: Option<correlation::CorrelationId>,
-    trace: Option<crate::record::trace_context::TraceContext>,
-    fields: &'a FieldRecorder<'a>,
-}
-
-impl KV for OutcomeKv<'_> {
-    fn serialize(&self, record: &Record<'_>, serializer: &mut dyn Serializer) -> slog::Result {
-        serializer.emit_str(keys::PREDICTION_ID, self.prediction_id)?;
-        if let Some(id) = &self.correlation_id {
-            serializer.emit_str(keys::CORRELATION_ID, id.as_str())?;
-        }
-        if let Some(trace) = &self.trace {
-            trace.serialize(record, serializer)?;
-        }
-        self.fields.serialize(record, serializer)
+        with_outcome_record(&M::log_spec().location, &pairs, |record| {
+            self.logger.log(record);
+        });
     }
 }

@@ -78,9 +78,12 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         };
         if let Logging::Whole { prediction_id, .. } = &call.logging {
             if context.logger.is_enabled(Level::Info) {
-                let mut fields = call.recorder(PredictionEvent::Requested);
-                M::record_input(input, &mut fields);
-                call.emit(PredictionEvent::Requested, prediction_id, &fields, None);
+                call.emit(
+                    PredictionEvent::Requested,
+                    prediction_id,
+                    |fields| M::record_input(input, fields),
+                    None,
+                );
             }
         }
         call
@@ -124,9 +127,12 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         match &self.logging {
             Logging::Whole { prediction_id, .. } => {
                 if self.context.logger.is_enabled(Level::Info) {
-                    let mut fields = self.recorder(PredictionEvent::Created);
-                    M::record_output(output, &mut fields);
-                    self.emit(PredictionEvent::Created, prediction_id, &fields, None);
+                    self.emit(
+                        PredictionEvent::Created,
+                        prediction_id,
+                        |fields| M::record_output(output, fields),
+                        None,
+                    );
                 }
             }
             Logging::FailuresOnly { .. } => stats.count_sampled_out(),
@@ -141,22 +147,19 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         self.context.stats.count_failure();
         match &self.logging {
             Logging::Whole { prediction_id, .. } => {
-                let fields = self.recorder(PredictionEvent::Exception);
                 self.emit(
                     PredictionEvent::Exception,
                     prediction_id,
-                    &fields,
+                    |_| {},
                     Some(error_info),
                 );
             }
             Logging::FailuresOnly { .. } => {
-                let mut fields = self.recorder(PredictionEvent::Exception);
-                M::record_input(self.input, &mut fields);
-                let prediction_id = PredictionId::new();
+                let input = self.input;
                 self.emit(
                     PredictionEvent::Exception,
-                    &prediction_id,
-                    &fields,
+                    &PredictionId::new(),
+                    |fields| M::record_input(input, fields),
                     Some(error_info),
                 );
             }
@@ -164,29 +167,20 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         }
     }
 
-    /// The recorder of `event`'s fields, capturing them for the line
-    /// drain's writer when the logger has one.
-    fn recorder<'f>(&self, event: PredictionEvent) -> FieldRecorder<'f>
-    where
-        'l: 'f,
-    {
-        let capture = self
-            .context
-            .sink
-            .as_ref()
-            .map(|sink| FieldCapture::new(sink.template(), event));
-        FieldRecorder::new(self.context.hash_key.as_ref(), capture)
-    }
-
-    /// Logs one record: captured for the line drain's writer when the
-    /// logger has one, through slog otherwise.
-    fn emit(
+    /// Logs one record, its fields recorded by `record_fields`: captured
+    /// for the line drain's writer when the logger has one (each field
+    /// recorded once, straight into the capture), through slog otherwise or
+    /// when the record cannot be captured (its fields are then recorded
+    /// again, as borrows).
+    fn emit<'f>(
         &self,
         event: PredictionEvent,
         prediction_id: &PredictionId,
-        fields: &FieldRecorder<'_>,
+        record_fields: impl Fn(&mut FieldRecorder<'f>),
         error_info: Option<&str>,
-    ) {
+    ) where
+        'l: 'f,
+    {
         let (correlation_id, trace, duration_ns, time) = match &self.logging {
             Logging::Whole {
                 correlation_id,
@@ -225,18 +219,30 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             trace: trace.copied(),
             sample_rate: self.context.sample_rate.below_one(),
             status: event.status(),
-            fields,
+            fields: (),
             duration_ns,
             error_info,
         };
-        if let (Some(sink), Some(captured)) = (&self.context.sink, fields.captured()) {
-            if sink.log(event, time, &pairs, captured) {
-                return;
+        let hash_key = self.context.hash_key.as_ref();
+        if let Some(sink) = &self.context.sink {
+            let capture = FieldCapture::new(sink.template(), event);
+            let mut fields = FieldRecorder::new(hash_key, Some(capture));
+            record_fields(&mut fields);
+            if let Some(captured) = fields.captured() {
+                if sink.log(event, time, &pairs, captured) {
+                    return;
+                }
             }
         }
-        event.with_record(&M::log_spec().location, &pairs, |record| {
-            self.context.logger.log(record);
-        });
+        let mut fields = FieldRecorder::new(hash_key, None);
+        record_fields(&mut fields);
+        event.with_record(
+            &M::log_spec().location,
+            &pairs.with_fields(&fields),
+            |record| {
+                self.context.logger.log(record);
+            },
+        );
     }
 }
 

@@ -44,18 +44,24 @@ pub struct LoggedModelLayer {
 }
 
 impl LoggedModelLayer {
-    /// A layer writing through `logger` (the root logger, usually).
-    pub fn new(logger: Logger) -> Self {
+    /// A layer writing through `logger` (the root logger, usually). Events
+    /// come from everywhere, async code included, and none of them may hold
+    /// its thread while the log output is stalled: an event that finds the
+    /// logger's output stalled is dropped and counted (and reported) instead
+    /// of waiting.
+    pub fn new(logger: crate::Logger) -> Self {
         LoggedModelLayer {
-            logger,
-            output: None,
+            output: Some(logger.output()),
+            logger: logger.into(),
         }
     }
 
-    /// Events come from everywhere, async code included, and none of them
-    /// may hold its thread while the log output is stalled: with the log's
-    /// channel given here, an event that finds the output stalled is
-    /// dropped and counted (and reported) instead of waiting.
+    /// Drops events, rather than wait, when this output is stalled. Not
+    /// needed: [`new`](Self::new) takes the logger's own output.
+    #[deprecated(
+        since = "0.1.0",
+        note = "the layer takes its logger's own output; remove the call"
+    )]
     pub fn with_output(mut self, output: LogOutput) -> Self {
         self.output = Some(output);
         self
@@ -64,7 +70,7 @@ impl LoggedModelLayer {
 
 /// A field's value, as `tracing` recorded it.
 #[derive(Clone, Debug)]
-enum FieldValue {
+enum EventValue {
     Text(String),
     Signed(i64),
     Unsigned(u64),
@@ -74,10 +80,10 @@ enum FieldValue {
 
 /// Fields in the order they were recorded.
 #[derive(Clone, Debug, Default)]
-struct Fields(Vec<(&'static str, FieldValue)>);
+struct Fields(Vec<(&'static str, EventValue)>);
 
 impl Fields {
-    fn set(&mut self, name: &'static str, value: FieldValue) {
+    fn set(&mut self, name: &'static str, value: EventValue) {
         match self.0.iter_mut().find(|(known, _)| *known == name) {
             Some(entry) => entry.1 = value,
             None => self.0.push((name, value)),
@@ -87,27 +93,27 @@ impl Fields {
 
 impl Visit for Fields {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.set(field.name(), FieldValue::Float(value));
+        self.set(field.name(), EventValue::Float(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.set(field.name(), FieldValue::Signed(value));
+        self.set(field.name(), EventValue::Signed(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.set(field.name(), FieldValue::Unsigned(value));
+        self.set(field.name(), EventValue::Unsigned(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.set(field.name(), FieldValue::Bool(value));
+        self.set(field.name(), EventValue::Bool(value));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.set(field.name(), FieldValue::Text(value.to_owned()));
+        self.set(field.name(), EventValue::Text(value.to_owned()));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.set(field.name(), FieldValue::Text(format!("{value:?}")));
+        self.set(field.name(), EventValue::Text(format!("{value:?}")));
     }
 }
 
@@ -144,11 +150,11 @@ impl KV for EventKv<'_> {
                 continue;
             }
             match value {
-                FieldValue::Text(text) => serializer.emit_str(name, text)?,
-                FieldValue::Signed(number) => serializer.emit_i64(name, *number)?,
-                FieldValue::Unsigned(number) => serializer.emit_u64(name, *number)?,
-                FieldValue::Float(number) => serializer.emit_f64(name, *number)?,
-                FieldValue::Bool(flag) => serializer.emit_bool(name, *flag)?,
+                EventValue::Text(text) => serializer.emit_str(name, text)?,
+                EventValue::Signed(number) => serializer.emit_i64(name, *number)?,
+                EventValue::Unsigned(number) => serializer.emit_u64(name, *number)?,
+                EventValue::Float(number) => serializer.emit_f64(name, *number)?,
+                EventValue::Bool(flag) => serializer.emit_bool(name, *flag)?,
             }
         }
         Ok(())
@@ -208,7 +214,7 @@ where
             .iter()
             .find(|(name, _)| *name == "message")
             .map(|(_, value)| match value {
-                FieldValue::Text(text) => text.clone(),
+                EventValue::Text(text) => text.clone(),
                 other => format!("{other:?}"),
             })
             .unwrap_or_default();

@@ -12,7 +12,7 @@ pub type JsonRecord = Map<String, Value>;
 /// A logger writing into memory, its guard, and the memory to read.
 pub struct Captured {
     /// The root logger.
-    pub logger: slog::Logger,
+    pub logger: logged_model::Logger,
     /// Drop it (or call [`Captured::finish`]) before reading the output.
     pub guard: LogGuard,
     /// Where the lines go.

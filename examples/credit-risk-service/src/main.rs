@@ -121,8 +121,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
     };
     // Events of the crates that use `tracing` (axum, hyper, tower) go
     // through the same drain: everything printed is one JSON object a line.
-    let layer = logged_model::tracing_layer::LoggedModelLayer::new(logger.clone())
-        .with_output(guard.output());
+    let layer = logged_model::tracing_layer::LoggedModelLayer::new(logger.clone());
     let subscriber =
         tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer);
     if install_tracing_subscriber(subscriber).is_err() {
@@ -175,7 +174,7 @@ fn model_settings(logger: &slog::Logger) -> Result<ModelSettings, String> {
     Ok(settings.hash_key(HashKey::random()))
 }
 
-fn run(args: &ServeArgs, logger: &slog::Logger, output: &LogOutput) -> Result<(), String> {
+fn run(args: &ServeArgs, logger: &logged_model::Logger, output: &LogOutput) -> Result<(), String> {
     let artifact = ModelArtifact::load(&args.model).map_err(|e| e.to_string())?;
     slog::info!(logger, "Model loaded.";
         "roc_auc" => artifact.metrics.roc_auc,
@@ -199,7 +198,7 @@ fn run(args: &ServeArgs, logger: &slog::Logger, output: &LogOutput) -> Result<()
         model,
         outcomes,
         roc_auc,
-        logger.clone(),
+        logger.slog().clone(),
         Duration::from_secs(args.request_timeout),
     )
     .with_access_log(args.access_logging)

@@ -6,7 +6,7 @@
 use crate::config::ConfigError;
 use crate::pipeline::guard::LogGuard;
 use crate::pipeline::link::DrainLink;
-use crate::pipeline::parts::{DrainConfig, Shared};
+use crate::pipeline::parts::{DrainConfig, Pipeline, Shared};
 use crate::pipeline::queue::LineQueue;
 use crate::pipeline::writer;
 use crate::record::caps::SizeCaps;
@@ -76,12 +76,13 @@ impl Drain for LineDrain {
     }
 }
 
-/// The root logger over a line drain writing to `writer`, and its guard.
+/// The root logger over a line drain writing to `writer`, its pipeline, and
+/// its guard.
 pub(crate) fn build<W: Write + Send + 'static>(
     config: DrainConfig,
     shared: Shared,
     writer: W,
-) -> Result<(Logger, LogGuard), ConfigError> {
+) -> Result<(Logger, Pipeline, LogGuard), ConfigError> {
     let reports = ReportFormatter {
         process: Arc::clone(&shared.process),
         root_values: shared.root_values,
@@ -108,6 +109,10 @@ pub(crate) fn build<W: Write + Send + 'static>(
         caps: shared.caps,
     };
     let output = queue.output();
+    let pipeline = Pipeline {
+        link: Some(link),
+        output: output.clone(),
+    };
     let guard = LogGuard::new(
         crate::config::DrainKind::Line,
         shared.losses,
@@ -119,7 +124,8 @@ pub(crate) fn build<W: Write + Send + 'static>(
         },
     );
     Ok((
-        Logger::root(drain, OwnedKV((config.env_fields, link))),
+        Logger::root(drain, OwnedKV(config.env_fields)),
+        pipeline,
         guard,
     ))
 }

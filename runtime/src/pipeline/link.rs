@@ -1,11 +1,10 @@
-//! How a wrapped model reaches the line drain under its logger. The root
-//! logger of a line drain carries a [`DrainLink`] among its values, which
-//! writes nothing into records. When a model is wrapped,
-//! [`PredictionSink::find`] looks for it, once, by serializing the logger's
-//! values; from then on the model's records are captured and queued
-//! through the [`PredictionSink`], and the writer thread formats them. A
-//! model whose logger has no link (the slog-async drain, a drain of the
-//! user's own) logs through slog, as does a record the sink cannot capture.
+//! How a wrapped model's records reach the line drain's channel. The
+//! pipeline of a line drain holds a [`DrainLink`]; when a model is wrapped
+//! with the pipeline's logger, [`PredictionSink::new`] makes the model's
+//! template from it, and from then on the model's records are captured and
+//! queued through the [`PredictionSink`], and the writer thread formats
+//! them. A model whose pipeline has no link (the slog-async drain) logs
+//! through slog, as does a record the sink cannot capture.
 
 use crate::pipeline::event_clock::EventTime;
 use crate::pipeline::queue::LineQueue;
@@ -14,16 +13,11 @@ use crate::record::capture::Capture;
 use crate::record::head::ProcessFields;
 use crate::record::prediction_record::{PredictionEvent, PredictionPairs};
 use crate::record::template::RecordTemplate;
-use slog::{KV, Logger, Record, RecordLocation, Serializer};
-use std::cell::RefCell;
+use slog::{Logger, RecordLocation};
 use std::sync::Arc;
 
-thread_local! {
-    /// While a logger is searched for its link: where the link puts itself.
-    static SEARCH: RefCell<Option<Option<DrainLink>>> = const { RefCell::new(None) };
-}
-
-/// The line drain's queue, among its root logger's values.
+/// The line drain's capture path, which the pipeline hands to every model
+/// wrapped with its logger.
 #[derive(Clone)]
 pub(crate) struct DrainLink {
     queue: LineQueue,
@@ -41,20 +35,6 @@ impl DrainLink {
     }
 }
 
-/// Writes nothing, except to a search, where it hands itself over.
-impl KV for DrainLink {
-    fn serialize(&self, _record: &Record<'_>, _serializer: &mut dyn Serializer) -> slog::Result {
-        SEARCH.with(|search| {
-            if let Ok(mut search) = search.try_borrow_mut() {
-                if let Some(found) = search.as_mut() {
-                    *found = Some(self.clone());
-                }
-            }
-        });
-        Ok(())
-    }
-}
-
 /// Where a wrapped model's records go when its logger is a line drain's.
 pub(crate) struct PredictionSink {
     queue: LineQueue,
@@ -64,34 +44,18 @@ pub(crate) struct PredictionSink {
 }
 
 impl PredictionSink {
-    /// The sink of `logger`'s line drain, with the template of the records
-    /// a model logs at `location` with fields of `input_keys` and
-    /// `output_keys`; `None` if the logger has no line drain, or values
-    /// that fail.
-    pub(crate) fn find(
+    /// The sink of `link`'s line drain for the records a model logs
+    /// through `logger` (a child of the pipeline's root logger, carrying the
+    /// model's keys) at `location` with fields of `input_keys` and
+    /// `output_keys`; `None` if the logger's values fail.
+    pub(crate) fn new(
+        link: &DrainLink,
         logger: &Logger,
         location: &'static RecordLocation,
         input_keys: &[&'static str],
         output_keys: &[&'static str],
         sample_rate: Option<f64>,
     ) -> Option<Self> {
-        struct Nothing;
-        impl Serializer for Nothing {
-            fn emit_arguments(
-                &mut self,
-                _: slog::Key,
-                _: &std::fmt::Arguments<'_>,
-            ) -> slog::Result {
-                Ok(())
-            }
-        }
-        SEARCH.with(|search| search.replace(Some(None)));
-        let searched = PredictionEvent::Requested.with_record(location, &(), |record| {
-            logger.list().serialize(record, &mut Nothing)
-        });
-        let link = SEARCH.with(|search| search.replace(None)).flatten();
-        searched.ok()?;
-        let link = link?;
         let template = RecordTemplate::new(
             location,
             &link.process,
@@ -101,7 +65,7 @@ impl PredictionSink {
             sample_rate,
         )?;
         Some(PredictionSink {
-            queue: link.queue,
+            queue: link.queue.clone(),
             template: Arc::new(template),
             limit: link.caps.record_max,
         })

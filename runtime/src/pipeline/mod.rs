@@ -5,17 +5,17 @@
 //!
 //! | file | its one job |
 //! | --- | --- |
-//! | `mod.rs` | [`build`]: the root logger over the configured drain, and its guard |
-//! | `parts.rs` | what every drain is built from: its configuration, and what its two sides share |
+//! | `mod.rs` | [`build`]: the root logger over the configured drain, its pipeline, and its guard |
+//! | `parts.rs` | what every drain is built from (its configuration, what its two sides share) and the `Pipeline` it hands back |
 //! | `room.rs` | room in a channel: admission, waiting, reservations for async callers, stall detection |
 //! | `log_output.rs` | [`LogOutput`](crate::LogOutput): the output's state for probes, and room awaited by async code |
 //! | `guard.rs` | [`LogGuard`](crate::LogGuard): owns the writer thread, flushes it, reports losses |
 //! | `losses.rs` | counting lost records, once each, and [`LogStats`](crate::LogStats) |
 //! | `event_clock.rs` | the clock reading a captured record carries, and its wall-clock time |
 //! | `captured_output.rs` | [`CapturedOutput`](crate::CapturedOutput): an output in memory, for tests and for slog-json's line buffer |
-//! | `output.rs` | writing whole lines to the output, counting the lines a failed write loses |
+//! | `line_writer.rs` | writing whole lines to the user's writer, counting the lines a failed write loses |
 //! | `line_drain.rs` | the line drain's slog side (records formatted by their caller) and its assembly |
-//! | `link.rs` | how a wrapped model finds the line drain under its logger, and captures its records into it |
+//! | `link.rs` | the line drain's capture path a pipeline hands to each wrapped model, and its records captured into the channel |
 //! | `entries.rs` | what waits in the line drain's channel: lines and captured records, framed in one buffer |
 //! | `queue.rs` | the line drain's channel: admission, overflow policy, drop reports, batches for the writer |
 //! | `writer.rs` | the line drain's writer thread: formats captured records, writes batches, counts |
@@ -26,10 +26,10 @@ pub(crate) mod entries;
 pub(crate) mod event_clock;
 pub(crate) mod guard;
 pub(crate) mod line_drain;
+pub(crate) mod line_writer;
 pub(crate) mod link;
 pub(crate) mod log_output;
 pub(crate) mod losses;
-pub(crate) mod output;
 pub(crate) mod parts;
 pub(crate) mod queue;
 pub(crate) mod room;
@@ -39,19 +39,19 @@ pub(crate) mod writer;
 use crate::config::{ConfigError, DrainKind};
 use crate::pipeline::guard::LogGuard;
 use crate::pipeline::losses::LossCounters;
-use crate::pipeline::parts::{DrainConfig, Shared};
+use crate::pipeline::parts::{DrainConfig, Pipeline, Shared};
 use crate::record::head::ProcessFields;
 use slog::{Logger, OwnedKV, OwnedKVList};
 use std::io::Write;
 use std::sync::Arc;
 
-/// The root logger over a drain of `kind` writing to `writer`, and the guard
-/// that owns its writer thread.
+/// The root logger over a drain of `kind` writing to `writer`, the
+/// pipeline it logs into, and the guard that owns its writer thread.
 pub(crate) fn build<W: Write + Send + 'static>(
     kind: DrainKind,
     config: DrainConfig,
     writer: W,
-) -> Result<(Logger, LogGuard), ConfigError> {
+) -> Result<(Logger, Pipeline, LogGuard), ConfigError> {
     // The clock records are timed with is calibrated once, here, not by
     // the first prediction.
     event_clock::EventTime::start_clock();

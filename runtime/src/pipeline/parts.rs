@@ -1,7 +1,9 @@
-//! What every drain is built from: its configuration, checked, and what its
-//! caller side and its writer share.
+//! What every drain is built from (its configuration, checked, and what its
+//! caller side and its writer share), and the [`Pipeline`] it hands back.
 
 use crate::config::Overflow;
+use crate::pipeline::link::DrainLink;
+use crate::pipeline::log_output::LogOutput;
 use crate::pipeline::losses::LossCounters;
 use crate::pipeline::room::Patience;
 use crate::record::caps::SizeCaps;
@@ -44,4 +46,16 @@ pub(crate) struct Shared {
     pub(crate) root_values: OwnedKVList,
     /// The size caps on every line.
     pub(crate) caps: SizeCaps,
+}
+
+/// What a built drain hands to everything that logs through it: the
+/// capture path of the line drain, and the output's handle (its room,
+/// state and losses). Built once with the root logger, and passed on with
+/// it, so that nothing has to be searched for.
+#[derive(Clone)]
+pub(crate) struct Pipeline {
+    /// The line drain's capture path; `None` for the slog-async drain.
+    pub(crate) link: Option<DrainLink>,
+    /// The channel's room and state, and the losses.
+    pub(crate) output: LogOutput,
 }

@@ -34,10 +34,10 @@ const IDLE_BEFORE_PARKING: Duration = Duration::from_millis(20);
 /// The queue, shared by the callers, the writer thread and the guard.
 #[derive(Clone)]
 pub(crate) struct LineQueue {
-    shared: Arc<Shared>,
+    shared: Arc<QueueShared>,
 }
 
-struct Shared {
+struct QueueShared {
     pending: Mutex<Pending>,
     not_empty: Condvar,
     not_full: Condvar,
@@ -84,7 +84,7 @@ impl LineQueue {
             writer_parked: false,
         };
         LineQueue {
-            shared: Arc::new(Shared {
+            shared: Arc::new(QueueShared {
                 pending: Mutex::new(pending),
                 not_empty: Condvar::new(),
                 not_full: Condvar::new(),
@@ -259,7 +259,7 @@ impl RoomLock for Pending {
     }
 }
 
-impl Channel for Shared {
+impl Channel for QueueShared {
     fn state(&self) -> OutputState {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         self.room.state(&mut *pending)

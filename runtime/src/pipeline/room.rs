@@ -115,15 +115,18 @@ impl Occupancy {
 }
 
 thread_local! {
-    /// Reservations this thread holds: (drain's id, count).
-    static RESERVATIONS: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+    /// Reservations this thread holds: (channel's id, count).
+    static RESERVATIONS: RefCell<Vec<(u64, usize)>> = const { RefCell::new(Vec::new()) };
     /// Drains whose bounded wait this thread has used up (an async caller
     /// that awaited room in vain): its records there are dropped at once.
-    static WAITED_OUT: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    static WAITED_OUT: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// What a drain's callers and writer share outside its lock.
 pub(crate) struct RoomSignals {
+    /// Names this channel among a thread's reservations: one number per
+    /// channel made in the process, never reused.
+    id: u64,
     /// The wakers of async callers waiting for room, each under the ticket
     /// of its future, so that a future dropped while waiting takes its own
     /// away.
@@ -143,7 +146,9 @@ pub(crate) struct RoomSignals {
 
 impl Default for RoomSignals {
     fn default() -> Self {
+        static CHANNELS: AtomicU64 = AtomicU64::new(0);
         RoomSignals {
+            id: CHANNELS.fetch_add(1, Ordering::Relaxed),
             wakers: Mutex::new(Vec::new()),
             next_ticket: AtomicU64::new(0),
             async_waiters: AtomicUsize::new(0),
@@ -155,9 +160,9 @@ impl Default for RoomSignals {
 }
 
 impl RoomSignals {
-    /// This drain's id in the thread's reservations: its address.
-    fn id(&self) -> usize {
-        self as *const Self as usize
+    /// This channel's id in the thread's reservations.
+    fn id(&self) -> u64 {
+        self.id
     }
 
     /// Uses one of this thread's reservations of this drain, if it has one.

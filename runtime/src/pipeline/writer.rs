@@ -5,7 +5,7 @@
 
 use crate::pipeline::entries::{Entries, Entry};
 use crate::pipeline::event_clock::{EventTime, WallClock};
-use crate::pipeline::output::LineOutput;
+use crate::pipeline::line_writer::LineWriter;
 use crate::pipeline::queue::LineQueue;
 use crate::record::caps::SizeCaps;
 use crate::record::capture;
@@ -39,7 +39,7 @@ pub(crate) fn spawn<W: Write + Send + 'static>(
 ) -> std::io::Result<JoinHandle<()>> {
     let writer = Writer {
         queue,
-        output: LineOutput::new(output),
+        output: LineWriter::new(output),
         process,
         caps,
     };
@@ -50,7 +50,7 @@ pub(crate) fn spawn<W: Write + Send + 'static>(
 
 struct Writer<W: Write> {
     queue: LineQueue,
-    output: LineOutput<W>,
+    output: LineWriter<W>,
     process: Arc<ProcessFields>,
     caps: SizeCaps,
 }

@@ -24,7 +24,6 @@ macro_rules! message {
         "Prediction outcome."
     };
 }
-pub(crate) use message;
 
 /// The message of the record written when a prediction starts, with its
 /// input fields.
@@ -122,6 +121,26 @@ impl PredictionEvent {
     }
 }
 
+/// Calls `f` with the outcome record of a prediction at `location`: the
+/// same pairs as the prediction's records (its id, correlation, trace and
+/// the outcome's fields, in the same order), under its own message.
+pub(crate) fn with_outcome_record<R>(
+    location: &RecordLocation,
+    pairs: &dyn KV,
+    f: impl FnOnce(&Record<'_>) -> R,
+) -> R {
+    let record_static = RecordStatic {
+        location,
+        tag: "",
+        level: Level::Info,
+    };
+    f(&Record::new(
+        &record_static,
+        &format_args!(message!(outcome)),
+        BorrowedKV(pairs),
+    ))
+}
+
 /// The pairs a prediction record carries itself, after its logger's values,
 /// in the order every drain writes them. `F` is the fields: borrowed from
 /// the input or output on the caller, read back from a capture on the writer.
@@ -137,7 +156,21 @@ pub(crate) struct PredictionPairs<'a, F> {
     pub(crate) error_info: Option<&'a str>,
 }
 
-impl<F> PredictionPairs<'_, F> {
+impl<'a, F> PredictionPairs<'a, F> {
+    /// The same pairs, with `fields`.
+    pub(crate) fn with_fields<G>(&self, fields: G) -> PredictionPairs<'a, G> {
+        PredictionPairs {
+            prediction_id: self.prediction_id,
+            correlation_id: self.correlation_id,
+            trace: self.trace,
+            sample_rate: self.sample_rate,
+            status: self.status,
+            fields,
+            duration_ns: self.duration_ns,
+            error_info: self.error_info,
+        }
+    }
+
     /// Writes the pairs into `sink`, the fields with `write_fields`: the one
     /// place that says which pairs a prediction record has, and in which
     /// order.

@@ -53,7 +53,7 @@ impl TestService {
     /// artifact and the service's logger.
     pub fn start_with(
         request_timeout: Duration,
-        make_model: impl FnOnce(ModelArtifact, &slog::Logger) -> ServedModel,
+        make_model: impl FnOnce(ModelArtifact, &logged_model::Logger) -> ServedModel,
     ) -> Self {
         let output = CapturedOutput::default();
         let (logger, guard) = LoggerBuilder::new()
@@ -67,7 +67,7 @@ impl TestService {
         let outcomes =
             OutcomeLogger::with_settings(&logger, "credit_risk_model", &version, &test_settings())
                 .expect("no key collides");
-        let state = AppState::new(model, outcomes, roc_auc, logger, request_timeout)
+        let state = AppState::new(model, outcomes, roc_auc, logger.into(), request_timeout)
             .with_log_output(guard.output())
             .shared();
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -7,7 +7,7 @@ use crate::config::Overflow;
 use crate::pipeline::guard::LogGuard;
 use crate::pipeline::log_output::LogOutput;
 use crate::pipeline::losses::LossCounters;
-use crate::pipeline::parts::{DrainConfig, Shared};
+use crate::pipeline::parts::{DrainConfig, Pipeline, Shared};
 use crate::pipeline::room::Channel;
 use crate::pipeline::room::{Admission, CountedRoom, Patience};
 use crate::record::head::{OwnedRecordHead, ProcessFields};
@@ -155,7 +155,7 @@ pub(crate) fn build<W: Write + Send + 'static>(
     config: DrainConfig,
     shared: Shared,
     writer: W,
-) -> Result<(Logger, LogGuard), ConfigError> {
+) -> Result<(Logger, Pipeline, LogGuard), ConfigError> {
     let patience = config.patience();
     let may_drop = patience != Patience::Unlimited;
     let room = Arc::new(CountedRoom::new(config.channel_size, patience));
@@ -190,6 +190,10 @@ pub(crate) fn build<W: Write + Send + 'static>(
         Arc::clone(&room) as Arc<dyn Channel>,
         Arc::clone(&shared.losses),
     );
+    let pipeline = Pipeline {
+        link: None,
+        output: output.clone(),
+    };
     let guard = LogGuard::new(
         crate::config::DrainKind::SlogAsync,
         shared.losses,
@@ -203,5 +207,5 @@ pub(crate) fn build<W: Write + Send + 'static>(
             room.close();
         },
     );
-    Ok((logger, guard))
+    Ok((logger, pipeline, guard))
 }

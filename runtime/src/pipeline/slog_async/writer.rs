@@ -4,8 +4,8 @@
 //! output takes a line again.
 
 use crate::pipeline::captured_output::CapturedOutput;
+use crate::pipeline::line_writer::LineWriter;
 use crate::pipeline::losses::LossCounters;
-use crate::pipeline::output::LineOutput;
 use crate::pipeline::room::CountedRoom;
 use crate::record::caps::SizeCaps;
 use crate::record::head::{OwnedRecordHead, ProcessFields};
@@ -26,7 +26,7 @@ pub(crate) struct SlogJsonWriter<W: Write> {
     line: LineBuffer,
     /// The current line, taken out of `line`; its allocation is reused.
     scratch: RefCell<Vec<u8>>,
-    output: RefCell<LineOutput<W>>,
+    output: RefCell<LineWriter<W>>,
     losses: Arc<LossCounters>,
     process: Arc<ProcessFields>,
     root_values: OwnedKVList,
@@ -49,7 +49,7 @@ impl<W: Write> SlogJsonWriter<W> {
             json: RefCell::new(json_into(&line)),
             line,
             scratch: RefCell::new(Vec::new()),
-            output: RefCell::new(LineOutput::new(output)),
+            output: RefCell::new(LineWriter::new(output)),
             losses,
             process,
             root_values,

@@ -1,19 +1,19 @@
-//! The output end of both drains: writes whole lines, says how many were
+//! [`LineWriter`]: the end of both drains, over the user's writer: writes whole lines, says how many were
 //! lost when a write fails, and ends a line cut short by a failure before
 //! the next one, so every record still starts on a line of its own.
 
 use std::io::{self, Write};
 
 /// An output that takes lines.
-pub(crate) struct LineOutput<W: Write> {
+pub(crate) struct LineWriter<W: Write> {
     inner: W,
     /// A failed write may have left part of a line; the next write ends it.
     line_unterminated: bool,
 }
 
-impl<W: Write> LineOutput<W> {
+impl<W: Write> LineWriter<W> {
     pub(crate) fn new(inner: W) -> Self {
-        LineOutput {
+        LineWriter {
             inner,
             line_unterminated: false,
         }
@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn a_failure_mid_batch_loses_the_lines_whose_newline_did_not_go_out() {
-        let mut output = LineOutput::new(FailsAfter {
+        let mut output = LineWriter::new(FailsAfter {
             taken: Vec::new(),
             budget: 5,
         });
@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn a_failure_on_a_line_boundary_leaves_nothing_to_end() {
-        let mut output = LineOutput::new(FailsAfter {
+        let mut output = LineWriter::new(FailsAfter {
             taken: Vec::new(),
             budget: 3,
         });
