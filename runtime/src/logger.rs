@@ -89,6 +89,27 @@ impl Logger {
     pub(crate) fn settings(&self) -> &Result<ModelSettings, ConfigError> {
         &self.settings
     }
+
+    /// The settings every model wrapped with this logger gets from
+    /// [`Logged::new`](crate::Logged::new): read from the environment
+    /// (`LOG_SAMPLE_RATE`, `LOG_HASH_KEY`) when the logger was built, or
+    /// given to [`LoggerBuilder::model_settings`](crate::LoggerBuilder::model_settings).
+    /// A service that wants to adjust them (a key of its own when none is
+    /// set, say) starts from these and wraps with
+    /// [`Logged::with_settings`](crate::Logged::with_settings).
+    ///
+    /// ```
+    /// let (logger, _guard) = logged_model::LoggerBuilder::from_env_with(|name| {
+    ///     (name == "LOG_SAMPLE_RATE").then(|| "0.5".to_owned())
+    /// })?
+    /// .capture_log_crate(false)
+    /// .build_with_writer(std::io::sink())?;
+    /// assert_eq!(logger.model_settings()?.sample_rate_override(), Some(0.5));
+    /// # Ok::<(), logged_model::ConfigError>(())
+    /// ```
+    pub fn model_settings(&self) -> Result<ModelSettings, ConfigError> {
+        self.settings.as_ref().clone()
+    }
 }
 
 impl Deref for Logger {

@@ -158,12 +158,12 @@ fn serve(args: &ServeArgs) -> ExitCode {
     code
 }
 
-/// The model's settings from the environment. Without `LOG_HASH_KEY`, this
-/// service (not the framework) chooses a random key for this process, so that
-/// it runs with no set-up, and says so: hashes then group records of this
-/// process only.
-fn model_settings(logger: &slog::Logger) -> Result<ModelSettings, String> {
-    let settings = ModelSettings::from_env().map_err(|e| e.to_string())?;
+/// The model's settings, read from the environment with the logger's
+/// configuration. Without `LOG_HASH_KEY`, this service (not the framework)
+/// chooses a random key for this process, so that it runs with no set-up,
+/// and says so: hashes then group records of this process only.
+fn model_settings(logger: &logged_model::Logger) -> Result<ModelSettings, String> {
+    let settings = logger.model_settings().map_err(|e| e.to_string())?;
     if settings.has_hash_key() {
         return Ok(settings);
     }
