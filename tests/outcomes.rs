@@ -135,6 +135,7 @@ on_both_drains! {
         let id = id.expect("logged");
         drop(model);
         let records = captured.finish();
+        assert_eq!(records.len(), 2, "requested and created");
         assert!(records.iter().all(|r| r["prediction_id"] == id.as_str()));
         assert!(records.iter().all(|r| r["correlation_id"] == "async-1"));
     }

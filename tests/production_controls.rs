@@ -257,8 +257,26 @@ on_both_drains! {
             let records = captured.finish();
             assert_eq!(stats.made(), PREDICTIONS as u64, "rate {rate}");
             assert_eq!(stats.failed, 0);
-            assert_eq!(stats.logged() + stats.sampled_out, stats.made());
             let grouped = by_prediction(&records);
+            // Counted from the records, not from the stats' own arithmetic:
+            // every prediction is either in the log or counted sampled out.
+            assert_eq!(
+                grouped.len() as u64 + stats.sampled_out,
+                PREDICTIONS as u64,
+                "rate {rate}: logged + sampled out = made"
+            );
+            let expected_sampled_out = match rate {
+                0.0 => PREDICTIONS as f64,
+                1.0 => 0.0,
+                _ => PREDICTIONS as f64 * (1.0 - rate),
+            };
+            // Five standard deviations of a binomial count, or exact.
+            let slack = 5.0 * (PREDICTIONS as f64 * rate * (1.0 - rate)).sqrt();
+            assert!(
+                (stats.sampled_out as f64 - expected_sampled_out).abs() <= slack,
+                "rate {rate}: {} sampled out, expected about {expected_sampled_out}",
+                stats.sampled_out
+            );
             assert_eq!(grouped.len() as u64, stats.logged(), "rate {rate}: one id per logged prediction");
             for (id, pair) in &grouped {
                 let messages: Vec<&serde_json::Value> = pair.iter().map(|r| &r["message"]).collect();
@@ -357,7 +375,10 @@ on_both_drains! {
         for line in output.lines() {
             assert!(line.len() < 2000, "{} bytes", line.len());
         }
-        for (record, note) in with_message(&records, "Prediction requested.").iter().zip(&cases) {
+        let requested = with_message(&records, "Prediction requested.");
+        assert_eq!(requested.len(), cases.len(), "every record was cut, none dropped");
+        assert_eq!(with_message(&records, "Prediction created.").len(), cases.len());
+        for (record, note) in requested.iter().zip(&cases) {
             let cut = record["note"].as_str().expect("a string");
             assert!(cut.ends_with("…[truncated]"), "{cut}");
             let kept = cut.trim_end_matches("…[truncated]");

@@ -148,12 +148,22 @@ on_both_drains! {
             .build_with_writer(valve.clone())
             .expect("valid");
         const EMITTED: usize = 30;
-        let started = Instant::now();
-        for sequence in 0..EMITTED {
-            slog::info!(logger, "Tick."; "sequence" => sequence);
-        }
-        assert!(started.elapsed() < Duration::from_secs(5), "each record waited at most its bound");
+        // Emitted on a thread of its own, so that a wait past the bound
+        // fails the test instead of hanging it.
+        let (done, finished) = std::sync::mpsc::channel();
+        let emitter = {
+            let logger = logger.clone();
+            std::thread::spawn(move || {
+                for sequence in 0..EMITTED {
+                    slog::info!(logger, "Tick."; "sequence" => sequence);
+                }
+                let _ = done.send(());
+            })
+        };
+        let in_time = finished.recv_timeout(Duration::from_secs(5)).is_ok();
         valve.open();
+        emitter.join().expect("the emitter ran");
+        assert!(in_time, "each record waited at most its bound: 30 records took over 5 s");
         drop(logger);
         let stats = guard.finish();
         assert!(stats.dropped > 0, "the stalled channel overflowed");

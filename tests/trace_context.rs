@@ -67,6 +67,7 @@ on_both_drains! {
         });
         drop(model);
         let records = captured.finish();
+        assert_eq!(records.len(), 2, "both records of the prediction");
         assert!(records.iter().all(|r| r["trace.id"] == root.trace_id().as_str()));
         assert!(records.iter().all(|r| r.get("parent.id").is_none()), "a root has no parent");
     }
@@ -100,7 +101,9 @@ on_both_drains! {
         assert_eq!(records.len(), 32);
         for record in &records {
             // Each task's trace id is also its correlation id: no leak.
-            assert_eq!(record["trace.id"], record["correlation_id"]);
+            let trace_id = record["trace.id"].as_str().expect("every record carries a trace id");
+            assert_eq!(trace_id.len(), 32, "{trace_id}");
+            assert_eq!(record["correlation_id"].as_str(), Some(trace_id));
         }
     }
 }

@@ -70,18 +70,25 @@ impl HashKey {
         if json == b"null" {
             return Ok(None);
         }
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
-            .map_err(|_| serde::ser::Error::custom("the hash key was refused"))?;
-        mac.update(&json);
-        let digest = mac.finalize().into_bytes();
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = [0u8; 64];
-        for (index, byte) in digest.iter().enumerate() {
-            text[2 * index] = HEX[usize::from(byte >> 4)];
-            text[2 * index + 1] = HEX[usize::from(byte & 0xf)];
-        }
-        Ok(Some(text))
+        hmac_sha256_hex(&self.0, &json)
+            .map(Some)
+            .ok_or_else(|| serde::ser::Error::custom("the hash key was refused"))
     }
+}
+
+/// The lower-case hex HMAC-SHA256 of `data` under `key`; `None` if the MAC
+/// refuses the key (it takes keys of any length, so never in practice).
+fn hmac_sha256_hex(key: &[u8], data: &[u8]) -> Option<HashHex> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
+    mac.update(data);
+    let digest = mac.finalize().into_bytes();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 64];
+    for (index, byte) in digest.iter().enumerate() {
+        text[2 * index] = HEX[usize::from(byte >> 4)];
+        text[2 * index + 1] = HEX[usize::from(byte & 0xf)];
+    }
+    Some(text)
 }
 
 impl fmt::Debug for HashKey {
@@ -94,22 +101,59 @@ impl fmt::Debug for HashKey {
 mod tests {
     use super::*;
 
+    fn hex_of(key: &[u8], data: &[u8]) -> String {
+        let hex = hmac_sha256_hex(key, data).unwrap_or([b'?'; 64]);
+        String::from_utf8_lossy(&hex).into_owned()
+    }
+
+    /// The HMAC-SHA-256 vectors published in RFC 4231, section 4 (test
+    /// cases 1, 2, 3, 6 and 7; 5 is a truncated MAC, 4 repeats 3's shape).
     #[test]
-    fn the_hash_is_the_rfc_4231_hmac_of_the_json_text() {
-        // RFC 4231, test case 2 uses key "Jefe", shorter than we accept;
-        // compare against the hmac crate on the JSON text instead.
-        let key = HashKey::new("0123456789abcdef").unwrap_or_else(|_| HashKey::random());
-        let hex = key.hash("abc").ok().flatten().unwrap_or([0; 64]);
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(b"0123456789abcdef")
-            .unwrap_or_else(|_| unreachable!());
-        mac.update(b"\"abc\"");
-        let expected: String = mac
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
-        assert_eq!(std::str::from_utf8(&hex).ok(), Some(expected.as_str()));
+    fn the_mac_is_rfc_4231s_hmac_sha256() {
+        assert_eq!(
+            hex_of(&[0x0b; 20], b"Hi There"),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        assert_eq!(
+            hex_of(b"Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hex_of(&[0xaa; 20], &[0xdd; 50]),
+            "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"
+        );
+        assert_eq!(
+            hex_of(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            ),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+        assert_eq!(
+            hex_of(
+                &[0xaa; 131],
+                b"This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm."
+            ),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"
+        );
+    }
+
+    /// A value's hash is the MAC of its JSON text, as serde_json writes it:
+    /// the string `abc` is hashed as the five bytes `"abc"`.
+    #[test]
+    fn a_value_is_hashed_as_its_json_text() {
+        let key = b"0123456789abcdef";
+        let hash_key = HashKey::new(key).unwrap_or_else(|_| HashKey::random());
+        let text = |hex: Option<HashHex>| hex.map(|hex| String::from_utf8_lossy(&hex).into_owned());
+        assert_eq!(
+            text(hash_key.hash("abc").ok().flatten()),
+            Some(hex_of(key, b"\"abc\""))
+        );
+        assert_eq!(
+            text(hash_key.hash(&1.5).ok().flatten()),
+            Some(hex_of(key, b"1.5"))
+        );
+        assert_ne!(hex_of(key, b"\"abc\""), hex_of(key, b"abc"));
     }
 
     #[test]
