@@ -405,3 +405,159 @@ impl std::fmt::Display for Evaluation {
         Ok(())
     }
 }
+
+/// Against values computed apart from this code, by
+/// `tests/fixtures/make_evaluate_fixtures.py` (scikit-learn's ROC AUC, and
+/// the documented definitions of the rest written again in Python).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::ConfusionMatrix;
+    use serde_json::Value;
+
+    fn fixtures() -> Value {
+        serde_json::from_str(include_str!("../tests/fixtures/evaluate_expected.json"))
+            .expect("the fixture is JSON")
+    }
+
+    fn pairs(value: &Value) -> Vec<(f64, bool)> {
+        serde_json::from_value(value.clone()).expect("pairs of a probability and a truth")
+    }
+
+    fn close(ours: f64, theirs: &Value, what: &str) {
+        let theirs = theirs.as_f64().expect("a number");
+        assert!(
+            (ours - theirs).abs() < 1e-12,
+            "{what}: {ours} against {theirs}"
+        );
+    }
+
+    fn assert_metrics(ours: &Metrics, theirs: &Value) {
+        assert_eq!(u64::from(ours.rows), theirs["rows"].as_u64().expect("rows"));
+        close(ours.accuracy, &theirs["accuracy"], "accuracy");
+        close(ours.precision_bad, &theirs["precision_bad"], "precision");
+        close(ours.recall_bad, &theirs["recall_bad"], "recall");
+        close(ours.roc_auc, &theirs["roc_auc"], "ROC AUC (scikit-learn)");
+        close(ours.mean_cost, &theirs["mean_cost"], "mean cost");
+        let confusion: ConfusionMatrix =
+            serde_json::from_value(theirs["confusion"].clone()).expect("a confusion matrix");
+        assert_eq!(ours.confusion, confusion);
+    }
+
+    fn assert_calibration(ours: &[CalibrationDecile], theirs: &Value) {
+        let theirs = theirs.as_array().expect("deciles");
+        assert_eq!(ours.len(), theirs.len());
+        for (ours, theirs) in ours.iter().zip(theirs) {
+            assert_eq!(
+                u64::from(ours.decile),
+                theirs["decile"].as_u64().expect("a decile")
+            );
+            assert_eq!(
+                ours.predictions,
+                theirs["predictions"].as_u64().expect("a count")
+            );
+            close(
+                ours.mean_predicted,
+                &theirs["mean_predicted"],
+                "mean predicted",
+            );
+            close(
+                ours.observed_bad_rate,
+                &theirs["observed_bad_rate"],
+                "observed bad rate",
+            );
+        }
+    }
+
+    #[test]
+    fn auc_cost_and_the_confusion_matrix_match_scikit_learn_and_the_definitions() {
+        let fixtures = fixtures();
+        let cases = fixtures["metric_cases"].as_array().expect("cases");
+        assert!(!cases.is_empty());
+        for case in cases {
+            let threshold = case["threshold"].as_f64().expect("a threshold");
+            assert_metrics(
+                &Metrics::evaluate(&pairs(&case["pairs"]), threshold),
+                &case["expected"],
+            );
+        }
+    }
+
+    #[test]
+    fn calibration_deciles_match_in_counts_means_and_observed_bad_rates() {
+        let fixtures = fixtures();
+        let case = &fixtures["calibration_case"];
+        assert_calibration(&calibration(&pairs(&case["pairs"])), &case["expected"]);
+    }
+
+    #[test]
+    fn psi_matches_for_the_same_a_shifted_and_a_sparse_population() {
+        let fixtures = fixtures();
+        let cases = fixtures["psi_cases"].as_array().expect("cases");
+        assert_eq!(cases.len(), 3);
+        for case in cases {
+            let values = |key: &str| -> Vec<f64> {
+                serde_json::from_value(case[key].clone()).expect("numbers")
+            };
+            let bins = Bins::deciles(values("reference"));
+            let counts = |sample: Vec<f64>| {
+                let mut counts = vec![0u64; bins.edges.len() + 1];
+                for value in sample {
+                    counts[bins.bin(value)] += 1;
+                }
+                counts
+            };
+            let psi = population_stability_index(
+                &bins.shares(&counts(values("reference"))),
+                &bins.shares(&counts(values("actual"))),
+            );
+            let expected = case["expected"].as_f64().expect("a PSI");
+            assert!(
+                (psi - expected).abs() < 1e-9,
+                "{}: {psi} against {expected}",
+                case["name"]
+            );
+        }
+        assert!(
+            cases[1]["expected"].as_f64() > Some(0.25),
+            "the shift is significant"
+        );
+    }
+
+    #[test]
+    fn a_log_evaluates_to_what_was_computed_apart() {
+        let fixtures = fixtures();
+        let expected = &fixtures["log"];
+        let artifact = ModelArtifact::load(std::path::Path::new(crate::DEFAULT_ARTIFACT))
+            .expect("the committed artifact");
+        let rows = crate::dataset::load(std::path::Path::new(crate::DEFAULT_DATA))
+            .expect("the committed data");
+        close(
+            artifact.settings.threshold,
+            &expected["threshold"],
+            "threshold",
+        );
+        let log = include_str!("../tests/fixtures/evaluate_log.ndjson");
+        let evaluation =
+            evaluate([std::io::BufReader::new(log.as_bytes())], &artifact, &rows).expect("reads");
+        for (ours, key) in [
+            (evaluation.lines, "lines"),
+            (evaluation.lines_not_json, "lines_not_json"),
+            (evaluation.predictions, "predictions"),
+            (evaluation.with_outcome, "with_outcome"),
+            (evaluation.without_outcome, "without_outcome"),
+            (evaluation.orphan_outcomes, "orphan_outcomes"),
+            (evaluation.duplicate_outcomes, "duplicate_outcomes"),
+        ] {
+            assert_eq!(Some(ours), expected[key].as_u64(), "{key}");
+        }
+        assert_metrics(
+            evaluation.quality.as_ref().expect("both classes"),
+            &expected["quality"],
+        );
+        assert_calibration(&evaluation.calibration, &expected["calibration"]);
+        for drift in &evaluation.drift {
+            assert_eq!(drift.values, 60, "{drift:?}");
+        }
+    }
+}

@@ -364,3 +364,51 @@ fn a_real_prometheus_server_scrapes_the_service_and_sees_every_prediction() {
         Some("3")
     );
 }
+
+#[test]
+fn predictions_sampled_out_are_counted_exactly_at_a_rate_below_one() {
+    use credit_risk_service::http::state::ServedModel;
+    use credit_risk_service::model::CreditRiskModel;
+    const PREDICTIONS: usize = 400;
+    let service =
+        TestService::start_with(std::time::Duration::from_secs(10), |artifact, logger| {
+            let settings = common::test_settings()
+                .sample_rate(0.25)
+                .expect("a valid rate");
+            ServedModel::Logged(std::sync::Arc::new(
+                logged_model::Logged::with_settings(
+                    CreditRiskModel::new(artifact),
+                    logger,
+                    &settings,
+                )
+                .expect("no key collides"),
+            ))
+        });
+    for _ in 0..PREDICTIONS {
+        assert_eq!(service.predict(&good_application_json()).status, 200);
+    }
+    let scrape = scrape_metrics(&service);
+    let model = [("model", "credit_risk_model"), ("version", "0.1.0")];
+    let success = [model[0], model[1], ("status", "success")];
+    assert_eq!(
+        value(&scrape, "predictions_total", &success),
+        Some(PREDICTIONS as f64)
+    );
+    let sampled_out =
+        value(&scrape, "predictions_sampled_out_total", &model).expect("the counter is there");
+    let records = service.stop();
+    let logged = records
+        .iter()
+        .filter(|record| record["message"] == logged_model::REQUESTED_MESSAGE)
+        .count();
+    assert_eq!(
+        sampled_out + logged as f64,
+        PREDICTIONS as f64,
+        "every prediction is in the log or counted sampled out"
+    );
+    // Three in four sampled out, within five standard deviations (43).
+    assert!(
+        (sampled_out - 300.0).abs() <= 5.0 * (400.0_f64 * 0.25 * 0.75).sqrt(),
+        "{sampled_out} sampled out of {PREDICTIONS} at a rate of 0.25"
+    );
+}
