@@ -162,4 +162,8 @@ fn prediction_ids_parse_any_case_and_refuse_anything_else() {
     let json = serde_json::to_string(&id).expect("serializes");
     assert_eq!(json, "\"cc82106f-6111-4f3e-8e36-af6849d4a8e0\"");
     assert_eq!(serde_json::from_str::<PredictionId>(&json).ok(), Some(id));
+    assert_eq!(
+        format!("{id:?}"),
+        "PredictionId(cc82106f-6111-4f3e-8e36-af6849d4a8e0)"
+    );
 }

@@ -11,12 +11,10 @@ use logged_model::mapping::IndexMapping;
 pub const ENV_FIELDS: [&str; 3] = ["POD_NAME", "NODE_NAME", "APP_NAME"];
 
 /// Keys of the service's own records that the Elastic Common Schema does not
-/// define, with their types.
-const SERVICE_FIELDS: [(&str, &str); 3] = [
-    ("roc_auc", "double"),
-    ("model_path", "keyword"),
-    ("server.address", "keyword"),
-];
+/// define, with their types. (`server.address` and `server.port` are ECS
+/// fields: Filebeat's template has them already, and would refuse to be
+/// built with them listed again.)
+const SERVICE_FIELDS: [(&str, &str); 2] = [("roc_auc", "double"), ("model_path", "keyword")];
 
 /// The mapping of every record the service writes.
 pub fn mapping() -> IndexMapping {

@@ -258,7 +258,12 @@ fn filebeat_reads_container_logs_with_filestream_and_keeps_undecodable_lines() {
         input["prospector.scanner.fingerprint.enabled"],
         Value::Bool(true)
     );
-    assert!(input.get("file_identity.fingerprint").is_some());
+    assert!(
+        input
+            .get("file_identity.fingerprint")
+            .is_some_and(Value::is_mapping),
+        "fingerprint identity is an empty map: `~` is dropped by kubectl apply"
+    );
     let metadata = &input["processors"][0]["add_kubernetes_metadata"];
     assert_eq!(text(&metadata["node"]), "${NODE_NAME}");
     assert!(metadata.get("host").is_none(), "the processor takes `node`");
@@ -614,5 +619,66 @@ fn every_key_of_a_real_prediction_record_has_a_type_its_value_fits() {
         mapping.dynamic_fields().is_empty(),
         "{:?}",
         mapping.dynamic_fields()
+    );
+}
+
+/// The Elastic Common Schema's fields, as Filebeat's own template defines
+/// them: name and type (`tests/fixtures/ecs_fields_8.17.0.txt`, which names
+/// its source).
+fn ecs_fields() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ecs_fields_8.17.0.txt"),
+    )
+    .expect("the ECS field list");
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| {
+            let (name, es_type) = line.split_once(' ').expect("a name and a type");
+            (name.to_owned(), es_type.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn no_field_filebeats_template_adds_collides_with_an_ecs_field() {
+    let ecs = ecs_fields();
+    assert!(ecs.len() > 1000, "the whole schema: {}", ecs.len());
+    assert!(ecs.iter().any(|(name, _)| name == "server.address"));
+    for (name, _) in credit_risk_service::index_fields::append_fields() {
+        for (ecs_name, ecs_type) in &ecs {
+            assert_ne!(
+                &name, ecs_name,
+                "{name} is an ECS field ({ecs_type}) already"
+            );
+            assert!(
+                !ecs_name.starts_with(&format!("{name}.")),
+                "{name} would be a value where ECS has the object of {ecs_name}"
+            );
+            assert!(
+                !name.starts_with(&format!("{ecs_name}.")) || ecs_type == "object",
+                "{name} would sit under {ecs_name}, an ECS {ecs_type}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_keys_the_runtime_writes_have_the_types_ecs_gives_them() {
+    let ecs: std::collections::HashMap<String, String> = ecs_fields().into_iter().collect();
+    let mapping = credit_risk_service::index_fields::mapping();
+    let mut checked = 0;
+    for key in logged_model::keys::RESERVED {
+        let (Some(ecs_type), Some(ours)) = (ecs.get(*key), mapping.type_of(key)) else {
+            continue;
+        };
+        checked += 1;
+        let compatible = ours == ecs_type
+            || (ecs_type == "match_only_text" && ours == "text")
+            || (ecs_type == "wildcard" && ours == "keyword");
+        assert!(compatible, "{key}: ours {ours}, ECS {ecs_type}");
+    }
+    assert!(
+        checked >= 5,
+        "the ECS keys the runtime writes were checked: {checked}"
     );
 }
