@@ -91,12 +91,13 @@ fn validate(files: &[PathBuf]) -> (bool, String) {
     (output.status.success(), log)
 }
 
-const CORE: [&str; 7] = [
+const CORE: [&str; 8] = [
     "kubernetes/00-namespace.yaml",
     "kubernetes/deployment.yaml",
     "kubernetes/service.yaml",
     "kubernetes/hpa.yaml",
     "kubernetes/pdb.yaml",
+    "kubernetes/networkpolicy.yaml",
     "logging/00-namespace.yaml",
     "logging/filebeat-rbac.yaml",
 ];
@@ -112,6 +113,7 @@ fn core_manifests_pass_the_official_schemas_strictly() {
         "service/credit-risk-service",
         "horizontalpodautoscaler/credit-risk-service",
         "poddisruptionbudget/credit-risk-service",
+        "networkpolicy/credit-risk-service",
         "namespace/logging",
         "serviceaccount/filebeat",
         "clusterrole/filebeat",
@@ -193,7 +195,11 @@ fn the_deployment_passes_the_downward_api_to_the_logger_and_probes_the_health_ro
         .and_then(|e| e["value"].as_str())
         .and_then(|v| v.parse().ok())
         .expect("SHUTDOWN_TIMEOUT_SECONDS");
-    assert!(grace > pause + drain, "grace {grace} <= {pause} + {drain}");
+    // The log is given the shutdown timeout again to flush.
+    assert!(
+        grace > pause + 2 * drain,
+        "grace {grace} <= {pause} + {drain} (requests) + {drain} (log)"
+    );
 }
 
 #[test]
@@ -204,6 +210,80 @@ fn the_autoscaler_scales_the_deployment_past_one_pod() {
         "credit-risk-service"
     );
     assert!(hpa["spec"]["maxReplicas"].as_u64() > Some(1));
+    // It adds pods at a share of the request: that point must be a real
+    // load, not a fraction of a core's idle noise.
+    let target = hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"]
+        .as_u64()
+        .expect("a CPU utilization target");
+    let deployment = one("kubernetes/deployment.yaml");
+    let resources = &deployment["spec"]["template"]["spec"]["containers"][0]["resources"];
+    let millicores = |value: &Value| -> u64 {
+        let value = text(value);
+        match value.strip_suffix('m') {
+            Some(milli) => milli.parse().expect("millicores"),
+            None => value.parse::<u64>().expect("cores") * 1000,
+        }
+    };
+    let request = millicores(&resources["requests"]["cpu"]);
+    let limit = millicores(&resources["limits"]["cpu"]);
+    let scale_at = request * target / 100;
+    assert!(
+        scale_at * 4 >= limit,
+        "the autoscaler adds pods at {scale_at}m a pod, under a quarter of the {limit}m limit"
+    );
+}
+
+#[test]
+fn the_namespaces_enforce_the_pod_security_level_their_pods_need() {
+    let service = one("kubernetes/00-namespace.yaml");
+    assert_eq!(
+        text(&service["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]),
+        "restricted"
+    );
+    let logging = one("logging/00-namespace.yaml");
+    assert_eq!(
+        text(&logging["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]),
+        "privileged",
+        "Filebeat reads hostPath volumes as root"
+    );
+}
+
+#[test]
+fn only_the_service_port_is_reachable_and_nothing_goes_out() {
+    let policy = one("kubernetes/networkpolicy.yaml");
+    let deployment = one("kubernetes/deployment.yaml");
+    assert_eq!(
+        policy["spec"]["podSelector"]["matchLabels"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+    let ports = &policy["spec"]["ingress"][0]["ports"];
+    assert_eq!(ports.as_sequence().map(Vec::len), Some(1));
+    let container_port = &deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0];
+    assert_eq!(ports[0]["port"], container_port["containerPort"]);
+    assert_eq!(
+        policy["spec"]["egress"].as_sequence().map(Vec::len),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_rollout_spreads_its_own_pods_and_a_single_node_keeps_no_replica() {
+    let deployment = one("kubernetes/deployment.yaml");
+    let spread = &deployment["spec"]["template"]["spec"]["topologySpreadConstraints"][0];
+    assert_eq!(text(&spread["matchLabelKeys"][0]), "pod-template-hash");
+    let beat = one("logging/filebeat.yaml");
+    let elasticsearch = one("logging/elasticsearch.yaml");
+    assert_eq!(
+        elasticsearch["spec"]["nodeSets"][0]["count"].as_u64(),
+        Some(1)
+    );
+    assert_eq!(
+        beat["spec"]["config"]["setup.template.settings"]["index.number_of_replicas"].as_u64(),
+        Some(0),
+        "one node holds no replica: the cluster would stay yellow"
+    );
+    assert!(beat["spec"].get("kibanaRef").is_none());
+    assert_eq!(beat["spec"]["version"], elasticsearch["spec"]["version"]);
 }
 
 #[test]
