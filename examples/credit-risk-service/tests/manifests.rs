@@ -762,3 +762,48 @@ fn the_keys_the_runtime_writes_have_the_types_ecs_gives_them() {
         "the ECS keys the runtime writes were checked: {checked}"
     );
 }
+
+#[test]
+fn filebeat_installs_a_retention_policy_that_deletes_and_queues_on_the_nodes_disk() {
+    let beat = one("logging/filebeat.yaml");
+    let config = &beat["spec"]["config"];
+    assert_eq!(config["setup.ilm.overwrite"], Value::Bool(true));
+    let policy_file = text(&config["setup.ilm.policy_file"]);
+    let (policy_dir, policy_name) = policy_file.rsplit_once('/').expect("a path");
+    let pod = &beat["spec"]["daemonSet"]["podTemplate"]["spec"];
+    let mount = pod["containers"][0]["volumeMounts"]
+        .as_sequence()
+        .expect("mounts")
+        .iter()
+        .find(|mount| text(&mount["mountPath"]) == policy_dir)
+        .expect("the policy's directory is mounted");
+    let volumes = pod["volumes"].as_sequence().expect("volumes");
+    let volume = volumes
+        .iter()
+        .find(|volume| volume["name"] == mount["name"])
+        .expect("the mount's volume");
+    let config_map = one("logging/filebeat-ilm-policy.yaml");
+    assert_eq!(text(&config_map["kind"]), "ConfigMap");
+    assert_eq!(volume["configMap"]["name"], config_map["metadata"]["name"]);
+    assert_eq!(
+        config_map["metadata"]["namespace"],
+        beat["metadata"]["namespace"]
+    );
+    let policy: serde_json::Value =
+        serde_json::from_str(text(&config_map["data"][policy_name])).expect("the policy is JSON");
+    let phases = &policy["policy"]["phases"];
+    assert!(phases["hot"]["actions"]["rollover"]["max_age"].is_string());
+    assert!(
+        phases["delete"]["actions"].get("delete").is_some(),
+        "a delete phase"
+    );
+    assert!(phases["delete"]["min_age"].is_string());
+
+    // The disk queue lives on the node, across restarts of the pod.
+    assert!(text(&config["queue.disk"]["max_size"]).ends_with("GB"));
+    let data = volumes
+        .iter()
+        .find(|volume| volume["name"] == Value::from("beat-data"))
+        .expect("ECK's data volume, replaced");
+    assert!(data["hostPath"]["path"].is_string());
+}
