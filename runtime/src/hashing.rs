@@ -157,6 +157,12 @@ mod tests {
     }
 
     #[test]
+    fn a_key_is_never_shown() {
+        let key = HashKey::new("a secret of sixteen bytes").unwrap_or_else(|_| HashKey::random());
+        assert_eq!(format!("{key:?}"), "HashKey([REDACTED], 25 bytes)");
+    }
+
+    #[test]
     fn equal_values_give_equal_hashes_and_keys_change_them() {
         let one = HashKey::new("one key of sixteen bytes").unwrap_or_else(|_| HashKey::random());
         let two = HashKey::new("another key, sixteen").unwrap_or_else(|_| HashKey::random());

@@ -124,3 +124,61 @@ impl PredictionCounters {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_counts_successes_and_failures_and_logged_is_the_rest() {
+        let stats = PredictionStats {
+            succeeded: 7,
+            failed: 3,
+            sampled_out: 4,
+            durations: DurationHistogram::default(),
+        };
+        assert_eq!(stats.made(), 10);
+        assert_eq!(stats.logged(), 6);
+    }
+
+    #[test]
+    fn a_duration_lands_in_the_first_bucket_whose_bound_it_does_not_exceed() {
+        let counters = PredictionCounters::default();
+        for nanoseconds in [0, 1_000, 1_001, 250_000, 10_000_000_001, u64::MAX / 2] {
+            counters.count_duration(nanoseconds);
+        }
+        let durations = counters.snapshot().durations;
+        let counts: Vec<u64> = durations.buckets.iter().map(|(_, count)| *count).collect();
+        assert_eq!(counts, [2, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        assert_eq!(durations.count, 6);
+        let bounds: Vec<f64> = durations.buckets.iter().map(|(bound, _)| *bound).collect();
+        assert_eq!(bounds[0], 1e-6);
+        assert_eq!(bounds[3], 250e-6);
+        assert_eq!(bounds[11], 10.0);
+        assert!(bounds[12].is_infinite());
+    }
+
+    #[test]
+    fn the_sum_is_in_seconds() {
+        let counters = PredictionCounters::default();
+        counters.count_duration(1_500_000_000);
+        counters.count_duration(500_000_000);
+        let stats = counters.snapshot();
+        assert_eq!(stats.durations.sum_seconds, 2.0);
+        assert_eq!(stats.durations.count, 2);
+    }
+
+    #[test]
+    fn each_counter_counts_its_own_outcome() {
+        let counters = PredictionCounters::default();
+        counters.count_success();
+        counters.count_success();
+        counters.count_failure();
+        counters.count_sampled_out();
+        let stats = counters.snapshot();
+        assert_eq!(
+            (stats.succeeded, stats.failed, stats.sampled_out),
+            (2, 1, 1)
+        );
+    }
+}

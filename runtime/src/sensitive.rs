@@ -127,6 +127,14 @@ impl Drop for RedactionScope {
 mod tests {
     use super::*;
 
+    #[test]
+    fn debug_and_display_never_show_the_value() {
+        let id = Sensitive::new("DE-1234".to_owned());
+        assert_eq!(format!("{id:?}"), "Sensitive([REDACTED])");
+        assert_eq!(format!("{id}"), REDACTED);
+        assert_eq!(format!("{:?}", Some(&id)), "Some(Sensitive([REDACTED]))");
+    }
+
     #[derive(Serialize)]
     struct Applicant {
         name: Sensitive<String>,
