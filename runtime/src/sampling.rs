@@ -91,6 +91,30 @@ fn next_random() -> u64 {
 mod tests {
     use super::*;
 
+    /// Published values: FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (the FNV
+    /// reference's test suite), and SplitMix64's first output from a state
+    /// of 0 is 0xe220a8397b1dcdaf (Vigna's reference implementation).
+    #[test]
+    fn the_hash_and_the_mixer_are_fnv_1a_and_splitmix64() {
+        assert_eq!(mix(0x9e37_79b9_7f4a_7c15), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(draw_of("a"), mix(0xaf63_dc4c_8601_ec8c));
+    }
+
+    #[test]
+    fn a_draw_equal_to_the_threshold_is_not_kept() {
+        let id = CorrelationId::from("req-1");
+        let at_the_draw = SampleRate {
+            rate: 0.5,
+            threshold: draw_of(id.as_str()),
+        };
+        assert!(!at_the_draw.keeps(Some(&id)));
+        let just_above = SampleRate {
+            rate: 0.5,
+            threshold: draw_of(id.as_str()) + 1,
+        };
+        assert!(just_above.keeps(Some(&id)));
+    }
+
     #[test]
     fn rates_outside_zero_to_one_are_refused() {
         assert!(SampleRate::new(-0.1).is_none());
