@@ -101,6 +101,15 @@ mod tests {
     }
 
     #[test]
+    fn each_thread_draws_from_a_seed_of_its_own() {
+        let first_draw = || std::thread::spawn(next_random).join().unwrap_or(0);
+        // Two threads seeded alike would draw the same sequence (and keep or
+        // drop their predictions in lockstep).
+        assert_ne!(first_draw(), first_draw());
+        assert_ne!(seed(), seed());
+    }
+
+    #[test]
     fn a_draw_equal_to_the_threshold_is_not_kept() {
         let id = CorrelationId::from("req-1");
         let at_the_draw = SampleRate {
