@@ -95,28 +95,17 @@ impl PredictionEvent {
         pairs: &dyn KV,
         f: impl FnOnce(&Record<'_>) -> R,
     ) -> R {
-        let record_static = RecordStatic {
-            location,
-            tag: "",
-            level: self.level(),
-        };
-        let kv = BorrowedKV(pairs);
+        let level = self.level();
         match self {
-            PredictionEvent::Requested => f(&Record::new(
-                &record_static,
-                &format_args!(message!(requested)),
-                kv,
-            )),
-            PredictionEvent::Created => f(&Record::new(
-                &record_static,
-                &format_args!(message!(created)),
-                kv,
-            )),
-            PredictionEvent::Exception => f(&Record::new(
-                &record_static,
-                &format_args!(message!(exception)),
-                kv,
-            )),
+            PredictionEvent::Requested => {
+                with_message(location, level, format_args!(message!(requested)), pairs, f)
+            }
+            PredictionEvent::Created => {
+                with_message(location, level, format_args!(message!(created)), pairs, f)
+            }
+            PredictionEvent::Exception => {
+                with_message(location, level, format_args!(message!(exception)), pairs, f)
+            }
         }
     }
 }
@@ -129,16 +118,30 @@ pub(crate) fn with_outcome_record<R>(
     pairs: &dyn KV,
     f: impl FnOnce(&Record<'_>) -> R,
 ) -> R {
+    with_message(
+        location,
+        Level::Info,
+        format_args!(message!(outcome)),
+        pairs,
+        f,
+    )
+}
+
+/// Calls `f` with the record of a model at `location`, at `level`, saying
+/// `message`, with `pairs`.
+fn with_message<R>(
+    location: &RecordLocation,
+    level: Level,
+    message: std::fmt::Arguments<'_>,
+    pairs: &dyn KV,
+    f: impl FnOnce(&Record<'_>) -> R,
+) -> R {
     let record_static = RecordStatic {
         location,
         tag: "",
-        level: Level::Info,
+        level,
     };
-    f(&Record::new(
-        &record_static,
-        &format_args!(message!(outcome)),
-        BorrowedKV(pairs),
-    ))
+    f(&Record::new(&record_static, &message, BorrowedKV(pairs)))
 }
 
 /// The pairs a prediction record carries itself, after its logger's values,
