@@ -42,10 +42,9 @@ pub struct InvalidTraceparent(pub String);
 impl TraceContext {
     /// A new trace, with a new span: for work that no caller traced.
     pub fn new_root() -> Self {
-        let random = uuid::Uuid::new_v4().into_bytes();
-        let mut trace_id = random;
-        // Never all zero: the specification forbids it.
-        trace_id[15] |= 1;
+        // Never all zero, as the specification requires: a version 4
+        // UUID's seventh byte holds its version, 4.
+        let trace_id = uuid::Uuid::new_v4().into_bytes();
         TraceContext {
             trace_id,
             span_id: new_span_id(),
@@ -194,11 +193,12 @@ impl fmt::Debug for TraceContext {
     }
 }
 
+/// Eight random bytes, never all zero (the specification forbids it): the
+/// first eight of a version 4 UUID, whose seventh byte holds its version, 4.
 fn new_span_id() -> [u8; 8] {
     let random = uuid::Uuid::new_v4().into_bytes();
     let mut id = [0; 8];
     id.copy_from_slice(&random[..8]);
-    id[7] |= 1;
     id
 }
 
@@ -268,6 +268,19 @@ impl Drop for TraceGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_ids_are_never_all_zero_and_differ() {
+        let (first, second) = (TraceContext::new_root(), TraceContext::new_root());
+        for trace in [first, second] {
+            // The version nibble of the UUID they come from: never zero.
+            assert_eq!(&trace.trace_id()[12..13], "4", "{}", trace.trace_id());
+            assert_eq!(&trace.span_id()[12..13], "4", "{}", trace.span_id());
+            assert_ne!(trace.trace_id(), "0".repeat(32));
+        }
+        assert_ne!(first.trace_id(), second.trace_id());
+        assert_ne!(first.span_id(), second.span_id());
+    }
 
     const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
