@@ -803,7 +803,7 @@ fn filebeat_installs_a_retention_policy_that_deletes_and_queues_on_the_nodes_dis
     assert!(text(&config["queue.disk"]["max_size"]).ends_with("GB"));
     let data = volumes
         .iter()
-        .find(|volume| volume["name"] == Value::from("beat-data"))
+        .find(|volume| volume["name"] == "beat-data")
         .expect("ECK's data volume, replaced");
     assert!(data["hostPath"]["path"].is_string());
 }
