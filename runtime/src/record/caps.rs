@@ -257,6 +257,45 @@ mod tests {
     }
 
     #[test]
+    fn a_string_of_exactly_the_field_cap_stays_whole() {
+        let note = "n".repeat(SMALL.field_max);
+        let line = format!("{{\"message\":\"Hi.\",\"note\":\"{note}\"}}\n");
+        assert_eq!(capped(SMALL, &line), line);
+        let longer = format!("{{\"message\":\"Hi.\",\"note\":\"{note}n\"}}\n");
+        assert_ne!(capped(SMALL, &longer), longer);
+    }
+
+    #[test]
+    fn a_record_over_its_cap_is_cut_just_enough_with_one_marker() {
+        let caps = SizeCaps {
+            field_max: 4096,
+            record_max: 1024,
+        };
+        let line = format!(
+            "{{\"message\":\"Hi.\",\"prediction_id\":\"{}\",\"note\":\"{}\"}}\n",
+            "p".repeat(36),
+            "x".repeat(3000)
+        );
+        let out = capped(caps, &line);
+        assert!(out.len() <= caps.record_max, "{} bytes", out.len());
+        // Room is kept for the list of cut keys (`line_length`'s margin):
+        // the line ends within that of the cap, not far below it.
+        assert!(
+            out.len() + 64 >= caps.record_max,
+            "cut more than needed: {} bytes",
+            out.len()
+        );
+        let record: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        let note = record["note"].as_str().unwrap_or_default();
+        assert_eq!(note.matches(TRUNCATION_MARKER).count(), 1, "{note}");
+        assert_eq!(
+            record["prediction_id"],
+            "p".repeat(36),
+            "an id is never cut"
+        );
+    }
+
+    #[test]
     fn a_record_over_its_cap_loses_its_largest_values_first_and_stays_json() {
         // Control characters grow six-fold when escaped.
         let escapes = "\u{1}".repeat(60);

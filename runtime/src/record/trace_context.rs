@@ -321,6 +321,31 @@ mod tests {
     }
 
     #[test]
+    fn each_separator_must_be_a_dash() {
+        let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert!(TraceContext::continue_from(valid).is_ok());
+        for position in [2, 35, 52] {
+            let mut header = valid.to_owned();
+            header.replace_range(position..position + 1, "_");
+            assert!(TraceContext::continue_from(&header).is_err(), "{header}");
+        }
+    }
+
+    #[test]
+    fn a_later_version_may_end_after_the_flags_or_go_on_after_a_dash() {
+        let exact = "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert!(
+            TraceContext::continue_from(exact).is_ok(),
+            "the four fields alone"
+        );
+        let run_on = "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x";
+        assert!(
+            TraceContext::continue_from(run_on).is_err(),
+            "more after the flags, with no dash"
+        );
+    }
+
+    #[test]
     fn a_later_version_is_read_by_its_first_fields() {
         let future = "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-comes-next";
         let context = TraceContext::continue_from(future).expect("read");
