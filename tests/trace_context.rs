@@ -30,6 +30,18 @@ impl AsyncModel for Nothing {
 
 on_both_drains! {
     #[test]
+    fn a_record_of_your_own_carries_a_trace_given_as_its_value() {
+        let captured = Captured::on(DRAIN);
+        let trace = TraceContext::continue_from(CALLER).expect("valid");
+        slog::info!(captured.logger, "Cache refreshed."; trace);
+        let records = captured.finish();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0]["trace.id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(records[0]["span.id"], trace.span_id().as_str());
+        assert_eq!(records[0]["parent.id"], "00f067aa0ba902b7");
+    }
+
+    #[test]
     fn records_in_a_trace_scope_carry_its_ids_and_others_none() {
         let captured = Captured::on(DRAIN);
         let model = Logged::new(CreditModel, &captured.logger).expect("wraps");
