@@ -321,6 +321,23 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_the_ids_as_hex() {
+        let continued =
+            TraceContext::continue_from(VALID).unwrap_or_else(|_| TraceContext::new_root());
+        let shown = format!("{continued:?}");
+        assert!(
+            shown.starts_with(
+                "TraceContext { trace_id: \"4bf92f3577b34da6a3ce929d0e0e4736\", span_id: \""
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with(", parent_id: Some(\"00f067aa0ba902b7\") }"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn each_separator_must_be_a_dash() {
         let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         assert!(TraceContext::continue_from(valid).is_ok());
