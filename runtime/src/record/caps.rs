@@ -296,6 +296,27 @@ mod tests {
     }
 
     #[test]
+    fn a_record_that_cannot_get_under_its_cap_keeps_what_may_not_be_cut() {
+        // An id is never cut: cutting everything else is all that can be
+        // done, and the line is written so, over its cap, not cut forever.
+        let line = format!(
+            "{{\"message\":\"Hi.\",\"prediction_id\":\"{}\",\"note\":\"{}\"}}\n",
+            "p".repeat(2000),
+            "n".repeat(100)
+        );
+        let caps = SizeCaps {
+            field_max: 4096,
+            record_max: 1024,
+        };
+        let out = capped(caps, &line);
+        let record: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        assert_eq!(record["prediction_id"], "p".repeat(2000));
+        assert_eq!(record["note"], TRUNCATION_MARKER, "cut to the marker alone");
+        assert_eq!(record["message"], "Hi.", "too short to be worth cutting");
+        assert_eq!(record["truncated_fields"], serde_json::json!(["note"]));
+    }
+
+    #[test]
     fn a_record_over_its_cap_loses_its_largest_values_first_and_stays_json() {
         // Control characters grow six-fold when escaped.
         let escapes = "\u{1}".repeat(60);
