@@ -150,6 +150,11 @@ fn load(address: SocketAddr, stop: Arc<AtomicBool>) -> Vec<std::thread::JoinHand
         .collect()
 }
 
+/// The slowest liveness answer that still shows liveness never waited on the
+/// stalled log: far below the three-second stall, with room for a loaded
+/// machine's scheduling.
+const LIVENESS_BOUND: Duration = Duration::from_secs(1);
+
 /// Runs load through a three-second stall; returns the records, the 200s,
 /// and what the probes saw.
 fn through_a_stall(
@@ -229,7 +234,7 @@ fn count(records: &[serde_json::Value]) -> HashMap<String, u64> {
 fn in_block_mode_a_stall_takes_the_pod_out_of_rotation_and_loses_nothing() {
     let (records, answered, slowest_live, during, after) = through_a_stall(&[]);
     assert!(
-        slowest_live < Duration::from_millis(100),
+        slowest_live < LIVENESS_BOUND,
         "liveness took {slowest_live:?}"
     );
     assert!(
@@ -255,7 +260,7 @@ fn with_a_bounded_wait_written_plus_reported_dropped_equals_emitted() {
         through_a_stall(&[("LOG_BLOCK_TIMEOUT_MS", "100")]);
     let counts = count(&records);
     assert!(
-        slowest_live < Duration::from_millis(100),
+        slowest_live < LIVENESS_BOUND,
         "liveness took {slowest_live:?}"
     );
     assert!(during.contains(&503), "{during:?}");
