@@ -525,6 +525,16 @@ mod tests {
     }
 
     #[test]
+    fn psi_is_read_as_stable_below_a_tenth_and_significant_above_a_quarter() {
+        assert_eq!(reading(0.0), "stable");
+        assert_eq!(reading(0.0999), "stable");
+        assert_eq!(reading(0.1), "moderate shift");
+        assert_eq!(reading(0.25), "moderate shift");
+        assert_eq!(reading(0.2501), "significant shift");
+        assert_eq!(reading(3.0), "significant shift");
+    }
+
+    #[test]
     fn a_log_evaluates_to_what_was_computed_apart() {
         let fixtures = fixtures();
         let expected = &fixtures["log"];
