@@ -317,6 +317,48 @@ mod tests {
     }
 
     #[test]
+    fn a_short_value_is_cut_to_the_marker_when_that_is_all_that_can_shrink() {
+        let line = format!(
+            "{{\"message\":\"Hi.\",\"prediction_id\":\"{}\",\"note\":\"{}\"}}\n",
+            "p".repeat(2000),
+            "n".repeat(20)
+        );
+        let caps = SizeCaps {
+            field_max: 4096,
+            record_max: 1024,
+        };
+        let record: serde_json::Value =
+            serde_json::from_str(&capped(caps, &line)).unwrap_or_default();
+        assert_eq!(record["note"], TRUNCATION_MARKER);
+    }
+
+    #[test]
+    fn the_length_estimate_is_the_lines_with_a_fixed_reserve_for_the_list() {
+        let line = "{\"message\":\"Hi.\",\"k\\u0001y\":\"v\",\"note\":\"cut me\",\"n\":1.5}\n";
+        let text = line.trim_end();
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let parsed = deserializer
+            .deserialize_map(PairsVisitor)
+            .unwrap_or_default();
+        let pairs: Vec<Pair<'_>> = parsed
+            .into_iter()
+            .map(|(key, raw)| Pair {
+                cut: key == "note",
+                key,
+                value: Cow::Borrowed(raw.get()),
+            })
+            .collect();
+        // The line these pairs make, with the list of cut keys.
+        let written = format!(
+            "{},\"truncated_fields\":[\"note\"]}}\n",
+            text.trim_end_matches('}')
+        );
+        // `line_length` is the written line's length plus a fixed reserve
+        // of 50 bytes, room for the next key to join the list.
+        assert_eq!(line_length(&pairs), written.len() + 50, "{written}");
+    }
+
+    #[test]
     fn a_record_over_its_cap_loses_its_largest_values_first_and_stays_json() {
         // Control characters grow six-fold when escaped.
         let escapes = "\u{1}".repeat(60);
