@@ -524,6 +524,64 @@ mod tests {
         );
     }
 
+    fn committed() -> (ModelArtifact, Vec<crate::dataset::LabelledApplication>) {
+        (
+            ModelArtifact::load(std::path::Path::new(crate::DEFAULT_ARTIFACT))
+                .expect("the committed artifact"),
+            crate::dataset::load(std::path::Path::new(crate::DEFAULT_DATA))
+                .expect("the committed data"),
+        )
+    }
+
+    #[test]
+    fn quality_needs_outcomes_of_both_classes() {
+        let (artifact, rows) = committed();
+        let id = "cc82106f-6111-4f3e-8e36-af6849d4a8e0";
+        let line = |message: &str, extra: &str| {
+            format!(
+                "{{\"message\":\"{message}\",\"model_qualified_name\":\"credit_risk_model\",\"prediction_id\":\"{id}\",{extra}}}\n"
+            )
+        };
+        for truth in ["good", "bad"] {
+            let log = line("Prediction created.", "\"probability_of_risky\":0.4")
+                + &line(
+                    "Prediction outcome.",
+                    &format!("\"creditability\":\"{truth}\""),
+                );
+            let evaluation = evaluate([std::io::BufReader::new(log.as_bytes())], &artifact, &rows)
+                .expect("reads");
+            assert_eq!(evaluation.with_outcome, 1);
+            assert!(evaluation.quality.is_none(), "one {truth} outcome only");
+            assert!(
+                evaluation
+                    .to_string()
+                    .contains("quality: needs outcomes of both classes"),
+                "{evaluation}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_report_says_what_was_read_joined_and_found() {
+        let (artifact, rows) = committed();
+        let log = include_str!("../tests/fixtures/evaluate_log.ndjson");
+        let evaluation =
+            evaluate([std::io::BufReader::new(log.as_bytes())], &artifact, &rows).expect("reads");
+        let report = evaluation.to_string();
+        for expected in [
+            "lines read:           173 (1 not JSON)",
+            "predictions:          60",
+            "  with outcome:       50",
+            "  without outcome:    10",
+            "orphan outcomes:      1 (no prediction in these logs)",
+            "duplicate outcomes:   1 (the latest outcome of a prediction (by @timestamp) counts)",
+            "calibration (deciles of predicted probability):",
+            "drift against the training data",
+        ] {
+            assert!(report.contains(expected), "{expected:?} in:\n{report}");
+        }
+    }
+
     #[test]
     fn psi_is_read_as_stable_below_a_tenth_and_significant_above_a_quarter() {
         assert_eq!(reading(0.0), "stable");
