@@ -402,7 +402,7 @@ mod tests {
             .reserve(count, capacity)
     }
 
-    use crate::pipeline::log_output::LogOutput;
+    use crate::pipeline::log_output::{LogOutput, RoomFuture};
     use crate::pipeline::losses::LossCounters;
     use std::future::Future;
     use std::sync::Arc;
@@ -446,8 +446,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_drained_idle_channel_is_taking_after_a_stall_with_an_async_waiter() {
+    /// A full channel of two, an async caller waiting for two slots, and
+    /// no progress for the stall interval; then the writer drains it, and
+    /// `after_the_drain` goes on.
+    fn stalled_then_drained(
+        after_the_drain: impl FnOnce(&CountedRoom, &LogOutput, RoomFuture<'_>),
+    ) {
         let (room, output) = counted(2, Patience::Unlimited);
         assert_eq!(room.admit(), Admission::Admitted);
         assert_eq!(room.admit(), Admission::Admitted);
@@ -457,30 +461,30 @@ mod tests {
         assert!(output.is_stalled());
         room.written(2);
         assert_eq!(output.state(), OutputState::Taking, "drained");
-        let Poll::Ready(permit) = poll_once(&mut waiting) else {
-            panic!("the waiter gets its room once the channel drained");
-        };
-        drop(permit);
-        drop(waiting);
-        std::thread::sleep(PAST_STALL);
-        assert_eq!(output.state(), OutputState::Taking, "idle, long after");
-        assert_eq!(room.room.signals.async_waiters(), 0);
+        after_the_drain(&room, &output, waiting);
+    }
+
+    #[test]
+    fn a_drained_idle_channel_is_taking_after_a_stall_with_an_async_waiter() {
+        stalled_then_drained(|room, output, mut waiting| {
+            let Poll::Ready(permit) = poll_once(&mut waiting) else {
+                panic!("the waiter gets its room once the channel drained");
+            };
+            drop(permit);
+            drop(waiting);
+            std::thread::sleep(PAST_STALL);
+            assert_eq!(output.state(), OutputState::Taking, "idle, long after");
+            assert_eq!(room.room.signals.async_waiters(), 0);
+        });
     }
 
     #[test]
     fn a_drained_idle_channel_is_taking_while_a_waiter_is_still_pending() {
-        let (room, output) = counted(2, Patience::Unlimited);
-        assert_eq!(room.admit(), Admission::Admitted);
-        assert_eq!(room.admit(), Admission::Admitted);
-        // Needs more than the channel will ever have free while one record waits.
-        let mut waiting = output.room_for(2);
-        assert!(poll_once(&mut waiting).is_pending());
-        std::thread::sleep(PAST_STALL);
-        assert!(output.is_stalled());
-        room.written(2);
-        std::thread::sleep(PAST_STALL);
-        assert_eq!(output.state(), OutputState::Taking, "no record waits");
-        drop(waiting);
+        stalled_then_drained(|_, output, waiting| {
+            std::thread::sleep(PAST_STALL);
+            assert_eq!(output.state(), OutputState::Taking, "no record waits");
+            drop(waiting);
+        });
     }
 
     #[test]

@@ -295,21 +295,26 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_record_that_cannot_get_under_its_cap_keeps_what_may_not_be_cut() {
-        // An id is never cut: cutting everything else is all that can be
-        // done, and the line is written so, over its cap, not cut forever.
+    /// A record whose 2,000-byte id (never cut) alone is over a 1,024-byte
+    /// cap, with a note of `note` bytes, as the caps write it.
+    fn over_the_cap_by_its_id(note: usize) -> serde_json::Value {
         let line = format!(
             "{{\"message\":\"Hi.\",\"prediction_id\":\"{}\",\"note\":\"{}\"}}\n",
             "p".repeat(2000),
-            "n".repeat(100)
+            "n".repeat(note)
         );
         let caps = SizeCaps {
             field_max: 4096,
             record_max: 1024,
         };
-        let out = capped(caps, &line);
-        let record: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        serde_json::from_str(&capped(caps, &line)).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_record_that_cannot_get_under_its_cap_keeps_what_may_not_be_cut() {
+        // An id is never cut: cutting everything else is all that can be
+        // done, and the line is written so, over its cap, not cut forever.
+        let record = over_the_cap_by_its_id(100);
         assert_eq!(record["prediction_id"], "p".repeat(2000));
         assert_eq!(record["note"], TRUNCATION_MARKER, "cut to the marker alone");
         assert_eq!(record["message"], "Hi.", "too short to be worth cutting");
@@ -318,18 +323,7 @@ mod tests {
 
     #[test]
     fn a_short_value_is_cut_to_the_marker_when_that_is_all_that_can_shrink() {
-        let line = format!(
-            "{{\"message\":\"Hi.\",\"prediction_id\":\"{}\",\"note\":\"{}\"}}\n",
-            "p".repeat(2000),
-            "n".repeat(20)
-        );
-        let caps = SizeCaps {
-            field_max: 4096,
-            record_max: 1024,
-        };
-        let record: serde_json::Value =
-            serde_json::from_str(&capped(caps, &line)).unwrap_or_default();
-        assert_eq!(record["note"], TRUNCATION_MARKER);
+        assert_eq!(over_the_cap_by_its_id(20)["note"], TRUNCATION_MARKER);
     }
 
     #[test]
