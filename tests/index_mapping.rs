@@ -115,3 +115,105 @@ fn the_properties_nest_dotted_keys_and_env_fields_are_keywords() {
         .collect();
     assert!(non_ecs.contains(&"amount") && !non_ecs.contains(&"@timestamp"));
 }
+
+mod index_template {
+    use super::Typed;
+    use logged_model::index_template::{IndexTemplate, IndexTemplateError, Retention};
+    use logged_model::mapping::IndexMapping;
+    use std::time::Duration;
+
+    fn template() -> IndexTemplate {
+        IndexTemplate::new(IndexMapping::of::<Typed>(), "typed").expect("a valid dataset")
+    }
+
+    #[test]
+    fn the_requests_install_the_policy_and_mapping_before_the_template_that_names_them() {
+        let template = template()
+            .namespace("staging")
+            .expect("a valid namespace")
+            .replicas(0);
+        assert_eq!(template.data_stream(), "logs-typed-staging");
+        let [policy, component, index] = template.requests();
+        assert_eq!(policy.path, "_ilm/policy/logs-typed");
+        assert_eq!(component.path, "_component_template/logs-typed@mappings");
+        assert_eq!(index.path, "_index_template/logs-typed");
+        let properties = &component.body["template"]["mappings"]["properties"];
+        assert_eq!(properties["amount"]["type"], "double");
+        assert_eq!(properties["count"]["type"], "double", "the type given");
+        assert_eq!(properties["tracing"]["type"], "flattened");
+        assert_eq!(properties["log"]["properties"]["level"]["type"], "keyword");
+        let body = &index.body;
+        assert_eq!(body["index_patterns"][0], "logs-typed-*");
+        assert!(body["data_stream"].is_object());
+        assert_eq!(body["composed_of"][1], "logs-typed@mappings");
+        let settings = &body["template"]["settings"];
+        assert_eq!(settings["index.lifecycle.name"], "logs-typed");
+        assert_eq!(settings["index.number_of_replicas"], 0);
+        let phases = &policy.body["policy"]["phases"];
+        assert_eq!(phases["hot"]["actions"]["rollover"]["max_age"], "1d");
+        assert_eq!(
+            phases["hot"]["actions"]["rollover"]["max_primary_shard_size"],
+            "2gb"
+        );
+        assert_eq!(phases["delete"]["min_age"], "7d");
+    }
+
+    #[test]
+    fn a_template_keeps_one_replica_unless_told() {
+        let [_, _, index] = template().requests();
+        assert_eq!(
+            index.body["template"]["settings"]["index.number_of_replicas"],
+            1
+        );
+    }
+
+    #[test]
+    fn retention_is_written_in_elasticsearchs_units() {
+        let template = template()
+            .retention(Retention {
+                rollover_after: Duration::from_secs(6 * 3600),
+                rollover_bytes: 512 << 20,
+                delete_after: Duration::from_secs(30 * 86_400),
+            })
+            .expect("a valid retention");
+        let policy = template.lifecycle_policy();
+        let phases = &policy["policy"]["phases"];
+        assert_eq!(phases["hot"]["actions"]["rollover"]["max_age"], "6h");
+        assert_eq!(
+            phases["hot"]["actions"]["rollover"]["max_primary_shard_size"],
+            "512mb"
+        );
+        assert_eq!(phases["delete"]["min_age"], "30d");
+    }
+
+    #[test]
+    fn a_retention_elasticsearch_cannot_express_is_refused() {
+        for retention in [
+            Retention {
+                rollover_after: Duration::from_millis(500),
+                ..Retention::default()
+            },
+            Retention {
+                delete_after: Duration::ZERO,
+                ..Retention::default()
+            },
+            Retention {
+                rollover_bytes: 1000,
+                ..Retention::default()
+            },
+        ] {
+            let error = template().retention(retention).expect_err("refused");
+            assert!(matches!(error, IndexTemplateError::Retention(_)), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_name_elasticsearch_would_refuse_is_refused_with_what_and_why() {
+        let error =
+            IndexTemplate::new(IndexMapping::of::<Typed>(), "Credit-Risk").expect_err("refused");
+        let text = error.to_string();
+        assert!(text.contains("dataset `Credit-Risk`"), "{text}");
+        let error = template().namespace("a:b").expect_err("refused");
+        assert!(error.to_string().contains("namespace `a:b`"), "{error}");
+    }
+}

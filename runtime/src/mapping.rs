@@ -91,6 +91,10 @@ impl<T: EsType> EsType for [T] {
     const ES_TYPE: &'static str = T::ES_TYPE;
 }
 
+/// The object that holds the fields of `tracing` events (feature
+/// `tracing`): an event's field `port` is written as `tracing.port`.
+pub const TRACING_FIELDS: &str = "tracing";
+
 /// Which of the runtime's keys the Elastic Common Schema defines (Filebeat's
 /// own index template maps them already).
 const ECS_KEYS: [&str; 12] = [
@@ -125,6 +129,10 @@ impl IndexMapping {
                 .collect(),
             dynamic: Vec::new(),
         };
+        // The fields of other crates' `tracing` events, under a prefix of
+        // their own: one `flattened` field, so no name or type of theirs
+        // can collide with another's or with the Elastic Common Schema.
+        mapping.add(TRACING_FIELDS, "flattened");
         for (key, es_type) in M::field_types() {
             match es_type {
                 Some(es_type) => mapping.add(key, es_type),
@@ -140,6 +148,13 @@ impl IndexMapping {
             let key = name.as_ref().to_ascii_lowercase();
             self.add(&key, "keyword");
         }
+        self
+    }
+
+    /// Adds a key of the service's own records (not a model's field) with
+    /// its Elasticsearch type; a key already mapped keeps its type.
+    pub fn with_field(mut self, key: &str, es_type: &'static str) -> Self {
+        self.add(key, es_type);
         self
     }
 

@@ -4,18 +4,21 @@
 //! and its own `tracing` events included) is one JSON object per line with
 //! the same head. Each event is a record: `@timestamp` at the event, its
 //! level, its `message`, `log.logger` as the event's target, its origin, the
-//! environment fields, then the event's fields and its spans' fields (the
-//! innermost span's win a name they share) and the trace context and
-//! correlation id in scope. Like the `log` bridge it obeys the logger's
+//! environment fields, then the event's fields and its spans' fields under
+//! `tracing.` (`tracing.port`; the innermost span's win a name they share)
+//! and the trace context and correlation id in scope. Like the `log` bridge it obeys the logger's
 //! level, and in `block` mode loses nothing.
 
 use crate::correlation;
 use crate::keys;
+use crate::mapping::TRACING_FIELDS;
 use crate::pipeline::log_output::LogOutput;
 use slog::{
     BorrowedKV, Drain, KV, Level, Logger, Record, RecordLocation, RecordStatic, Serializer,
 };
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{OnceLock, PoisonError, RwLock};
 use tracing_core::field::{Field, Visit};
 use tracing_core::{Event, Subscriber, span};
 use tracing_subscriber::layer::{Context, Layer};
@@ -144,11 +147,7 @@ impl KV for EventKv<'_> {
             }
         }
         for (name, value) in &merged.0 {
-            // A field named like one of the runtime's keys would be written
-            // twice: it is left out.
-            if keys::RESERVED.contains(name) {
-                continue;
-            }
+            let name = prefixed(name);
             match value {
                 EventValue::Text(text) => serializer.emit_str(name, text)?,
                 EventValue::Signed(number) => serializer.emit_i64(name, *number)?,
@@ -159,6 +158,29 @@ impl KV for EventKv<'_> {
         }
         Ok(())
     }
+}
+
+/// `tracing.<name>`: the fields of events come from crates that know
+/// nothing of the Elastic Common Schema, and a field named like one of its
+/// objects (`error`, `host`) would make Elasticsearch refuse the whole
+/// record; under their own prefix (one `flattened` field in the mapping)
+/// they cannot collide. Made once per name: names come from the callsites,
+/// which are static, so the set is finite.
+fn prefixed(name: &'static str) -> &'static str {
+    static NAMES: OnceLock<RwLock<HashMap<&'static str, &'static str>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    if let Some(found) = names
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+    {
+        return found;
+    }
+    names
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(name)
+        .or_insert_with(|| Box::leak(format!("{TRACING_FIELDS}.{name}").into_boxed_str()))
 }
 
 fn slog_level(level: &tracing_core::Level) -> Level {

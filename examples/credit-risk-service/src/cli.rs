@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default), `train`, `evaluate` and
-//! `index-fields`.
+//! The command line: `serve` (the default), `train`, `evaluate`,
+//! `index-template` and `kibana-objects`.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -23,9 +23,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Train the model on the data set and write the artifact.
     Train(TrainArgs),
-    /// Print the Elasticsearch types Filebeat's index template must add
-    /// (`setup.template.append_fields` in deploy/logging/filebeat.yaml).
-    IndexFields,
+    /// Print the ConfigMap that installs the index of the service's records
+    /// (deploy/logging/index-template.yaml): a data stream, its templates
+    /// with the types of every field, and its retention.
+    IndexTemplate,
+    /// Print the Kibana saved objects (deploy/kibana/credit-risk.ndjson): a
+    /// data view, saved searches and the service's dashboard.
+    KibanaObjects,
     /// Recompute the model's quality from its logs: join predictions to
     /// their reported outcomes, then ROC AUC, confusion matrix, mean cost,
     /// calibration and input drift.

@@ -1,5 +1,5 @@
-//! The credit-risk service's executable: `serve` (the default), `train`, or
-//! `index-fields`.
+//! The credit-risk service's executable: `serve` (the default), `train`,
+//! `evaluate`, `index-template` or `kibana-objects`.
 
 use clap::Parser;
 use credit_risk_service::artifact::ModelArtifact;
@@ -18,11 +18,20 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Train(args)) => train(&args),
         Some(Command::Evaluate(args)) => evaluate(&args),
-        Some(Command::IndexFields) => {
-            print!(
-                "{}",
-                credit_risk_service::index_fields::append_fields_yaml()
-            );
+        Some(Command::IndexTemplate) => {
+            match credit_risk_service::index_template::config_map_yaml() {
+                Ok(yaml) => {
+                    print!("{yaml}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("error: the index template: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some(Command::KibanaObjects) => {
+            print!("{}", credit_risk_service::kibana::ndjson());
             ExitCode::SUCCESS
         }
         Some(Command::Serve(args)) => serve(&args),

@@ -91,7 +91,7 @@ fn validate(files: &[PathBuf]) -> (bool, String) {
     (output.status.success(), log)
 }
 
-const CORE: [&str; 8] = [
+const CORE: [&str; 10] = [
     "kubernetes/00-namespace.yaml",
     "kubernetes/deployment.yaml",
     "kubernetes/service.yaml",
@@ -100,6 +100,8 @@ const CORE: [&str; 8] = [
     "kubernetes/networkpolicy.yaml",
     "logging/00-namespace.yaml",
     "logging/filebeat-rbac.yaml",
+    "logging/index-template.yaml",
+    "logging/index-template-job.yaml",
 ];
 
 #[test]
@@ -118,6 +120,8 @@ fn core_manifests_pass_the_official_schemas_strictly() {
         "serviceaccount/filebeat",
         "clusterrole/filebeat",
         "clusterrolebinding/filebeat",
+        "configmap/credit-risk-index-template",
+        "job/credit-risk-index-template",
     ] {
         assert!(
             log.contains(&format!("passed for resource {resource}")),
@@ -278,7 +282,9 @@ fn a_rollout_spreads_its_own_pods_and_a_single_node_keeps_no_replica() {
         Some(1)
     );
     assert_eq!(
-        beat["spec"]["config"]["setup.template.settings"]["index.number_of_replicas"].as_u64(),
+        index_template_body("index-template.json")["template"]["settings"]
+            ["index.number_of_replicas"]
+            .as_u64(),
         Some(0),
         "one node holds no replica: the cluster would stay yellow"
     );
@@ -411,33 +417,203 @@ fn filebeat_reads_container_logs_with_filestream_and_keeps_undecodable_lines() {
     assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
 }
 
+/// The ConfigMap the index-template Job reads.
+fn index_template_config_map() -> Value {
+    one("logging/index-template.yaml")
+}
+
+/// A JSON body of the index-template ConfigMap.
+fn index_template_body(file: &str) -> serde_json::Value {
+    serde_json::from_str(text(&index_template_config_map()["data"][file]))
+        .unwrap_or_else(|error| panic!("{file} is JSON: {error}"))
+}
+
 #[test]
-fn filebeats_index_template_adds_exactly_the_types_logged_model_derives() {
-    let beat = one("logging/filebeat.yaml");
-    let config = &beat["spec"]["config"];
-    assert_eq!(config["setup.template.overwrite"], Value::Bool(true));
-    let mut listed: Vec<(String, String)> = config["setup.template.append_fields"]
-        .as_sequence()
-        .expect("append_fields")
-        .iter()
-        .map(|field| {
-            (
-                text(&field["name"]).to_owned(),
-                text(&field["type"]).to_owned(),
-            )
-        })
+fn the_index_templates_config_map_is_the_one_logged_model_derives() {
+    let committed = std::fs::read_to_string(deploy_dir().join("logging/index-template.yaml"))
+        .expect("the ConfigMap");
+    let derived = credit_risk_service::index_template::config_map_yaml().expect("a template");
+    assert!(
+        committed == derived,
+        "regenerate with `cargo run -p credit-risk-service -- index-template > examples/credit-risk-service/deploy/logging/index-template.yaml`"
+    );
+    let component = index_template_body("component-template.json");
+    let properties = &component["template"]["mappings"]["properties"];
+    assert_eq!(properties["credit_amount"]["type"], "double");
+    assert_eq!(properties["duration_in_month"]["type"], "long");
+    assert_eq!(
+        properties["event"]["properties"]["duration"]["type"],
+        "long"
+    );
+    assert_eq!(properties["tracing"]["type"], "flattened");
+    let policy = index_template_body("lifecycle-policy.json");
+    let phases = &policy["policy"]["phases"];
+    assert_eq!(phases["hot"]["actions"]["rollover"]["max_age"], "1d");
+    assert_eq!(phases["delete"]["min_age"], "7d");
+    assert!(phases["delete"]["actions"].get("delete").is_some());
+}
+
+#[test]
+fn the_job_installs_policy_then_component_then_index_template_that_name_each_other() {
+    let config_map = index_template_config_map();
+    let script = text(&config_map["data"]["install.sh"]);
+    let puts: Vec<(&str, &str)> = script
+        .lines()
+        .filter_map(|line| line.strip_prefix("put "))
+        .filter_map(|rest| rest.split_once(' '))
         .collect();
-    listed.sort();
-    let derived: Vec<(String, String)> = credit_risk_service::index_fields::append_fields()
-        .into_iter()
-        .map(|(name, es_type)| (name, es_type.to_owned()))
+    let paths: Vec<&str> = puts.iter().map(|(path, _)| *path).collect();
+    assert_eq!(
+        paths,
+        [
+            "_ilm/policy/logs-credit_risk",
+            "_component_template/logs-credit_risk@mappings",
+            "_index_template/logs-credit_risk",
+        ],
+        "what a template names exists before it"
+    );
+    for (_, file) in &puts {
+        assert!(
+            config_map["data"][*file].is_string(),
+            "{file} is in the ConfigMap"
+        );
+    }
+    let index_template = index_template_body("index-template.json");
+    let composed: Vec<&str> = index_template["composed_of"]
+        .as_array()
+        .expect("composed_of")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
         .collect();
     assert_eq!(
-        listed, derived,
-        "regenerate with `cargo run -p credit-risk-service -- index-fields`"
+        composed,
+        ["ecs@mappings", "logs-credit_risk@mappings"],
+        "the model's mapping last: it wins"
     );
-    let credit_amount = listed.iter().find(|(name, _)| name == "credit_amount");
-    assert_eq!(credit_amount.map(|(_, t)| t.as_str()), Some("double"));
+    assert_eq!(
+        index_template["ignore_missing_component_templates"][0], "ecs@mappings",
+        "an Elasticsearch without it still takes the template"
+    );
+    let settings = &index_template["template"]["settings"];
+    assert_eq!(settings["index.lifecycle.name"], "logs-credit_risk");
+    assert_eq!(
+        settings["index.number_of_replicas"], 0,
+        "one node: no replica"
+    );
+    assert!(index_template["data_stream"].is_object());
+    assert!(
+        index_template["priority"].as_u64().expect("a priority") > 100,
+        "above Elasticsearch's built-in logs-*-* template"
+    );
+    // The script is valid shell, and ends by rolling the data stream over.
+    let checked = Command::new("sh")
+        .arg("-n")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut shell| {
+            use std::io::Write as _;
+            shell
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(script.as_bytes())?;
+            shell.wait()
+        })
+        .expect("sh runs");
+    assert!(checked.success(), "install.sh parses");
+    assert!(script.contains("rollover logs-credit_risk-default"));
+
+    // The Job runs that script, with ECK's secrets of the cluster it names.
+    let job = one("logging/index-template-job.yaml");
+    let elasticsearch = one("logging/elasticsearch.yaml");
+    let cluster = text(&elasticsearch["metadata"]["name"]);
+    let namespace = text(&elasticsearch["metadata"]["namespace"]);
+    assert_eq!(
+        job["metadata"]["namespace"],
+        elasticsearch["metadata"]["namespace"]
+    );
+    let pod = &job["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let volumes = pod["volumes"].as_sequence().expect("volumes");
+    let mounted = |path: &str| {
+        let mount = container["volumeMounts"]
+            .as_sequence()
+            .expect("mounts")
+            .iter()
+            .find(|mount| text(&mount["mountPath"]) == path)
+            .unwrap_or_else(|| panic!("{path} is mounted"));
+        volumes
+            .iter()
+            .find(|volume| volume["name"] == mount["name"])
+            .expect("the mount's volume")
+            .clone()
+    };
+    assert_eq!(
+        mounted("/index-template")["configMap"]["name"],
+        config_map["metadata"]["name"]
+    );
+    assert_eq!(
+        text(&mounted("/es-user")["secret"]["secretName"]),
+        format!("{cluster}-es-elastic-user")
+    );
+    assert_eq!(
+        text(&mounted("/es-ca")["secret"]["secretName"]),
+        format!("{cluster}-es-http-certs-public")
+    );
+    assert_eq!(container["command"][1], "/index-template/install.sh");
+    let url = container["env"]
+        .as_sequence()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"] == "ES_URL")
+        .map(|e| text(&e["value"]).to_owned());
+    assert_eq!(
+        url,
+        Some(format!("https://{cluster}-es-http.{namespace}.svc:9200"))
+    );
+}
+
+#[test]
+fn filebeat_writes_to_the_installed_data_stream_and_waits_for_its_template() {
+    let beat = one("logging/filebeat.yaml");
+    let config = &beat["spec"]["config"];
+    let template = credit_risk_service::index_template::template().expect("a template");
+    assert_eq!(
+        text(&config["output.elasticsearch.index"]),
+        template.data_stream()
+    );
+    let pattern = index_template_body("index-template.json")["index_patterns"][0]
+        .as_str()
+        .expect("a pattern")
+        .to_owned();
+    assert!(
+        template
+            .data_stream()
+            .starts_with(pattern.trim_end_matches('*'))
+    );
+    assert_eq!(
+        config["setup.template.enabled"],
+        Value::Bool(false),
+        "not Filebeat's own template"
+    );
+    assert_eq!(
+        config["setup.ilm.enabled"],
+        Value::Bool(false),
+        "not Filebeat's own policy"
+    );
+    assert!(config.get("setup.template.append_fields").is_none());
+    let wait = &beat["spec"]["daemonSet"]["podTemplate"]["spec"]["initContainers"][0];
+    let command = wait["command"]
+        .as_sequence()
+        .expect("a command")
+        .iter()
+        .map(text)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        command.contains(&format!("/_index_template/{}", template.name())),
+        "waits for the template the Job installs: {command}"
+    );
 }
 
 #[test]
@@ -674,7 +850,7 @@ fn every_key_of_a_real_prediction_record_has_a_type_its_value_fits() {
     let body = common::application_with("applicant_id", serde_json::Value::from("applicant-7"));
     assert_eq!(service.predict(&body).status, 200);
     let records = service.stop();
-    let mapping = credit_risk_service::index_fields::mapping();
+    let mapping = credit_risk_service::index_template::mapping();
     let predictions: Vec<_> = records
         .iter()
         .filter(|r| {
@@ -719,17 +895,30 @@ fn ecs_fields() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether our type for an ECS field is the one ECS gives it, or one that
+/// indexes the same values the same way.
+fn ecs_compatible(ours: &str, ecs_type: &str) -> bool {
+    ours == ecs_type
+        || (ecs_type == "match_only_text" && ours == "text")
+        || (ecs_type == "wildcard" && ours == "keyword")
+}
+
 #[test]
-fn no_field_filebeats_template_adds_collides_with_an_ecs_field() {
+fn no_field_the_template_declares_collides_with_an_ecs_field() {
     let ecs = ecs_fields();
     assert!(ecs.len() > 1000, "the whole schema: {}", ecs.len());
     assert!(ecs.iter().any(|(name, _)| name == "server.address"));
-    for (name, _) in credit_risk_service::index_fields::append_fields() {
+    let mapping = credit_risk_service::index_template::mapping();
+    let mut ecs_keys = 0;
+    for (name, ours) in mapping.fields() {
         for (ecs_name, ecs_type) in &ecs {
-            assert_ne!(
-                &name, ecs_name,
-                "{name} is an ECS field ({ecs_type}) already"
-            );
+            if name == ecs_name {
+                ecs_keys += 1;
+                assert!(
+                    ecs_compatible(ours, ecs_type),
+                    "{name}: ours {ours}, ECS {ecs_type}"
+                );
+            }
             assert!(
                 !ecs_name.starts_with(&format!("{name}.")),
                 "{name} would be a value where ECS has the object of {ecs_name}"
@@ -740,22 +929,26 @@ fn no_field_filebeats_template_adds_collides_with_an_ecs_field() {
             );
         }
     }
+    assert!(
+        ecs_keys >= 5,
+        "the runtime's ECS keys are declared too: {ecs_keys}"
+    );
 }
 
 #[test]
 fn the_keys_the_runtime_writes_have_the_types_ecs_gives_them() {
     let ecs: std::collections::HashMap<String, String> = ecs_fields().into_iter().collect();
-    let mapping = credit_risk_service::index_fields::mapping();
+    let mapping = credit_risk_service::index_template::mapping();
     let mut checked = 0;
     for key in logged_model::keys::RESERVED {
         let (Some(ecs_type), Some(ours)) = (ecs.get(*key), mapping.type_of(key)) else {
             continue;
         };
         checked += 1;
-        let compatible = ours == ecs_type
-            || (ecs_type == "match_only_text" && ours == "text")
-            || (ecs_type == "wildcard" && ours == "keyword");
-        assert!(compatible, "{key}: ours {ours}, ECS {ecs_type}");
+        assert!(
+            ecs_compatible(ours, ecs_type),
+            "{key}: ours {ours}, ECS {ecs_type}"
+        );
     }
     assert!(
         checked >= 5,
@@ -764,43 +957,12 @@ fn the_keys_the_runtime_writes_have_the_types_ecs_gives_them() {
 }
 
 #[test]
-fn filebeat_installs_a_retention_policy_that_deletes_and_queues_on_the_nodes_disk() {
+fn filebeat_queues_on_the_nodes_disk_across_restarts() {
     let beat = one("logging/filebeat.yaml");
     let config = &beat["spec"]["config"];
-    assert_eq!(config["setup.ilm.overwrite"], Value::Bool(true));
-    let policy_file = text(&config["setup.ilm.policy_file"]);
-    let (policy_dir, policy_name) = policy_file.rsplit_once('/').expect("a path");
-    let pod = &beat["spec"]["daemonSet"]["podTemplate"]["spec"];
-    let mount = pod["containers"][0]["volumeMounts"]
-        .as_sequence()
-        .expect("mounts")
-        .iter()
-        .find(|mount| text(&mount["mountPath"]) == policy_dir)
-        .expect("the policy's directory is mounted");
-    let volumes = pod["volumes"].as_sequence().expect("volumes");
-    let volume = volumes
-        .iter()
-        .find(|volume| volume["name"] == mount["name"])
-        .expect("the mount's volume");
-    let config_map = one("logging/filebeat-ilm-policy.yaml");
-    assert_eq!(text(&config_map["kind"]), "ConfigMap");
-    assert_eq!(volume["configMap"]["name"], config_map["metadata"]["name"]);
-    assert_eq!(
-        config_map["metadata"]["namespace"],
-        beat["metadata"]["namespace"]
-    );
-    let policy: serde_json::Value =
-        serde_json::from_str(text(&config_map["data"][policy_name])).expect("the policy is JSON");
-    let phases = &policy["policy"]["phases"];
-    assert!(phases["hot"]["actions"]["rollover"]["max_age"].is_string());
-    assert!(
-        phases["delete"]["actions"].get("delete").is_some(),
-        "a delete phase"
-    );
-    assert!(phases["delete"]["min_age"].is_string());
-
-    // The disk queue lives on the node, across restarts of the pod.
     assert!(text(&config["queue.disk"]["max_size"]).ends_with("GB"));
+    let pod = &beat["spec"]["daemonSet"]["podTemplate"]["spec"];
+    let volumes = pod["volumes"].as_sequence().expect("volumes");
     let data = volumes
         .iter()
         .find(|volume| volume["name"] == "beat-data")
