@@ -838,39 +838,65 @@ fn fits(value: &serde_json::Value, es_type: &str) -> bool {
         "long" => value.is_i64() || value.is_u64(),
         "double" => value.is_number(),
         "boolean" => value.is_boolean(),
-        "keyword" | "match_only_text" | "text" | "date" => value.is_string() || value.is_null(),
+        "keyword" | "wildcard" | "match_only_text" | "text" | "date" => {
+            value.is_string() || value.is_null()
+        }
         "object" => value.is_object(),
         _ => false,
     }
 }
 
 #[test]
-fn every_key_of_a_real_prediction_record_has_a_type_its_value_fits() {
+fn every_key_of_every_record_the_service_writes_is_mapped_with_a_type_its_value_fits() {
     let service = common::TestService::start();
     let body = common::application_with("applicant_id", serde_json::Value::from("applicant-7"));
-    assert_eq!(service.predict(&body).status, 200);
+    let response = service.predict(&body);
+    assert_eq!(response.status, 200);
+    let id = response.json()["prediction_id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let outcome = serde_json::json!({"prediction_id": id, "creditability": "bad"}).to_string();
+    let answer = service.request(
+        "POST",
+        "/api/models/credit_risk_model/outcome",
+        &[("content-type", "application/json")],
+        outcome.as_bytes(),
+    );
+    assert_eq!(answer.status, 202);
     let records = service.stop();
     let mapping = credit_risk_service::index_template::mapping();
-    let predictions: Vec<_> = records
+    let ecs: std::collections::HashMap<String, String> = ecs_fields().into_iter().collect();
+    let messages: Vec<&str> = records
         .iter()
-        .filter(|r| {
-            r["message"]
-                .as_str()
-                .is_some_and(|m| m.starts_with("Prediction"))
-        })
+        .filter_map(|r| r["message"].as_str())
         .collect();
-    assert_eq!(predictions.len(), 2);
-    for record in predictions {
+    for wanted in [
+        logged_model::REQUESTED_MESSAGE,
+        logged_model::CREATED_MESSAGE,
+        logged_model::OUTCOME_MESSAGE,
+        "Request handled.",
+    ] {
+        assert!(messages.contains(&wanted), "{wanted} in {messages:?}");
+    }
+    for record in &records {
         for (key, value) in record {
-            let es_type = mapping
-                .type_of(key)
-                .unwrap_or_else(|| panic!("`{key}` has no type in the mapping"));
+            // A key the template does not declare is an ECS field, which
+            // Elasticsearch's `ecs@mappings` maps by its name.
+            let es_type = match mapping.type_of(key) {
+                Some(es_type) => es_type,
+                None => ecs
+                    .get(key)
+                    .unwrap_or_else(|| panic!("`{key}` is neither mapped nor an ECS field"))
+                    .as_str(),
+            };
             assert!(fits(value, es_type), "`{key}`: {value} is not a {es_type}");
         }
     }
     assert_eq!(mapping.type_of("credit_amount"), Some("double"));
     assert_eq!(mapping.type_of("duration_in_month"), Some("long"));
     assert_eq!(mapping.type_of("credit_risk"), Some("keyword"));
+    assert_eq!(mapping.type_of("creditability"), Some("keyword"));
     assert!(
         mapping.dynamic_fields().is_empty(),
         "{:?}",
