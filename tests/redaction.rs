@@ -152,7 +152,7 @@ on_both_drains! {
         let records = captured.finish();
         let text = output.text();
         assert_eq!(records.len(), 1, "{records:?}");
-        assert_eq!(records[0]["phone"], REDACTED);
+        assert_eq!(records[0]["tracing.phone"], REDACTED);
         assert!(!text.contains(PHONE), "the phone leaked: {text}");
     }
 }
