@@ -145,6 +145,7 @@ fn lines_on(drain: DrainKind, inputs: &[Values]) -> Vec<String> {
     let captured = Captured::with(
         LoggerBuilder::new()
             .drain(drain)
+            .profile_interval(None)
             .level(slog::Level::Trace)
             .env_vars(["LOGGED_MODEL_UNSET"]),
     );

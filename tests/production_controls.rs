@@ -357,7 +357,11 @@ on_both_drains! {
     #[test]
     fn long_strings_are_cut_and_listed_and_every_line_stays_json() {
         let captured = Captured::with(
-            LoggerBuilder::new().drain(DRAIN).field_max_bytes(100).record_max_bytes(2000),
+            LoggerBuilder::new()
+                .drain(DRAIN)
+                .field_max_bytes(100)
+                .record_max_bytes(2000)
+                .profile_interval(None),
         );
         let output = captured.output.clone();
         let model = Logged::with_settings(Scorer, &captured.logger, &settings(None)).expect("wraps");

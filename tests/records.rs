@@ -208,7 +208,7 @@ on_both_drains! {
 
     #[test]
     fn control_characters_in_values_are_escaped_and_a_record_is_one_line() {
-        let captured = Captured::on(DRAIN);
+        let captured = Captured::with(LoggerBuilder::new().drain(DRAIN).profile_interval(None));
         let output = captured.output.clone();
         let model = Logged::new(CreditModel, &captured.logger).expect("no key collides");
         let _ = model.predict(&Application::typical());

@@ -90,6 +90,7 @@ on_both_drains! {
         let valve = Valve::default();
         let (logger, guard) = LoggerBuilder::new()
             .drain(DRAIN)
+            .profile_interval(None)
             .channel_size(4)
             .build_with_writer(valve.clone())
             .expect("valid");

@@ -14,7 +14,7 @@ on_both_drains! {
     #[test]
     fn a_hundred_thousand_predictions_from_eight_threads_give_exactly_two_hundred_thousand_lines() {
         // A small channel, so that the callers really wait on the writer.
-        let captured = Captured::with(LoggerBuilder::new().drain(DRAIN).channel_size(64));
+        let captured = Captured::with(LoggerBuilder::new().drain(DRAIN).channel_size(64).profile_interval(None));
         let model = Arc::new(Logged::new(CreditModel, &captured.logger).expect("no key collides"));
         let threads: Vec<_> = (0..THREADS)
             .map(|_| {

@@ -166,7 +166,7 @@ on_both_drains! {
     fn predictions_go_on_when_the_output_is_a_broken_pipe() {
         let (reader, writer) = io::pipe().expect("a pipe");
         drop(reader);
-        let (logger, guard) = LoggerBuilder::new().drain(DRAIN)
+        let (logger, guard) = LoggerBuilder::new().drain(DRAIN).profile_interval(None)
             .build_with_writer(writer)
             .expect("valid");
         let model = Logged::new(CreditModel, &logger).expect("no key collides");

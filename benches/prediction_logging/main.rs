@@ -53,6 +53,7 @@ fn logger(
     let builder = LoggerBuilder::from_env_with(move |name| env.get(name).map(|v| (*v).to_owned()))
         .expect("valid configuration")
         .capture_log_crate(false)
+        .profile_interval(None)
         .env_vars(ENV_VARS);
     configure(builder)
         .build_with_writer(output)

@@ -60,6 +60,7 @@ pub const KEYS: &[Key] = &[
     key("ORIGINAL_MESSAGE", "original_message", "match_only_text", "On a record that could not be formatted: the message it had."),
     key("DROPPED_RECORDS", "dropped_records", "long", "On a drop report: how many records the full channel dropped."),
     key("FAILED_WRITES", "failed_writes", "long", "On a write-failure report: how many records the output failed to take."),
+    key("MODEL_PROFILE", "model_profile", "object", "On a \"Model profile.\" record: the window, its predictions, and each field's sketches."),
 ];
 
 /// The Elasticsearch types a field's mapping may be given with

@@ -8,6 +8,7 @@ use crate::logger::Logger;
 use crate::model_settings::ModelSettings;
 use crate::pipeline::guard::LogGuard;
 use crate::pipeline::{self, parts::DrainConfig};
+use crate::profile::profiler::Profiles;
 use crate::record::{caps::SizeCaps, constant_values::ConstantValues};
 use slog::Level;
 use std::io::Write;
@@ -43,6 +44,8 @@ pub struct LoggerBuilder {
     capture_log_crate: bool,
     /// Set in code; otherwise read from `env` when the logger is built.
     model_settings: Option<ModelSettings>,
+    /// How often profiles are written; `None`: no profiles.
+    profile_interval: Option<Duration>,
     env: EnvLookup,
 }
 
@@ -59,6 +62,7 @@ impl Default for LoggerBuilder {
             caps: SizeCaps::DEFAULT,
             capture_log_crate: false,
             model_settings: None,
+            profile_interval: Some(config::DEFAULT_PROFILE_INTERVAL),
             env: config::process_env(),
         }
     }
@@ -66,7 +70,8 @@ impl Default for LoggerBuilder {
 
 impl LoggerBuilder {
     /// The defaults: level `info`, no environment fields, overflow `block`,
-    /// a channel of 4096 records, the line drain, the `log` crate not captured.
+    /// a channel of 4096 records, the line drain, the `log` crate not
+    /// captured, a profile of each model every 60 s.
     pub fn new() -> Self {
         Self::default()
     }
@@ -119,6 +124,9 @@ impl LoggerBuilder {
                 SizeCaps::MIN_FIELD,
                 "a whole number of bytes, 64 or more",
             )?;
+        }
+        if let Some(interval) = (builder.env)(config::PROFILE_INTERVAL_VARIABLE)? {
+            builder.profile_interval = config::parse_profile_interval(&interval)?;
         }
         if let Some(bytes) = (builder.env)("LOG_RECORD_MAX_BYTES")? {
             builder.caps.record_max = config::parse_bytes(
@@ -214,6 +222,15 @@ impl LoggerBuilder {
         self
     }
 
+    /// How often each wrapped model's profile is written (a "Model
+    /// profile." record per model: see [`profile`](crate::profile)); `None`
+    /// profiles nothing. 60 s by default; `LOG_PROFILE_INTERVAL` sets it
+    /// (`60s`, `5m`, or `off`).
+    pub fn profile_interval(mut self, interval: Option<Duration>) -> Self {
+        self.profile_interval = interval.filter(|interval| !interval.is_zero());
+        self
+    }
+
     /// Builds a logger that writes to standard output.
     pub fn build(self) -> Result<(Logger, LogGuard), ConfigError> {
         self.build_with_writer(std::io::stdout())
@@ -259,11 +276,19 @@ impl LoggerBuilder {
             Some(settings) => Ok(settings),
             None => ModelSettings::from_env_lookup(&self.env),
         };
-        let (logger, pipeline, guard) = pipeline::build(self.drain, config, writer)?;
+        let (logger, pipeline, mut guard) = pipeline::build(self.drain, config, writer)?;
         if self.capture_log_crate {
             log_bridge::install(logger.clone(), self.level)?;
         }
-        Ok((Logger::new_root(logger, pipeline, settings), guard))
+        let profiles = self.profile_interval.map(Profiles::new);
+        if let Some(profiles) = &profiles {
+            let profiles = Arc::clone(profiles);
+            guard.before_shut_down(move || profiles.finish());
+        }
+        Ok((
+            Logger::new_root(logger, pipeline, settings, profiles),
+            guard,
+        ))
     }
 
     /// Logged for a configured variable that is not set.

@@ -11,6 +11,7 @@
 //! | `LOG_DRAIN` | `line` (a prediction's caller captures what changes per record, the writer thread formats and writes in batches) or `slog-async` (slog-async over slog-json) | `line` |
 //! | `LOG_FIELD_MAX_BYTES` | the longest string value written whole, in bytes, 64 or more | `4096` |
 //! | `LOG_RECORD_MAX_BYTES` | the longest record, in bytes, 1024 or more | `16000` |
+//! | `LOG_PROFILE_INTERVAL` | how often each model's profile is written: `60s`, `5m`, `1h` (a bare number is seconds), at least a second, or `off` | `60s` |
 //!
 //! Two more are the models' settings ([`ModelSettings`](crate::ModelSettings)),
 //! read with the rest when the logger is built and used by every model
@@ -213,6 +214,35 @@ pub(crate) fn parse_block_timeout(value: &str) -> Result<std::time::Duration, Co
             variable: "LOG_BLOCK_TIMEOUT_MS",
             value: value.to_owned(),
             expected: "a whole number of milliseconds above 0",
+        }),
+    }
+}
+
+/// The variable that sets how often profiles are written.
+pub(crate) const PROFILE_INTERVAL_VARIABLE: &str = "LOG_PROFILE_INTERVAL";
+
+/// How often profiles are written unless told.
+pub(crate) const DEFAULT_PROFILE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `LOG_PROFILE_INTERVAL`: a duration (`60s`, `5m`, `1h`; a bare number is
+/// seconds) of at least a second, or `off`.
+pub(crate) fn parse_profile_interval(
+    value: &str,
+) -> Result<Option<std::time::Duration>, ConfigError> {
+    let text = value.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let parsed = match text.parse::<u64>() {
+        Ok(seconds) => Ok(std::time::Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text),
+    };
+    match parsed {
+        Ok(interval) if interval >= std::time::Duration::from_secs(1) => Ok(Some(interval)),
+        _ => Err(ConfigError::InvalidValue {
+            variable: PROFILE_INTERVAL_VARIABLE,
+            value: value.to_owned(),
+            expected: "a duration of a second or more (60s, 5m, 1h; a bare number is seconds), or off",
         }),
     }
 }

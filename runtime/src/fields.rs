@@ -4,6 +4,7 @@
 
 use crate::hashing::{HashHex, HashKey};
 use crate::keys;
+use crate::profile::value::{self, ProfileValue};
 use crate::record::capture::FieldCapture;
 use crate::sensitive::REDACTED;
 use serde::Serialize;
@@ -39,6 +40,10 @@ enum Capturing<'a> {
     /// A field could not be captured: the record's fields are recorded again
     /// into a recorder that keeps them, and this one takes no more.
     GaveUp,
+    /// For the model's profile: each field's value appended to a caller's
+    /// buffer, numbered in the order the fields are listed; nothing kept,
+    /// and a sensitive field counted, never read.
+    Profile { bytes: Vec<u8>, next: u8 },
 }
 
 /// A field's value as the record will hold it.
@@ -95,6 +100,34 @@ impl<'a> FieldRecorder<'a> {
         }
     }
 
+    /// A recorder that appends the fields' values to `bytes` for the
+    /// model's profile, the first one numbered `first`.
+    pub(crate) fn profiling(bytes: Vec<u8>, first: u8) -> Self {
+        FieldRecorder {
+            fields: SmallFields::default(),
+            errors: RefCell::new(Vec::new()),
+            hash_key: None,
+            hashes: Vec::new(),
+            capture: Capturing::Profile { bytes, next: first },
+        }
+    }
+
+    /// The profile's buffer back, with the values appended.
+    pub(crate) fn into_profile(self) -> Vec<u8> {
+        match self.capture {
+            Capturing::Profile { bytes, .. } => bytes,
+            Capturing::No | Capturing::Yes(_) | Capturing::GaveUp => Vec::new(),
+        }
+    }
+
+    /// Appends the next field's value to the profile's buffer.
+    fn profile(&mut self, value: impl FnOnce(&mut Vec<u8>, u8)) {
+        if let Capturing::Profile { bytes, next } = &mut self.capture {
+            value(bytes, *next);
+            *next = next.saturating_add(1);
+        }
+    }
+
     /// Records `value` under `key`. A value that serde cannot turn into JSON
     /// (a map with non-string keys, a `Serialize` impl that fails) is logged
     /// as `null`, and the reason is listed under `field_errors`.
@@ -107,11 +140,18 @@ impl<'a> FieldRecorder<'a> {
                 }
             }
             Capturing::GaveUp => {}
+            Capturing::Profile { .. } => {
+                self.profile(|bytes, field| value::append_serialized(bytes, field, value));
+            }
         }
     }
 
     /// Records the redaction marker under `key`; the value is never read.
     pub fn record_redacted<T: ?Sized>(&mut self, key: &'static str, _value: &T) {
+        if matches!(self.capture, Capturing::Profile { .. }) {
+            self.profile(|bytes, field| value::append(bytes, field, &ProfileValue::Present));
+            return;
+        }
         self.field(key, FieldValue::Redacted, |capture| capture.text(REDACTED));
     }
 
@@ -132,7 +172,7 @@ impl<'a> FieldRecorder<'a> {
                     self.capture = Capturing::GaveUp;
                 }
             }
-            Capturing::GaveUp => {}
+            Capturing::GaveUp | Capturing::Profile { .. } => {}
         }
     }
 
@@ -140,12 +180,18 @@ impl<'a> FieldRecorder<'a> {
     pub(crate) fn captured(&self) -> Option<&[u8]> {
         match &self.capture {
             Capturing::Yes(capture) => Some(capture.bytes()),
-            Capturing::No | Capturing::GaveUp => None,
+            Capturing::No | Capturing::GaveUp | Capturing::Profile { .. } => None,
         }
     }
 
     /// Records the keyed hash of `value` under `key`.
     pub fn record_hashed<T: Serialize>(&mut self, key: &'static str, value: &T) {
+        if matches!(self.capture, Capturing::Profile { .. }) {
+            // Counted (or a null), not hashed: a profile never holds a
+            // sensitive value.
+            self.profile(|bytes, field| value::append_presence(bytes, field, value));
+            return;
+        }
         let hashed = match self.hash_key {
             Some(hash_key) => hash_key.hash(value).map_err(|error| error.to_string()),
             None => Err("no hash key is set".to_owned()),

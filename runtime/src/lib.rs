@@ -53,7 +53,7 @@
 //!
 //! | layer | files | what they do |
 //! | --- | --- | --- |
-//! | 4. the model's side | `model.rs`, `generated.rs`, `fields.rs`, `mapping.rs`, `index_template.rs`, `model_logger.rs`, `logged.rs`, `prediction.rs`, `outcome.rs`, `model_settings.rs`, `sampling.rs`, `correlation.rs`, `logger.rs`, `builder.rs`, `log_bridge.rs`, `tracing_layer.rs` | what a model author and a service use: the traits, the attribute's contract, the wrapper and its predictions, outcomes, building the logger |
+//! | 4. the model's side | `model.rs`, `generated.rs`, `fields.rs`, `mapping.rs`, `index_template.rs`, `profile/`, `model_logger.rs`, `logged.rs`, `prediction.rs`, `outcome.rs`, `model_settings.rs`, `sampling.rs`, `correlation.rs`, `logger.rs`, `builder.rs`, `log_bridge.rs`, `tracing_layer.rs` | what a model author and a service use: the traits, the attribute's contract, the wrapper and its predictions, outcomes, building the logger |
 //! | 3. `pipeline/` | see `pipeline/mod.rs` | how records **move**: the channel and its admission, the writer thread, the event clock, outputs, stall detection, loss accounting; no JSON |
 //! | 2. `record/` | see `record/mod.rs` | what a record **is**: the head, the pairs in their order, the captured form, the template, caps, redaction, JSON; no threads, no locks |
 //! | 1. foundation | `keys.rs`, `config.rs`, `sensitive.rs`, `hashing.rs`, `prediction_id.rs`, `prediction_stats.rs` | key names, configuration values, redaction, hashing, ids, counters |
@@ -65,6 +65,7 @@
 //! | `fields.rs` | the logged fields of one record, borrowed and written with their JSON types |
 //! | `mapping.rs` | the Elasticsearch mapping of a model's records, from its types |
 //! | `index_template.rs` | the data stream, templates and retention that install the mapping |
+//! | `profile/` | profiles of every prediction: the callers' buffers, the sketches, the profiler thread, reading profiles back |
 //! | `model_logger.rs` | the logger of one wrapped model, its keys checked, and [`WrapError`] |
 //! | `logged.rs` | [`Logged`]: wraps a model and runs each prediction |
 //! | `prediction.rs` | the records of one prediction, from request to result |
@@ -103,6 +104,7 @@ mod pipeline;
 mod prediction;
 mod prediction_id;
 mod prediction_stats;
+pub mod profile;
 mod record;
 mod sampling;
 mod sensitive;

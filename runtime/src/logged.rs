@@ -10,8 +10,11 @@ use crate::outcome::OutcomeLogger;
 use crate::pipeline::link::PredictionSink;
 use crate::prediction::PredictionCall;
 use crate::prediction_id::PredictionId;
-use crate::prediction_stats::PredictionStats;
+use crate::prediction_stats::{PredictionCounters, PredictionStats};
+use crate::profile::collector::Collector;
+use crate::profile::profiler::ProfiledField;
 use crate::sampling::SampleRate;
+use slog::Drain as _;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
@@ -124,6 +127,26 @@ impl<M: LoggedModel> Logged<M> {
                 sample_rate.below_one(),
             )
         });
+        let stats = Arc::<PredictionCounters>::default();
+        let profile = match parent.profiles() {
+            Some(profiles) if logger.is_enabled(slog::Level::Info) => {
+                let collector = Arc::new(Collector::new());
+                let fields = (spec.input_keys.iter().map(|key| (key, "input")))
+                    .chain(spec.output_keys.iter().map(|key| (key, "output")))
+                    .map(|(key, role)| ProfiledField { key, role })
+                    .collect();
+                let profile_logger =
+                    model_logger::<M>(&parent, qualified_name, version, "profile", settings)?;
+                profiles.register(
+                    Arc::clone(&collector),
+                    fields,
+                    Arc::clone(&stats),
+                    profile_logger,
+                );
+                Some(collector)
+            }
+            _ => None,
+        };
         Ok(Logged {
             model,
             context: ModelContext {
@@ -131,7 +154,8 @@ impl<M: LoggedModel> Logged<M> {
                 parent,
                 sample_rate,
                 hash_key: settings.key().cloned(),
-                stats: Arc::default(),
+                stats,
+                profile,
                 output: settings
                     .log_output()
                     .cloned()

@@ -10,6 +10,7 @@ use crate::config::ConfigError;
 use crate::model_settings::ModelSettings;
 use crate::pipeline::log_output::LogOutput;
 use crate::pipeline::parts::Pipeline;
+use crate::profile::profiler::Profiles;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub struct Logger {
     /// The models' settings, read once with the logger's configuration; an
     /// invalid one is reported when a model is wrapped, naming the model.
     settings: Arc<Result<ModelSettings, ConfigError>>,
+    /// The models' profiles and their thread, when the logger profiles.
+    profiles: Option<Arc<Profiles>>,
 }
 
 impl Logger {
@@ -46,11 +49,13 @@ impl Logger {
         slog: slog::Logger,
         pipeline: Pipeline,
         settings: Result<ModelSettings, ConfigError>,
+        profiles: Option<Arc<Profiles>>,
     ) -> Self {
         Logger {
             slog,
             pipeline,
             settings: Arc::new(settings),
+            profiles,
         }
     }
 
@@ -65,6 +70,7 @@ impl Logger {
             slog: self.slog.new(values),
             pipeline: self.pipeline.clone(),
             settings: Arc::clone(&self.settings),
+            profiles: self.profiles.clone(),
         }
     }
 
@@ -82,6 +88,11 @@ impl Logger {
 
     pub(crate) fn pipeline(&self) -> &Pipeline {
         &self.pipeline
+    }
+
+    /// The models' profiles, when the logger profiles.
+    pub(crate) fn profiles(&self) -> Option<&Arc<Profiles>> {
+        self.profiles.as_ref()
     }
 
     /// The models' settings read with the configuration, or why they are

@@ -95,6 +95,22 @@ impl<T: EsType> EsType for [T] {
 /// `tracing`): an event's field `port` is written as `tracing.port`.
 pub const TRACING_FIELDS: &str = "tracing";
 
+/// The type of an object kept in the document but not indexed (its
+/// `properties` entry is `{"type": "object", "enabled": false}`).
+pub const NOT_INDEXED: &str = "object, not indexed";
+
+/// The parts of a profile record's [`keys::MODEL_PROFILE`] and their types.
+const PROFILE_FIELDS: [(&str, &str); 8] = [
+    ("window.start", "date"),
+    ("window.end", "date"),
+    ("predictions.made", "long"),
+    ("predictions.logged", "long"),
+    ("predictions.sampled_out", "long"),
+    ("predictions.failed", "long"),
+    ("predictions.unprofiled", "long"),
+    ("fields", NOT_INDEXED),
+];
+
 /// Which of the runtime's keys the Elastic Common Schema defines (Filebeat's
 /// own index template maps them already).
 const ECS_KEYS: [&str; 12] = [
@@ -125,10 +141,16 @@ impl IndexMapping {
         let mut mapping = IndexMapping {
             fields: keys::ES_TYPES
                 .iter()
+                .filter(|(key, _)| *key != keys::MODEL_PROFILE)
                 .map(|(key, es_type)| ((*key).to_owned(), *es_type))
                 .collect(),
             dynamic: Vec::new(),
         };
+        // A profile record's window and counts are searched and charted;
+        // its sketches are kept in the document, not indexed.
+        for (part, es_type) in PROFILE_FIELDS {
+            mapping.add(&format!("{}.{part}", keys::MODEL_PROFILE), es_type);
+        }
         // The fields of other crates' `tracing` events, under a prefix of
         // their own: one `flattened` field, so no name or type of theirs
         // can collide with another's or with the Elastic Common Schema.
@@ -200,7 +222,12 @@ impl IndexMapping {
             let mut parts = key.split('.').peekable();
             while let Some(part) = parts.next() {
                 if parts.peek().is_none() {
-                    level.insert(part.to_owned(), json!({ "type": es_type }));
+                    let leaf = if *es_type == NOT_INDEXED {
+                        json!({ "type": "object", "enabled": false })
+                    } else {
+                        json!({ "type": es_type })
+                    };
+                    level.insert(part.to_owned(), leaf);
                     break;
                 }
                 let entry = level

@@ -12,6 +12,7 @@ use crate::model_settings::ModelSettings;
 use crate::pipeline::link::PredictionSink;
 use crate::pipeline::log_output::LogOutput;
 use crate::prediction_stats::PredictionCounters;
+use crate::profile::collector::Collector;
 use crate::record::constant_values::ConstantValues;
 use crate::sampling::SampleRate;
 use slog::Logger;
@@ -31,6 +32,9 @@ pub(crate) struct ModelContext {
     pub(crate) output: LogOutput,
     /// The line drain under `logger`, which takes captured records.
     pub(crate) sink: Option<PredictionSink>,
+    /// Where each prediction's values go for the model's profile, when the
+    /// logger profiles.
+    pub(crate) profile: Option<Arc<Collector>>,
 }
 
 /// Why a model could not be wrapped.

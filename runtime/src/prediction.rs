@@ -120,8 +120,30 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
         }
     }
 
+    /// Hands the prediction's values to the model's profile, if it has one:
+    /// the input fields, then the output fields of a prediction that
+    /// succeeded, numbered in the order they are listed.
+    fn profile(&self, output: Option<&M::Output>) {
+        let Some(collector) = &self.context.profile else {
+            return;
+        };
+        let input = self.input;
+        collector.record(|bytes| {
+            // A sensitive value inside a plain field is read as the
+            // redaction marker, as it is written.
+            let _redacting = crate::sensitive::RedactionScope::enter();
+            let mut fields = FieldRecorder::profiling(std::mem::take(bytes), 0);
+            M::record_input(input, &mut fields);
+            if let Some(output) = output {
+                M::record_output(output, &mut fields);
+            }
+            *bytes = fields.into_profile();
+        });
+    }
+
     /// Logs "Prediction created." with the output fields.
     fn created(&self, output: &M::Output) {
+        self.profile(Some(output));
         let stats = &self.context.stats;
         stats.count_success();
         match &self.logging {
@@ -144,6 +166,7 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
     /// A prediction that was sampled out is logged all the same, with its
     /// input fields, so that the failure can be diagnosed.
     fn exception(&self, error_info: &str) {
+        self.profile(None);
         self.context.stats.count_failure();
         match &self.logging {
             Logging::Whole { prediction_id, .. } => {

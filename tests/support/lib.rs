@@ -44,8 +44,15 @@ impl Captured {
     }
 
     /// Flushes every record and returns them parsed, panicking (failing the
-    /// test) on any line that is not a JSON object.
+    /// test) on any line that is not a JSON object; but for the "Model
+    /// profile." records the profiler writes at shutdown, which
+    /// [`finish_all`](Self::finish_all) keeps.
     pub fn finish(self) -> Vec<JsonRecord> {
+        without_profiles(self.finish_all())
+    }
+
+    /// Like [`finish`](Self::finish), with the profile records.
+    pub fn finish_all(self) -> Vec<JsonRecord> {
         drop(self.logger);
         drop(self.guard);
         self.output.records().expect("every line is a JSON object")
@@ -56,6 +63,14 @@ impl Default for Captured {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// `records` but for the profile records.
+pub fn without_profiles(records: Vec<JsonRecord>) -> Vec<JsonRecord> {
+    records
+        .into_iter()
+        .filter(|record| record["message"] != logged_model::profile::PROFILE_MESSAGE)
+        .collect()
 }
 
 /// The records whose `message` is `message`.

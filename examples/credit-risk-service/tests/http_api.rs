@@ -12,7 +12,10 @@ type Record = serde_json::Map<String, Value>;
 fn requests_records(records: Vec<Record>) -> Vec<Record> {
     records
         .into_iter()
-        .filter(|r| r["message"] != "Shutdown started: finishing open requests.")
+        .filter(|r| {
+            r["message"] != "Shutdown started: finishing open requests."
+                && r["message"] != logged_model::profile::PROFILE_MESSAGE
+        })
         .collect()
 }
 

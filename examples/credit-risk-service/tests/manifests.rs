@@ -841,7 +841,7 @@ fn fits(value: &serde_json::Value, es_type: &str) -> bool {
         "keyword" | "wildcard" | "match_only_text" | "text" | "date" => {
             value.is_string() || value.is_null()
         }
-        "object" => value.is_object(),
+        "object" | logged_model::mapping::NOT_INDEXED => value.is_object(),
         _ => false,
     }
 }
@@ -876,23 +876,52 @@ fn every_key_of_every_record_the_service_writes_is_mapped_with_a_type_its_value_
         logged_model::CREATED_MESSAGE,
         logged_model::OUTCOME_MESSAGE,
         "Request handled.",
+        logged_model::profile::PROFILE_MESSAGE,
     ] {
         assert!(messages.contains(&wanted), "{wanted} in {messages:?}");
     }
+    // A nested object (the profile's) is mapped by its dotted leaves.
+    fn leaves<'v>(
+        key: String,
+        value: &'v serde_json::Value,
+        mapped: &dyn Fn(&str) -> bool,
+        out: &mut Vec<(String, &'v serde_json::Value)>,
+    ) {
+        match value.as_object() {
+            Some(object) if !mapped(&key) => {
+                for (part, inner) in object {
+                    leaves(format!("{key}.{part}"), inner, mapped, out);
+                }
+            }
+            _ => out.push((key, value)),
+        }
+    }
+    let mut checked_profile = false;
     for record in &records {
+        let mut pairs = Vec::new();
         for (key, value) in record {
+            leaves(
+                key.clone(),
+                value,
+                &|key| mapping.type_of(key).is_some(),
+                &mut pairs,
+            );
+        }
+        for (key, value) in pairs {
+            checked_profile |= key.starts_with("model_profile.");
             // A key the template does not declare is an ECS field, which
             // Elasticsearch's `ecs@mappings` maps by its name.
-            let es_type = match mapping.type_of(key) {
+            let es_type = match mapping.type_of(&key) {
                 Some(es_type) => es_type,
                 None => ecs
-                    .get(key)
+                    .get(&key)
                     .unwrap_or_else(|| panic!("`{key}` is neither mapped nor an ECS field"))
                     .as_str(),
             };
             assert!(fits(value, es_type), "`{key}`: {value} is not a {es_type}");
         }
     }
+    assert!(checked_profile, "the profile record was checked too");
     assert_eq!(mapping.type_of("credit_amount"), Some("double"));
     assert_eq!(mapping.type_of("duration_in_month"), Some("long"));
     assert_eq!(mapping.type_of("credit_risk"), Some("keyword"));

@@ -201,10 +201,7 @@ fn sigterm_finishes_in_flight_requests_and_loses_no_record() {
         .collect();
     assert_eq!(key_warnings.len(), 1);
     assert_eq!(key_warnings[0]["log.level"], "WARN");
-    assert_eq!(
-        records.last().map(|r| r["message"].clone()),
-        Some("Service stopped.".into())
-    );
+    assert_stopped_last(&records);
     assert!(
         records
             .iter()
@@ -300,10 +297,7 @@ fn load_running_through_sigterm_loses_no_record_of_an_answered_request() {
             "{id}"
         );
     }
-    assert_eq!(
-        records.last().map(|r| r["message"].clone()),
-        Some("Service stopped.".into())
-    );
+    assert_stopped_last(&records);
 }
 
 #[test]
@@ -347,4 +341,20 @@ fn a_missing_model_artifact_stops_start_up_with_a_critical_record() {
             .as_str()
             .is_some_and(|e| e.contains("no/such/model.json"))
     );
+}
+
+/// "Service stopped." is the service's last record; only the model's last
+/// profile, which the log's guard writes as it shuts down, comes after it.
+fn assert_stopped_last(records: &[serde_json::Value]) {
+    let stopped = records
+        .iter()
+        .rposition(|r| r["message"] == "Service stopped.")
+        .expect("a \"Service stopped.\" record");
+    for record in &records[stopped + 1..] {
+        assert_eq!(
+            record["message"],
+            logged_model::profile::PROFILE_MESSAGE,
+            "only profiles after \"Service stopped.\""
+        );
+    }
 }

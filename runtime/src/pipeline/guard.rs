@@ -34,6 +34,18 @@ impl LogGuard {
         }
     }
 
+    /// Runs `first` before the pipeline shuts down (the profiler writes its
+    /// last windows while the drain still takes records).
+    pub(crate) fn before_shut_down(&mut self, first: impl FnOnce() + Send + 'static) {
+        let then = self.shut_down.take();
+        self.shut_down = Some(Box::new(move || {
+            first();
+            if let Some(then) = then {
+                then();
+            }
+        }));
+    }
+
     /// The drain the records go through, as configured.
     pub fn drain(&self) -> DrainKind {
         self.drain

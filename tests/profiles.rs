@@ -1,0 +1,361 @@
+//! Profiles of every prediction: one "Model profile." record per model per
+//! window and at shutdown, fed by every prediction (sampled out or not),
+//! with exact counts, sketches that read back and merge across windows and
+//! pods, and sensitive fields counted, never sketched. On both drains.
+
+use logged_model::profile::{ModelProfile, PROFILE_MESSAGE, ProfileError};
+use logged_model::{
+    CapturedOutput, ConfigError, HashKey, Logged, LoggerBuilder, Model, ModelSettings, Sensitive,
+    logged_model,
+};
+use logged_model_test_support::{JsonRecord, on_both_drains};
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Purpose {
+    Car,
+    Education,
+    Furniture,
+}
+
+struct Application {
+    amount: f64,
+    months: u32,
+    purpose: Purpose,
+    note: Option<String>,
+    phone: Sensitive<String>,
+    applicant_id: Option<Sensitive<String>>,
+}
+
+#[derive(Serialize)]
+struct Verdict {
+    risky: bool,
+    probability: f64,
+}
+
+/// Fails above an amount of 9,000.
+struct Scorer;
+
+#[logged_model(
+    input_fields = [amount, months, purpose, note, phone(redact), applicant_id(hash)],
+    output_fields = [risky, probability]
+)]
+impl Model for Scorer {
+    type Input = Application;
+    type Output = Verdict;
+    type Error = String;
+    fn qualified_name(&self) -> &str {
+        "scorer"
+    }
+    fn version(&self) -> &str {
+        "2"
+    }
+    fn predict(&self, input: &Application) -> Result<Verdict, String> {
+        if input.amount > 9_000.0 {
+            return Err("amount out of range".to_owned());
+        }
+        Ok(Verdict {
+            risky: input.amount > 5_000.0,
+            probability: input.amount / 10_000.0,
+        })
+    }
+}
+
+const PHONE: &str = "+49 30 1234567";
+const APPLICANT: &str = "applicant-secret-7";
+
+fn application(index: u32) -> Application {
+    Application {
+        amount: f64::from(index % 100) * 100.0,
+        months: 6 + index % 30,
+        purpose: [Purpose::Car, Purpose::Education, Purpose::Furniture][(index % 3) as usize],
+        note: index.is_multiple_of(4).then(|| "first".to_owned()),
+        phone: Sensitive::new(PHONE.to_owned()),
+        applicant_id: (!index.is_multiple_of(5)).then(|| Sensitive::new(APPLICANT.to_owned())),
+    }
+}
+
+fn settings(rate: f64) -> ModelSettings {
+    ModelSettings::new()
+        .sample_rate(rate)
+        .expect("a valid rate")
+        .hash_key(HashKey::new("a key of sixteen bytes or more").expect("valid"))
+}
+
+fn profiles(records: &[JsonRecord]) -> Vec<ModelProfile> {
+    records
+        .iter()
+        .filter(|record| record["message"] == PROFILE_MESSAGE)
+        .map(|record| ModelProfile::from_record(record).expect("a readable profile"))
+        .collect()
+}
+
+fn merged(profiles: &[ModelProfile]) -> ModelProfile {
+    let (first, rest) = profiles.split_first().expect("a profile");
+    let mut all = first.clone();
+    for profile in rest {
+        all.merge(profile).expect("same model");
+    }
+    all
+}
+
+on_both_drains! {
+    #[test]
+    fn every_prediction_is_profiled_at_any_rate_with_exact_counts() {
+        for rate in [0.0, 0.1, 1.0] {
+            let output = CapturedOutput::default();
+            let (logger, guard) = LoggerBuilder::new()
+                .drain(DRAIN)
+                .build_with_writer(output.clone())
+                .expect("valid");
+            let model = Logged::with_settings(Scorer, &logger, &settings(rate)).expect("wraps");
+            let mut failures = 0;
+            for index in 0..1000 {
+                if model.predict(&application(index)).is_err() {
+                    failures += 1;
+                }
+            }
+            let stats = model.stats();
+            drop((model, logger, guard));
+            let records = output.records().expect("JSON lines");
+            let profiles = profiles(&records);
+            assert_eq!(profiles.len(), 1, "one window, written at shutdown (rate {rate})");
+            let profile = &profiles[0];
+            assert_eq!(profile.model, "scorer");
+            assert_eq!(profile.version, "2");
+            let counts = profile.predictions;
+            assert_eq!(counts.made, 1000);
+            assert_eq!(counts.failed, failures);
+            assert_eq!(counts.sampled_out, stats.sampled_out, "rate {rate}");
+            assert_eq!(counts.logged, 1000 - stats.sampled_out);
+            assert_eq!(counts.unprofiled, 0);
+            // Inputs of every prediction, outputs of every success.
+            for input in ["amount", "months", "purpose", "note", "phone", "applicant_id"] {
+                assert_eq!(profile.field(input).expect(input).count(), 1000, "{input} at {rate}");
+            }
+            for output_field in ["risky", "probability"] {
+                assert_eq!(profile.field(output_field).expect(output_field).count(), 1000 - failures);
+                assert_eq!(profile.fields[output_field].role, "output");
+            }
+            assert_eq!(profile.fields["amount"].role, "input");
+        }
+    }
+
+    #[test]
+    fn numbers_and_texts_are_sketched_and_sensitive_fields_only_counted() {
+        let output = CapturedOutput::default();
+        let (logger, guard) = LoggerBuilder::new().drain(DRAIN).build_with_writer(output.clone()).expect("valid");
+        let model = Logged::with_settings(Scorer, &logger, &settings(0.0)).expect("wraps");
+        let mut amounts: Vec<f64> = Vec::new();
+        for index in 0..900 {
+            let input = application(index);
+            amounts.push(input.amount);
+            let _ = model.predict(&input);
+        }
+        drop((model, logger, guard));
+        let text = output.text();
+        assert!(!text.contains(PHONE) && !text.contains(APPLICANT), "no sensitive value in the log");
+        let profile = &profiles(&output.records().expect("JSON"))[0];
+        let amount = profile.field("amount").and_then(|f| f.numbers()).expect("numbers");
+        assert_eq!(amount.count(), 900);
+        assert_eq!(amount.min(), Some(0.0));
+        assert_eq!(amount.max(), Some(9_900.0));
+        let exact_mean = amounts.iter().sum::<f64>() / 900.0;
+        assert!((amount.mean().expect("a mean") - exact_mean).abs() < 1e-6);
+        amounts.sort_by(f64::total_cmp);
+        let exact_median = amounts[449];
+        let median = amount.quantile(0.5).expect("a median");
+        assert!((median - exact_median).abs() <= 0.02 * 9_900.0, "{median} against {exact_median}");
+        let purpose = profile.field("purpose").and_then(|f| f.texts()).expect("texts");
+        assert_eq!(purpose.max_error(), 0, "three items: exact");
+        let mut items = purpose.items();
+        items.sort();
+        assert_eq!(items, [("car".to_owned(), 300), ("education".to_owned(), 300), ("furniture".to_owned(), 300)]);
+        assert_eq!(purpose.distinct().round(), 3.0);
+        let note = profile.field("note").expect("note");
+        assert_eq!(note.nulls(), 900 - 225, "None is a null");
+        assert_eq!(note.texts().map(|t| t.count()), Some(225));
+        for sensitive in ["phone", "applicant_id"] {
+            let field = profile.field(sensitive).expect(sensitive);
+            assert!(field.numbers().is_none() && field.texts().is_none(), "{sensitive} is not sketched");
+            assert_eq!(field.count(), 900);
+        }
+        assert_eq!(profile.field("applicant_id").map(|f| f.nulls()), Some(180), "an absent id is a null");
+        assert_eq!(profile.field("phone").map(|f| f.nulls()), Some(0));
+        let risky = profile.field("risky").and_then(|f| f.texts()).expect("a bool is a category");
+        let mut items = risky.items();
+        items.sort();
+        let succeeded: Vec<f64> = amounts.iter().copied().filter(|a| *a <= 9_000.0).collect();
+        let risky_count = succeeded.iter().filter(|a| **a > 5_000.0).count() as u64;
+        let safe_count = succeeded.len() as u64 - risky_count;
+        assert_eq!(items, [("false".to_owned(), safe_count), ("true".to_owned(), risky_count)]);
+    }
+
+    #[test]
+    fn windows_follow_the_interval_and_merge_into_the_whole() {
+        let output = CapturedOutput::default();
+        let (logger, guard) = LoggerBuilder::new()
+            .drain(DRAIN)
+            .profile_interval(Some(Duration::from_secs(1)))
+            .build_with_writer(output.clone())
+            .expect("valid");
+        let model = Logged::with_settings(Scorer, &logger, &settings(0.5)).expect("wraps");
+        for index in 0..300 {
+            let _ = model.predict(&application(index));
+            if index == 150 {
+                std::thread::sleep(Duration::from_millis(1300));
+            }
+        }
+        drop((model, logger, guard));
+        let windows = profiles(&output.records().expect("JSON"));
+        assert!(windows.len() >= 2, "{} windows", windows.len());
+        for pair in windows.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start, "windows follow each other");
+        }
+        let whole = merged(&windows);
+        assert_eq!(whole.windows, windows.len() as u64);
+        assert_eq!(whole.predictions.made, 300);
+        assert_eq!(whole.field("amount").map(|f| f.count()), Some(300));
+        assert_eq!(whole.start, windows[0].start);
+        assert_eq!(whole.end, windows[windows.len() - 1].end);
+    }
+
+    #[test]
+    fn profiles_from_several_threads_and_pods_merge_with_nothing_lost() {
+        let mut pods = Vec::new();
+        for _pod in 0..2 {
+            let output = CapturedOutput::default();
+            let (logger, guard) = LoggerBuilder::new().drain(DRAIN).build_with_writer(output.clone()).expect("valid");
+            let model = std::sync::Arc::new(Logged::with_settings(Scorer, &logger, &settings(0.1)).expect("wraps"));
+            let threads: Vec<_> = (0..4)
+                .map(|thread| {
+                    let model = std::sync::Arc::clone(&model);
+                    std::thread::spawn(move || {
+                        for index in 0..500 {
+                            let _ = model.predict(&application(thread * 500 + index));
+                        }
+                    })
+                })
+                .collect();
+            for thread in threads {
+                thread.join().expect("no panic");
+            }
+            drop((model, logger, guard));
+            pods.extend(profiles(&output.records().expect("JSON")));
+        }
+        let fleet = merged(&pods);
+        assert_eq!(fleet.predictions.made, 4000);
+        assert_eq!(fleet.predictions.unprofiled, 0);
+        assert_eq!(fleet.field("months").map(|f| f.count()), Some(4000));
+        let purpose = fleet.field("purpose").and_then(|f| f.texts()).expect("texts");
+        assert_eq!(purpose.items().iter().map(|(_, n)| n).sum::<u64>(), 4000);
+    }
+}
+
+#[test]
+fn a_profile_of_another_model_does_not_merge() {
+    let record = |model: &str| -> JsonRecord {
+        serde_json::from_value(serde_json::json!({
+            "message": PROFILE_MESSAGE,
+            "model_qualified_name": model,
+            "model_version": "1",
+            "model_profile": {
+                "window": {"start": "2026-12-07T10:00:00.000000Z", "end": "2026-12-07T10:01:00.000000Z"},
+                "predictions": {"made": 1, "logged": 1, "sampled_out": 0, "failed": 0, "unprofiled": 0},
+                "fields": {"x": {"role": "input", "count": 1, "nulls": 1}}
+            }
+        }))
+        .expect("an object")
+    };
+    let mut ours = ModelProfile::from_record(&record("a")).expect("readable");
+    let error = ours
+        .merge(&ModelProfile::from_record(&record("b")).expect("readable"))
+        .expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "cannot merge the profile of `b` into that of `a`"
+    );
+    let mut not_a_profile = record("a");
+    not_a_profile.insert("message".to_owned(), "Prediction created.".into());
+    assert!(matches!(
+        ModelProfile::from_record(&not_a_profile),
+        Err(ProfileError::NotAProfile(_))
+    ));
+    let mut damaged = record("a");
+    damaged["model_profile"]["predictions"]["made"] = "one".into();
+    let error = ModelProfile::from_record(&damaged).expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "profile record: `model_profile.predictions.made` is missing or not what it should be"
+    );
+}
+
+#[test]
+fn profile_interval_is_read_from_the_environment_and_bad_values_are_refused() {
+    let build = |value: &'static str| {
+        LoggerBuilder::from_env_with(move |name| {
+            (name == "LOG_PROFILE_INTERVAL").then(|| value.to_owned())
+        })
+    };
+    for good in ["60s", "5m", "1h", "30", "off", "OFF"] {
+        assert!(build(good).is_ok(), "{good}");
+    }
+    for bad in ["0", "500ms", "soon", "-1", ""] {
+        let error = build(bad).err().expect(bad);
+        assert!(
+            matches!(
+                error,
+                ConfigError::InvalidValue {
+                    variable: "LOG_PROFILE_INTERVAL",
+                    ..
+                }
+            ),
+            "{bad}: {error}"
+        );
+        assert!(error.to_string().contains("or off"), "{error}");
+    }
+}
+
+#[test]
+fn no_profile_when_profiling_is_off_or_the_level_is_above_info() {
+    for builder in [
+        LoggerBuilder::from_env_with(|name| {
+            (name == "LOG_PROFILE_INTERVAL").then(|| "off".to_owned())
+        })
+        .expect("valid"),
+        LoggerBuilder::new().level(slog::Level::Warning),
+    ] {
+        let output = CapturedOutput::default();
+        let (logger, guard) = builder.build_with_writer(output.clone()).expect("valid");
+        let model = Logged::with_settings(Scorer, &logger, &settings(1.0)).expect("wraps");
+        let _ = model.predict(&application(1));
+        drop((model, logger, guard));
+        assert!(profiles(&output.records().expect("JSON")).is_empty());
+    }
+}
+
+#[test]
+fn a_profile_of_many_fields_stays_under_the_line_limit() {
+    let output = CapturedOutput::default();
+    let (logger, guard) = LoggerBuilder::new()
+        .build_with_writer(output.clone())
+        .expect("valid");
+    let model = Logged::with_settings(Scorer, &logger, &settings(0.0)).expect("wraps");
+    // Enough values for every sketch to fill.
+    for index in 0..200_000 {
+        let mut input = application(index);
+        input.amount = f64::from(index.wrapping_mul(2_654_435_761) % 9_000);
+        input.note = Some(format!("note {}", index % 1000));
+        let _ = model.predict(&input);
+    }
+    drop((model, logger, guard));
+    let text = output.text();
+    let line = text
+        .lines()
+        .find(|line| line.contains(PROFILE_MESSAGE))
+        .expect("a profile line");
+    assert!(line.len() < 16_000, "{} bytes", line.len());
+    assert!(!line.contains("truncated_fields"), "nothing cut");
+}
