@@ -359,3 +359,99 @@ fn a_profile_of_many_fields_stays_under_the_line_limit() {
     assert!(line.len() < 16_000, "{} bytes", line.len());
     assert!(!line.contains("truncated_fields"), "nothing cut");
 }
+
+/// Apache DataSketches' Python library, pinned: the independent reader.
+const DATASKETCHES: &str = "datasketches==5.2.0";
+
+#[test]
+fn datasketches_own_python_library_reads_the_sketches_as_written() {
+    let output = CapturedOutput::default();
+    let (logger, guard) = LoggerBuilder::new()
+        .build_with_writer(output.clone())
+        .expect("valid");
+    let model = Logged::with_settings(Scorer, &logger, &settings(0.2)).expect("wraps");
+    for index in 0..20_000u32 {
+        let mut input = application(index);
+        // Past the sketch's k: its estimation mode, compactions included.
+        input.amount = f64::from(index.wrapping_mul(2_654_435_761) % 9_000) + 0.25;
+        let _ = model.predict(&input);
+    }
+    drop((model, logger, guard));
+    let records = output.records().expect("JSON");
+    let record = records
+        .iter()
+        .find(|r| r["message"] == PROFILE_MESSAGE)
+        .expect("a profile");
+    let file =
+        std::env::temp_dir().join(format!("logged-model-profile-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_string(record).expect("JSON")).expect("written");
+    let python = logged_model_test_support::python_with("datasketches", &[DATASKETCHES]);
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/read_profile.py");
+    let read = std::process::Command::new(python)
+        .arg(script)
+        .arg(&file)
+        .output()
+        .expect("python runs");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&read.stdout).expect("the reader's JSON");
+    let ours = ModelProfile::from_record(record).expect("readable");
+    let ranks = [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
+    let mut numeric = 0;
+    for (key, field) in &ours.fields {
+        let read_back = &theirs[key];
+        assert_eq!(read_back["count"], field.sketch.count(), "{key}");
+        assert_eq!(read_back["nulls"], field.sketch.nulls(), "{key}");
+        if let Some(numbers) = field.sketch.numbers() {
+            numeric += 1;
+            assert_eq!(read_back["numbers"]["n"], numbers.count(), "{key}");
+            assert_eq!(read_back["numbers"]["min"].as_f64(), numbers.min(), "{key}");
+            assert_eq!(read_back["numbers"]["max"].as_f64(), numbers.max(), "{key}");
+            let quantiles: Vec<Option<f64>> =
+                ranks.iter().map(|rank| numbers.quantile(*rank)).collect();
+            let python: Vec<Option<f64>> = read_back["numbers"]["quantiles"]
+                .as_array()
+                .expect("quantiles")
+                .iter()
+                .map(serde_json::Value::as_f64)
+                .collect();
+            assert_eq!(python, quantiles, "{key}: the same quantiles");
+        }
+        if let Some(texts) = field.sketch.texts() {
+            let mut items: Vec<(String, u64)> = texts.items();
+            items.sort();
+            let python: Vec<(String, u64)> = read_back["texts"]["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|row| {
+                    (
+                        row[0].as_str().unwrap_or("").to_owned(),
+                        row[1].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect();
+            assert_eq!(python, items, "{key}: the same frequent items");
+            let distinct = read_back["texts"]["distinct"]
+                .as_f64()
+                .expect("an estimate");
+            assert!(
+                (distinct - texts.distinct()).abs() < 1e-6,
+                "{key}: {distinct} against {}",
+                texts.distinct()
+            );
+        }
+    }
+    assert!(numeric >= 3, "amount, months, probability: {numeric}");
+    assert!(
+        ours.field("amount")
+            .and_then(|f| f.numbers())
+            .is_some_and(|n| n.kll().is_estimation_mode())
+    );
+}

@@ -65,6 +65,44 @@ impl Default for Captured {
     }
 }
 
+/// A Python interpreter with `packages` (pinned PyPI requirements), in a
+/// virtual environment made on first use under the workspace's `target/`
+/// directory (`target/python/<name>`), for reading what the project emits
+/// with a reader that is not its own. Needs Python 3 with `venv` and PyPI.
+pub fn python_with(name: &str, packages: &[&str]) -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/python")
+        .join(name);
+    let python = venv.join("bin/python");
+    let ready = venv.join(".installed");
+    // Tests of one binary run in threads: one installs, the others wait.
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALLING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if ready.exists() {
+        return python;
+    }
+    let created = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .expect("Python 3 runs (needed to read the output with an independent reader)");
+    assert!(
+        created.success(),
+        "python3 -m venv {} failed",
+        venv.display()
+    );
+    let installed = std::process::Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(packages)
+        .status()
+        .expect("pip runs");
+    assert!(installed.success(), "pip install {packages:?} failed");
+    std::fs::write(&ready, packages.join("\n")).expect("a marker file");
+    python
+}
+
 /// `records` but for the profile records.
 pub fn without_profiles(records: Vec<JsonRecord>) -> Vec<JsonRecord> {
     records
