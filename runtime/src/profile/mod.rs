@@ -52,12 +52,13 @@
 //! ```
 
 pub(crate) mod collector;
+pub mod drift;
 pub(crate) mod profiler;
 mod sketch;
 pub(crate) mod value;
 
 pub use profiler::PROFILE_MESSAGE;
-pub use sketch::{FieldSketch, NumberSketch, SketchError, TextSketch};
+pub use sketch::{FieldSketch, MERGE_K, NumberSketch, SketchError, TextSketch};
 
 use crate::keys;
 use serde_json::{Map, Value};
@@ -233,5 +234,17 @@ impl ModelProfile {
     /// A field's sketch.
     pub fn field(&self, key: &str) -> Option<&FieldSketch> {
         self.fields.get(key).map(|field| &field.sketch)
+    }
+
+    /// The drift of each field this profile shares with `reference` (see
+    /// [`drift`] for the statistics), in key order.
+    pub fn drift(&self, reference: &ModelProfile) -> Vec<drift::FieldDrift> {
+        self.fields
+            .iter()
+            .filter_map(|(key, field)| {
+                let theirs = reference.field(key)?;
+                drift::field_drift(key, theirs, &field.sketch)
+            })
+            .collect()
     }
 }

@@ -1,6 +1,6 @@
 //! The sketches of one field over a window, in Apache DataSketches' own
 //! binary formats (the `datasketches` crate): a KLL quantile sketch of its
-//! numbers (with their sum, for the mean), and the frequent items and a
+//! numbers as 32-bit floats (with their sum, for the mean), and the frequent items and a
 //! HyperLogLog distinct count of its texts. Written into a profile record
 //! as base64 of each sketch's compact image, which DataSketches' Java, C++
 //! and Python libraries read; read back and merged across windows and pods.
@@ -14,9 +14,15 @@ use datasketches::hll::{HllSketch, HllType, HllUnion};
 use datasketches::kll::{KllFloat, KllSketch};
 use serde_json::{Map, Value, json};
 
-/// The KLL sketch's `k`: a normalized rank error of about 1.3 % (at 99 %
-/// confidence, DataSketches' tables), exact up to 200 values.
-pub(crate) const KLL_K: u16 = 200;
+/// The KLL sketch's `k`: a normalized rank error of about 1 % (at 99 %
+/// confidence, DataSketches' tables), exact up to 256 values; about 4 KB of
+/// base64 per numeric field in a record.
+pub(crate) const KLL_K: u16 = 256;
+
+/// The `k` of a merged profile's quantile sketches: merged profiles are
+/// read, not written to a line, and a large `k` keeps merging from adding
+/// error.
+pub const MERGE_K: u16 = 4096;
 
 /// The frequent-items sketch's map size: up to 48 distinct items kept
 /// exactly (three quarters of it), more with a bounded error.
@@ -35,10 +41,18 @@ pub struct SketchError {
     pub reason: String,
 }
 
+/// A number as the quantile sketch keeps it: 32 bits, half the bytes of a
+/// 64-bit float for twice the items in a record of the same size (seven
+/// significant digits; the mean is summed in 64 bits).
+#[allow(clippy::cast_possible_truncation)]
+fn narrow(number: f64) -> f32 {
+    number as f32
+}
+
 /// The numbers of a field: their distribution and their sum.
 #[derive(Clone, Debug)]
 pub struct NumberSketch {
-    kll: KllSketch<KllFloat<f64>>,
+    kll: KllSketch<KllFloat<f32>>,
     sum: f64,
 }
 
@@ -57,6 +71,8 @@ pub struct FieldSketch {
     nulls: u64,
     numbers: Option<NumberSketch>,
     texts: Option<TextSketch>,
+    /// The quantile sketch's `k` when it is not [`KLL_K`].
+    k: Option<u16>,
 }
 
 fn error(field: &str, reason: impl ToString) -> SketchError {
@@ -67,10 +83,9 @@ fn error(field: &str, reason: impl ToString) -> SketchError {
 }
 
 impl NumberSketch {
-    fn new() -> Self {
+    fn with_k(k: u16) -> Self {
         NumberSketch {
-            // KLL_K is within the sketch's range (8 to 65535).
-            kll: KllSketch::new(KLL_K).unwrap_or_default(),
+            kll: KllSketch::new(k).unwrap_or_default(),
             sum: 0.0,
         }
     }
@@ -82,12 +97,12 @@ impl NumberSketch {
 
     /// The smallest number.
     pub fn min(&self) -> Option<f64> {
-        self.kll.min_item().map(|item| **item)
+        self.kll.min_item().map(|item| f64::from(**item))
     }
 
     /// The largest number.
     pub fn max(&self) -> Option<f64> {
-        self.kll.max_item().map(|item| **item)
+        self.kll.max_item().map(|item| f64::from(**item))
     }
 
     /// Their mean.
@@ -102,15 +117,15 @@ impl NumberSketch {
             .quantile(rank.clamp(0.0, 1.0), SearchCriteria::Inclusive)
             .ok()
             .flatten()
-            .map(|item| *item)
+            .map(|item| f64::from(*item))
     }
 
     /// The share of numbers at or below each of `points` (which must be
     /// increasing; others give `None`).
     pub fn cdf(&self, points: &[f64]) -> Option<Vec<f64>> {
-        let points: Vec<KllFloat<f64>> = points
+        let points: Vec<KllFloat<f32>> = points
             .iter()
-            .map(|point| KllFloat::<f64>::new(*point).ok())
+            .map(|point| KllFloat::<f32>::new(narrow(*point)).ok())
             .collect::<Option<_>>()?;
         self.kll
             .cdf(&points, SearchCriteria::Inclusive)
@@ -119,7 +134,7 @@ impl NumberSketch {
     }
 
     /// The KLL sketch itself.
-    pub fn kll(&self) -> &KllSketch<KllFloat<f64>> {
+    pub fn kll(&self) -> &KllSketch<KllFloat<f32>> {
         &self.kll
     }
 }
@@ -173,8 +188,9 @@ impl FieldSketch {
         match value {
             ProfileValue::Null => self.nulls += 1,
             ProfileValue::Number(number) => {
-                if let Ok(item) = KllFloat::<f64>::new(*number) {
-                    let numbers = self.numbers.get_or_insert_with(NumberSketch::new);
+                if let Ok(item) = KllFloat::<f32>::new(narrow(*number)) {
+                    let k = self.k.unwrap_or(KLL_K);
+                    let numbers = self.numbers.get_or_insert_with(|| NumberSketch::with_k(k));
                     numbers.kll.update(item);
                     numbers.sum += number;
                 }
@@ -185,6 +201,16 @@ impl FieldSketch {
                 texts.hll.update_value(text.as_bytes());
             }
             ProfileValue::Present => {}
+        }
+    }
+
+    /// An empty field whose quantile sketch will have `k` (8 to 65535; the
+    /// records' is 256): a reference such as a training set's, kept where
+    /// size does not matter, can be nearly exact.
+    pub fn with_quantile_k(k: u16) -> Self {
+        FieldSketch {
+            k: Some(k),
+            ..FieldSketch::default()
         }
     }
 
@@ -207,10 +233,12 @@ impl FieldSketch {
         self.update(&ProfileValue::Null);
     }
 
-    /// The same field with its numbers' sketch remade at `k` (smaller:
-    /// fewer bytes, a larger rank error), for a record that must fit a
-    /// line.
-    pub(crate) fn with_kll_k(&self, k: u16) -> FieldSketch {
+    /// The same field with its numbers' sketch remade at `k` (8 to
+    /// 65535): smaller, fewer bytes and a larger rank error, as a record
+    /// that must fit a line needs; larger, for a reference kept elsewhere
+    /// (a model artifact), which then adds no error of its own beyond the
+    /// values it already summarized. A `k` out of range leaves it as it is.
+    pub fn with_kll_k(&self, k: u16) -> FieldSketch {
         let mut smaller = self.clone();
         if let Some(numbers) = &mut smaller.numbers {
             if let Ok(mut kll) = KllSketch::new(k) {
@@ -248,12 +276,22 @@ impl FieldSketch {
         self.texts.as_ref()
     }
 
-    /// Adds `other`'s values to these (another window, another pod).
+    /// Adds `other`'s values to these (another window, another pod). The
+    /// merged quantile sketch has a `k` of at least [`MERGE_K`]: it adds
+    /// next to no error of its own, so the windows' independent errors
+    /// average out as more are merged.
     pub fn merge(&mut self, other: &FieldSketch) -> Result<(), String> {
         self.count += other.count;
         self.nulls += other.nulls;
         if let Some(theirs) = &other.numbers {
-            let ours = self.numbers.get_or_insert_with(NumberSketch::new);
+            let ours = self
+                .numbers
+                .get_or_insert_with(|| NumberSketch::with_k(MERGE_K));
+            if ours.kll.k() < MERGE_K {
+                let mut larger = KllSketch::new(MERGE_K).map_err(|e| e.to_string())?;
+                larger.merge(&ours.kll).map_err(|e| e.to_string())?;
+                ours.kll = larger;
+            }
             ours.kll.merge(&theirs.kll).map_err(|e| e.to_string())?;
             ours.sum += theirs.sum;
         }
@@ -317,6 +355,7 @@ impl FieldSketch {
             nulls: number("nulls")?,
             numbers: None,
             texts: None,
+            k: None,
         };
         let numbers = &value["numbers"];
         if !numbers.is_null() {
