@@ -101,6 +101,19 @@ fn control_rows<W: Write + Send + 'static>(
             b.iter(|| black_box(sampled.predict(black_box(&input))))
         });
     }
+    // Every prediction profiled, none logged: the profile's whole cost.
+    let (profiling, profiling_guard) =
+        crate::logger(|b| b.profile_interval(Some(PROFILE_INTERVAL)), output());
+    let profiled = Logged::with_settings(Workload(model()), &profiling, &settings(Some(0.0)))
+        .expect("no key collides");
+    group.bench_function("logged-model, sampled out, profiled", |b| {
+        b.iter(|| black_box(profiled.predict(black_box(&input))))
+    });
+    drop((profiled, profiling));
+    report_losses(
+        "logged-model, sampled out, profiled",
+        profiling_guard.finish(),
+    );
     let outcomes = OutcomeLogger::<Workload>::with_settings(
         &logger,
         "credit_risk_model",
@@ -119,13 +132,20 @@ fn control_rows<W: Write + Send + 'static>(
     report_losses(name, guard.finish());
 }
 
+/// The profile interval of the profiled rows: the default, so that a run
+/// writes at most a window or two besides the last.
+const PROFILE_INTERVAL: Duration = Duration::from_secs(60);
+
 /// How a row configures the logger.
 type Configure = fn(LoggerBuilder) -> LoggerBuilder;
 
 /// The logged-model rows: name and configuration.
-fn logged_rows() -> [(&'static str, Configure); 4] {
+fn logged_rows() -> [(&'static str, Configure); 5] {
     [
         ("logged-model", |b| b),
+        ("logged-model, profiled", |b| {
+            b.profile_interval(Some(PROFILE_INTERVAL))
+        }),
         ("logged-model, drop mode", |b| b.overflow(Overflow::Drop)),
         ("logged-model, level filtered out", |b| {
             b.level(slog::Level::Critical)
@@ -423,6 +443,12 @@ fn one_prediction_per_row() -> Vec<(
             let records = output.records().unwrap_or_else(|error| {
                 panic!("row {name:?} wrote a line that is not JSON: {error}")
             });
+            // The profiled row writes a profile besides: the two records
+            // compared are the prediction's.
+            let records = records
+                .into_iter()
+                .filter(|record| record["message"] != logged_model::profile::PROFILE_MESSAGE)
+                .collect();
             (name, records)
         })
         .collect()

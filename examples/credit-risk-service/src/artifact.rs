@@ -6,7 +6,9 @@ use crate::application::CreditApplication;
 use crate::encoding::Encoder;
 use crate::metrics::Metrics;
 use crate::scoring::Classifier;
+use logged_model::profile::{FieldSketch, ModelProfile, PredictionCounts, ProfiledField};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The artifact format this code reads and writes.
@@ -48,7 +50,16 @@ pub struct ModelArtifact {
     pub classifier: Classifier,
     /// The evaluation on the held-out rows.
     pub metrics: Metrics,
+    /// The training rows' profile: each logged field as a "Model profile."
+    /// record holds it (`model_profile.fields`), its quantiles kept at a
+    /// `k` of [`REFERENCE_K`] (exact up to that many rows), the reference
+    /// that `evaluate` measures the traffic's profiles against.
+    #[serde(default)]
+    pub training_profile: serde_json::Map<String, serde_json::Value>,
 }
+
+/// The `k` of the training profile's quantile sketches.
+pub const REFERENCE_K: u16 = 4096;
 
 /// Why an artifact could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +103,37 @@ impl ModelArtifact {
             encoder,
             classifier,
             metrics,
+            training_profile: serde_json::Map::new(),
         }
+    }
+
+    /// The artifact with the training rows' profile.
+    pub fn with_training_profile(
+        mut self,
+        profile: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.training_profile = profile;
+        self
+    }
+
+    /// The training profile as a model profile (its windows and counts
+    /// empty), to compare the traffic's with.
+    pub fn reference_profile(&self) -> Result<ModelProfile, String> {
+        let mut fields = BTreeMap::new();
+        for (key, field) in &self.training_profile {
+            let role = field["role"].as_str().unwrap_or("input").to_owned();
+            let sketch = FieldSketch::from_json(key, field).map_err(|e| e.to_string())?;
+            fields.insert(key.clone(), ProfiledField { role, sketch });
+        }
+        Ok(ModelProfile {
+            model: crate::model::QUALIFIED_NAME.to_owned(),
+            version: self.model_version.clone(),
+            start: String::new(),
+            end: String::new(),
+            windows: 0,
+            predictions: PredictionCounts::default(),
+            fields,
+        })
     }
 
     /// The artifact as the bytes of its file.

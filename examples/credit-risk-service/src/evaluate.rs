@@ -17,6 +17,8 @@ use crate::artifact::ModelArtifact;
 use crate::dataset::{Creditability, LabelledApplication};
 use crate::metrics::Metrics;
 use crate::model::QUALIFIED_NAME;
+use crate::profiles::{ProfileEvaluation, evaluate_profiles};
+use logged_model::profile::{ModelProfile, PROFILE_MESSAGE};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -54,6 +56,15 @@ pub struct Evaluation {
     pub calibration: Vec<CalibrationDecile>,
     /// Drift of each logged numeric input against the training data.
     pub drift: Vec<FieldDrift>,
+    /// What the model's profile records say (every prediction, sampled
+    /// out or not): windows, drift against the training profile, and the
+    /// quality expected before outcomes; `None` without profile records.
+    #[serde(default)]
+    pub profiles: Option<ProfileEvaluation>,
+    /// Profile records that could not be read (each also said on standard
+    /// error by the command).
+    #[serde(default)]
+    pub unreadable_profiles: Vec<String>,
 }
 
 /// One tenth of the joined predictions, by predicted probability.
@@ -251,6 +262,8 @@ pub fn evaluate<R: BufRead>(
         predictions: 0,
     };
     let (mut lines, mut not_json) = (0u64, 0u64);
+    let mut profiles: Vec<ModelProfile> = Vec::new();
+    let mut unreadable_profiles: Vec<String> = Vec::new();
     let mut line = String::new();
     for mut reader in readers {
         loop {
@@ -267,6 +280,18 @@ pub fn evaluate<R: BufRead>(
                 continue;
             };
             if view.model_qualified_name.as_deref() != Some(QUALIFIED_NAME) {
+                continue;
+            }
+            if view.message.as_deref() == Some(PROFILE_MESSAGE) {
+                let read = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
+                    line.trim_end(),
+                )
+                .map_err(|e| e.to_string())
+                .and_then(|record| ModelProfile::from_record(&record).map_err(|e| e.to_string()));
+                match read {
+                    Ok(profile) => profiles.push(profile),
+                    Err(error) => unreadable_profiles.push(format!("line {lines}: {error}")),
+                }
                 continue;
             }
             let id = view.prediction_id.as_deref().and_then(id_of);
@@ -335,6 +360,8 @@ pub fn evaluate<R: BufRead>(
         quality: has_both_classes.then(|| Metrics::evaluate(&join.pairs, threshold)),
         calibration: calibration(&join.pairs),
         drift,
+        profiles: evaluate_profiles(&profiles, artifact).map_err(std::io::Error::other)?,
+        unreadable_profiles,
     })
 }
 

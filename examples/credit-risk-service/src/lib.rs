@@ -15,6 +15,7 @@ pub mod index_template;
 pub mod kibana;
 pub mod metrics;
 pub mod model;
+pub mod profiles;
 pub mod scoring;
 pub mod server;
 pub mod training;

@@ -22,6 +22,16 @@ pub enum CreditRisk {
     Risky,
 }
 
+impl CreditRisk {
+    /// The verdict as it is logged: `"safe"` or `"risky"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreditRisk::Safe => "safe",
+            CreditRisk::Risky => "risky",
+        }
+    }
+}
+
 /// Indexed as a keyword: the framework cannot tell a unit enum (a string in
 /// the record) from a struct (an object) by its type alone.
 impl logged_model::mapping::EsType for CreditRisk {

@@ -1,14 +1,16 @@
 //! Trains the model: a stratified, seeded train/test split, the encoding
 //! fitted on the training rows, and linfa's logistic regression.
 
-use crate::artifact::ModelArtifact;
 pub use crate::artifact::TrainingSettings;
+use crate::artifact::{ModelArtifact, REFERENCE_K};
 use crate::dataset::{Creditability, LabelledApplication};
 use crate::encoding::Encoder;
 use crate::metrics::{COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY, Metrics};
+use crate::model::CreditRisk;
 use crate::scoring::probability_of_bad;
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
+use logged_model::profile::FieldSketch;
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -102,6 +104,9 @@ pub fn train(
         .map(|(probability, row)| (probability, row.creditability == Creditability::Bad))
         .collect();
     let metrics = Metrics::evaluate(&scored, settings.threshold);
+    let training_probabilities =
+        probability_of_bad(&classifier, &features_of(&encoder, &training)?);
+    let profile = training_profile(&training, &training_probabilities, settings.threshold);
     Ok(ModelArtifact::new(
         model_version,
         settings,
@@ -110,7 +115,51 @@ pub fn train(
         encoder,
         classifier,
         metrics,
-    ))
+    )
+    .with_training_profile(profile))
+}
+
+fn features_of(
+    encoder: &Encoder,
+    rows: &[&LabelledApplication],
+) -> Result<Array2<f64>, ndarray::ShapeError> {
+    matrix(encoder, rows.iter().map(|row| &row.application))
+}
+
+/// The profile of the training rows, as the service's profile records hold
+/// the logged fields: the numeric inputs, the model's probability and its
+/// verdict at `threshold`. (The redacted and hashed inputs are counted in
+/// the traffic's profiles only.)
+fn training_profile(
+    rows: &[&LabelledApplication],
+    probabilities: &[f64],
+    threshold: f64,
+) -> serde_json::Map<String, serde_json::Value> {
+    let numbers = || FieldSketch::with_quantile_k(REFERENCE_K);
+    let (mut duration, mut amount, mut probability) = (numbers(), numbers(), numbers());
+    let mut risk = FieldSketch::default();
+    for (row, &p) in rows.iter().zip(probabilities) {
+        duration.add_number(f64::from(row.application.duration_in_month));
+        amount.add_number(row.application.credit_amount);
+        probability.add_number(p);
+        risk.add_text(
+            if p >= threshold {
+                CreditRisk::Risky
+            } else {
+                CreditRisk::Safe
+            }
+            .as_str(),
+        );
+    }
+    [
+        ("duration_in_month", duration.to_json("input")),
+        ("credit_amount", amount.to_json("input")),
+        ("credit_risk", risk.to_json("output")),
+        ("probability_of_risky", probability.to_json("output")),
+    ]
+    .into_iter()
+    .map(|(key, field)| (key.to_owned(), field))
+    .collect()
 }
 
 fn matrix<'a>(

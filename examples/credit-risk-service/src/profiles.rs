@@ -1,0 +1,255 @@
+//! The profile half of `evaluate`: what the model's "Model profile."
+//! records say without reading a raw prediction line. Their windows and
+//! counts (from every pod), the drift of each profiled field against the
+//! training profile the artifact carries, and the quality estimated from
+//! the model's own probabilities before any outcome arrives
+//! (confidence-based performance estimation, as NannyML's CBPE: a
+//! calibrated model's probability of `bad` is the expected share of bad
+//! credits among predictions that scored it).
+
+use crate::artifact::ModelArtifact;
+use crate::metrics::{COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY};
+use logged_model::profile::drift::psi_reading;
+use logged_model::profile::{ModelProfile, NumberSketch};
+use serde::{Deserialize, Serialize};
+
+/// The field holding the model's probability of `bad`.
+pub const PROBABILITY_FIELD: &str = "probability_of_risky";
+
+/// One window of one pod, as its profile record says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// When it started (RFC 3339).
+    pub start: String,
+    /// When it ended.
+    pub end: String,
+    /// Predictions made in it.
+    pub made: u64,
+    /// Of them, logged.
+    pub logged: u64,
+    /// Of them, sampled out (profiled all the same).
+    pub sampled_out: u64,
+    /// Of them, failed.
+    pub failed: u64,
+    /// Predictions whose values did not reach the profile.
+    pub unprofiled: u64,
+}
+
+/// The drift of one field against the training profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileDrift {
+    /// The field.
+    pub field: String,
+    /// `numbers` or `texts`.
+    pub kind: String,
+    /// Values profiled (every window, every pod).
+    pub values: u64,
+    /// Population stability index.
+    pub psi: f64,
+    /// Jensen–Shannon divergence (base 2).
+    pub js: f64,
+    /// Kolmogorov–Smirnov distance (numbers).
+    pub ks: Option<f64>,
+    /// Trimmed 1-Wasserstein distance over the reference's range (numbers).
+    pub wasserstein: Option<f64>,
+    /// The PSI's usual reading.
+    pub reading: String,
+}
+
+/// Quality expected from the probabilities alone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EstimatedQuality {
+    /// Predictions the estimate covers (every one profiled).
+    pub predictions: u64,
+    /// Expected bad credits predicted risky, as a share of predictions.
+    pub bad_predicted_risky: f64,
+    /// Expected bad credits predicted safe, as a share.
+    pub bad_predicted_safe: f64,
+    /// Expected good credits predicted risky, as a share.
+    pub good_predicted_risky: f64,
+    /// Expected good credits predicted safe, as a share.
+    pub good_predicted_safe: f64,
+    /// Expected mean cost (5 per bad predicted safe, 1 per good predicted
+    /// risky).
+    pub mean_cost: f64,
+    /// Expected ROC AUC.
+    pub roc_auc: f64,
+}
+
+/// What the profile records of the logs say.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileEvaluation {
+    /// Every window of every pod, by start.
+    pub windows: Vec<Window>,
+    /// Their predictions, summed.
+    pub made: u64,
+    /// Logged, summed.
+    pub logged: u64,
+    /// Sampled out, summed.
+    pub sampled_out: u64,
+    /// Failed, summed.
+    pub failed: u64,
+    /// Drift of each field against the training profile.
+    pub drift: Vec<ProfileDrift>,
+    /// Quality expected from the probabilities of every prediction.
+    pub estimated: Option<EstimatedQuality>,
+}
+
+/// The profile records of the model, merged and compared with the
+/// artifact's training profile; `None` when the logs hold none.
+pub fn evaluate_profiles(
+    profiles: &[ModelProfile],
+    artifact: &ModelArtifact,
+) -> Result<Option<ProfileEvaluation>, String> {
+    let Some((first, rest)) = profiles.split_first() else {
+        return Ok(None);
+    };
+    let mut merged = first.clone();
+    for profile in rest {
+        merged.merge(profile).map_err(|e| e.to_string())?;
+    }
+    let mut windows: Vec<Window> = profiles
+        .iter()
+        .map(|profile| Window {
+            start: profile.start.clone(),
+            end: profile.end.clone(),
+            made: profile.predictions.made,
+            logged: profile.predictions.logged,
+            sampled_out: profile.predictions.sampled_out,
+            failed: profile.predictions.failed,
+            unprofiled: profile.predictions.unprofiled,
+        })
+        .collect();
+    windows.sort_by(|a, b| a.start.cmp(&b.start));
+    let reference = artifact.reference_profile()?;
+    let drift = merged
+        .drift(&reference)
+        .into_iter()
+        .map(|drift| ProfileDrift {
+            values: drift.current_values,
+            kind: drift.kind.as_str().to_owned(),
+            reading: psi_reading(drift.psi).to_owned(),
+            field: drift.field,
+            psi: drift.psi,
+            js: drift.js,
+            ks: drift.ks,
+            wasserstein: drift.wasserstein,
+        })
+        .collect();
+    let estimated = merged
+        .field(PROBABILITY_FIELD)
+        .and_then(|field| field.numbers())
+        .map(|numbers| estimate_quality(numbers, artifact.settings.threshold));
+    let counts = merged.predictions;
+    Ok(Some(ProfileEvaluation {
+        windows,
+        made: counts.made,
+        logged: counts.logged,
+        sampled_out: counts.sampled_out,
+        failed: counts.failed,
+        drift,
+        estimated,
+    }))
+}
+
+/// Ranks at which the probability's distribution is read: each stands for
+/// an equal share of the predictions.
+const STEPS: u32 = 2000;
+
+/// The quality a calibrated model is expected to have on predictions whose
+/// probabilities of `bad` are distributed as `probabilities`.
+pub fn estimate_quality(probabilities: &NumberSketch, threshold: f64) -> EstimatedQuality {
+    let scores: Vec<f64> = (0..STEPS)
+        .filter_map(|step| probabilities.quantile((f64::from(step) + 0.5) / f64::from(STEPS)))
+        .map(|p| p.clamp(0.0, 1.0))
+        .collect();
+    let share = 1.0 / scores.len().max(1) as f64;
+    let (mut bad_risky, mut bad_safe, mut good_risky, mut good_safe) = (0.0, 0.0, 0.0, 0.0);
+    for &p in &scores {
+        if p >= threshold {
+            bad_risky += p * share;
+            good_risky += (1.0 - p) * share;
+        } else {
+            bad_safe += p * share;
+            good_safe += (1.0 - p) * share;
+        }
+    }
+    EstimatedQuality {
+        predictions: probabilities.count(),
+        bad_predicted_risky: bad_risky,
+        bad_predicted_safe: bad_safe,
+        good_predicted_risky: good_risky,
+        good_predicted_safe: good_safe,
+        mean_cost: COST_BAD_PREDICTED_SAFE * bad_safe + COST_GOOD_PREDICTED_RISKY * good_risky,
+        roc_auc: expected_auc(&scores),
+    }
+}
+
+/// The expected ROC AUC when each prediction is bad with its own
+/// probability: Σ p_i (1 − p_j) over pairs with s_i > s_j (ties half),
+/// over Σ p · Σ (1 − p). `scores` are sorted.
+fn expected_auc(scores: &[f64]) -> f64 {
+    let bad: f64 = scores.iter().sum();
+    let good: f64 = scores.iter().map(|p| 1.0 - p).sum();
+    if bad <= 0.0 || good <= 0.0 {
+        return 0.5;
+    }
+    // Walk up the sorted scores: the good weight strictly below each score,
+    // and that of its ties.
+    let mut wins = 0.0;
+    let mut good_below = 0.0;
+    let mut index = 0;
+    while index < scores.len() {
+        let score = scores[index];
+        let mut end = index;
+        let mut tied_good = 0.0;
+        let mut tied_bad = 0.0;
+        while end < scores.len() && scores[end] == score {
+            tied_good += 1.0 - scores[end];
+            tied_bad += scores[end];
+            end += 1;
+        }
+        wins += tied_bad * (good_below + 0.5 * tied_good);
+        good_below += tied_good;
+        index = end;
+    }
+    wins / (bad * good)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_sure_of_everything_is_expected_to_rank_perfectly() {
+        let scores = [0.0, 0.0, 1.0, 1.0];
+        assert!((expected_auc(&scores) - 1.0).abs() < 1e-12);
+        // Every prediction at one probability: no ranking at all.
+        assert!((expected_auc(&[0.3; 10]) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_expected_auc_is_the_pairwise_sum() {
+        let scores = [0.1, 0.2, 0.2, 0.6, 0.9];
+        let mut wins = 0.0;
+        for (i, &si) in scores.iter().enumerate() {
+            for (j, &sj) in scores.iter().enumerate() {
+                if i != j {
+                    let weight = si * (1.0 - sj);
+                    if si > sj {
+                        wins += weight;
+                    } else if si == sj {
+                        wins += 0.5 * weight;
+                    }
+                }
+            }
+        }
+        let bad: f64 = scores.iter().sum();
+        let good: f64 = scores.iter().map(|p| 1.0 - p).sum();
+        // The sum over i != j leaves out each prediction paired with itself,
+        // which the whole-sample form counts as a tie.
+        let self_ties: f64 = scores.iter().map(|p| 0.5 * p * (1.0 - p)).sum();
+        let expected = (wins + self_ties) / (bad * good);
+        assert!((expected_auc(&scores) - expected).abs() < 1e-12);
+    }
+}
