@@ -51,6 +51,11 @@ pub struct EvaluateArgs {
     /// The German Credit CSV (the training data, for drift).
     #[arg(long, default_value = crate::DEFAULT_DATA)]
     pub data: PathBuf,
+    /// A JSON file of limits on drift and cost (see `constraints`): each
+    /// limit exceeded is written to standard output as a JSON record, the
+    /// report goes to standard error, and the command exits with 3.
+    #[arg(long)]
+    pub constraints: Option<PathBuf>,
 }
 
 /// Options of `serve`. Logging is configured by `LOG_LEVEL`, `LOG_ENV_VARS`,

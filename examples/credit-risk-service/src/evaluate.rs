@@ -429,6 +429,13 @@ impl std::fmt::Display for Evaluation {
                 drift.field, drift.psi, drift.reading, drift.values
             )?;
         }
+        match &self.profiles {
+            Some(profiles) => write!(f, "{profiles}")?,
+            None => writeln!(f, "\nprofiles: none in these logs")?,
+        }
+        for unreadable in &self.unreadable_profiles {
+            writeln!(f, "  unreadable profile record: {unreadable}")?;
+        }
         Ok(())
     }
 }

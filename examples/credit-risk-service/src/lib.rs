@@ -6,6 +6,7 @@ pub mod application;
 pub mod artifact;
 mod categorical;
 pub mod cli;
+pub mod constraints;
 pub mod dataset;
 pub mod encoding;
 pub mod evaluate;

@@ -47,7 +47,12 @@ fn install_tracing_subscriber(
 }
 
 fn evaluate(args: &EvaluateArgs) -> ExitCode {
-    let run = || -> Result<String, String> {
+    let run = || -> Result<(String, Vec<String>), String> {
+        let constraints = args
+            .constraints
+            .as_deref()
+            .map(credit_risk_service::constraints::load)
+            .transpose()?;
         let artifact = ModelArtifact::load(&args.model).map_err(|e| e.to_string())?;
         let rows = dataset::load(&args.data).map_err(|e| e.to_string())?;
         let readers = args
@@ -61,15 +66,40 @@ fn evaluate(args: &EvaluateArgs) -> ExitCode {
             .collect::<Result<Vec<_>, _>>()?;
         let evaluation = credit_risk_service::evaluate::evaluate(readers, &artifact, &rows)
             .map_err(|e| format!("cannot read the logs: {e}"))?;
-        if args.json {
-            serde_json::to_string_pretty(&evaluation).map_err(|e| e.to_string())
-        } else {
-            Ok(evaluation.to_string())
+        for unreadable in &evaluation.unreadable_profiles {
+            eprintln!("evaluate: a profile record was not read: {unreadable}");
         }
+        let report = if args.json {
+            serde_json::to_string_pretty(&evaluation).map_err(|e| e.to_string())?
+        } else {
+            evaluation.to_string()
+        };
+        let violations = match &constraints {
+            Some(constraints) => credit_risk_service::constraints::check(constraints, &evaluation)
+                .iter()
+                .map(|v| serde_json::to_string(v).map_err(|e| e.to_string()))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        Ok((report, violations))
     };
     match run() {
-        Ok(text) => {
-            println!("{text}");
+        Ok((report, violations)) if args.constraints.is_some() => {
+            // The violations alone on standard output, for a pipeline.
+            eprintln!("{report}");
+            for violation in &violations {
+                println!("{violation}");
+            }
+            if violations.is_empty() {
+                eprintln!("evaluate: every constraint holds");
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("evaluate: {} constraints violated", violations.len());
+                ExitCode::from(credit_risk_service::constraints::VIOLATED)
+            }
+        }
+        Ok((report, _)) => {
+            println!("{report}");
             ExitCode::SUCCESS
         }
         Err(error) => {

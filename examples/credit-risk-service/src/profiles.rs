@@ -253,3 +253,64 @@ mod tests {
         assert!((expected_auc(&scores) - expected).abs() < 1e-12);
     }
 }
+
+impl std::fmt::Display for ProfileEvaluation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "\nprofiles: {} windows, {} predictions ({} logged, {} sampled out, {} failed)",
+            self.windows.len(),
+            self.made,
+            self.logged,
+            self.sampled_out,
+            self.failed
+        )?;
+        for window in &self.windows {
+            writeln!(
+                f,
+                "  {} .. {}  {:>8} made {:>8} logged {:>8} sampled out {:>6} failed",
+                window.start,
+                window.end,
+                window.made,
+                window.logged,
+                window.sampled_out,
+                window.failed
+            )?;
+        }
+        writeln!(f, "drift of every prediction against the training profile:")?;
+        writeln!(
+            f,
+            "  {:<22} {:>8} {:>8} {:>8} {:>8}  reading",
+            "field", "psi", "js", "ks", "w1"
+        )?;
+        let optional =
+            |value: Option<f64>| value.map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"));
+        for drift in &self.drift {
+            writeln!(
+                f,
+                "  {:<22} {:>8.4} {:>8.4} {:>8} {:>8}  {} ({} values)",
+                drift.field,
+                drift.psi,
+                drift.js,
+                optional(drift.ks),
+                optional(drift.wasserstein),
+                drift.reading,
+                drift.values
+            )?;
+        }
+        if let Some(estimated) = &self.estimated {
+            writeln!(
+                f,
+                "expected from the probabilities (before outcomes): mean cost {:.4}, ROC AUC {:.4}; \
+                 shares bad/risky {:.3}, bad/safe {:.3}, good/risky {:.3}, good/safe {:.3}",
+                estimated.mean_cost,
+                estimated.roc_auc,
+                estimated.bad_predicted_risky,
+                estimated.bad_predicted_safe,
+                estimated.good_predicted_risky,
+                estimated.good_predicted_safe
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -421,3 +421,124 @@ fn at_one_percent_sampling_the_profiles_see_a_shifted_tail_the_records_barely_ho
         "the durations did not move: {duration:?}"
     );
 }
+
+/// The traffic of `bodies` through the service at 1 %, its log.
+fn log_at_one_percent(bodies: &[String]) -> String {
+    let service =
+        common::TestService::start_with(std::time::Duration::from_secs(10), |artifact, logger| {
+            let settings = common::test_settings().sample_rate(0.01).expect("a rate");
+            credit_risk_service::http::state::ServedModel::Logged(std::sync::Arc::new(
+                logged_model::Logged::with_settings(
+                    credit_risk_service::model::CreditRiskModel::new(artifact),
+                    logger,
+                    &settings,
+                )
+                .expect("no key collides"),
+            ))
+        });
+    for body in bodies {
+        assert_eq!(service.predict(body).status, 200);
+    }
+    let output = service.output.clone();
+    service.stop();
+    output.text()
+}
+
+/// `credit-risk-service evaluate --constraints` on `log`: the exit code and
+/// the violation records it wrote to standard output.
+fn gate(log: &str, constraints: &str) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let log_file = TempFile::with("gate-log", log);
+    let constraints_file = TempFile::with("gate-constraints", constraints);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_credit-risk-service"))
+        .args(["evaluate", "--constraints"])
+        .arg(&constraints_file.0)
+        .arg(&log_file.0)
+        .output()
+        .expect("runs");
+    let violations = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).expect("each line of standard output is a JSON record")
+        })
+        .collect();
+    (
+        output.status.code(),
+        violations,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const CONSTRAINTS: &str = r#"{
+  "drift": { "*": { "psi": 0.25 }, "credit_amount": { "psi": 0.1, "ks": 0.1 } },
+  "mean_cost": { "estimated": 0.7 }
+}"#;
+
+#[test]
+fn the_gate_fails_a_drifted_window_and_passes_a_stable_one() {
+    let artifact = artifact();
+    let rows = rows();
+    let (_, test) = training::stratified_split(
+        &rows,
+        artifact.settings.test_fraction,
+        artifact.settings.seed,
+    );
+    let stable: Vec<String> = (0..1000)
+        .map(|n| {
+            serde_json::to_string(&rows[test[n % test.len()]].application).expect("serializes")
+        })
+        .collect();
+    let (code, violations, report) = gate(&log_at_one_percent(&stable), CONSTRAINTS);
+    assert_eq!(code, Some(0), "{violations:?}\n{report}");
+    assert!(violations.is_empty());
+    assert!(report.contains("every constraint holds"), "{report}");
+    assert!(
+        report.contains("profiles: "),
+        "the report is on standard error: {report}"
+    );
+
+    let (code, violations, report) = gate(
+        &log_at_one_percent(&tail_shifted_traffic(1000)),
+        CONSTRAINTS,
+    );
+    assert_eq!(
+        code,
+        Some(credit_risk_service::constraints::VIOLATED.into()),
+        "{report}"
+    );
+    assert!(!violations.is_empty());
+    for violation in &violations {
+        assert_eq!(violation["message"], "Constraint violated.");
+        assert_eq!(
+            violation["field"], "credit_amount",
+            "only the amount moved: {violation}"
+        );
+        assert!(
+            violation["value"].as_f64() > violation["limit"].as_f64(),
+            "{violation}"
+        );
+    }
+}
+
+#[test]
+fn a_constraint_that_cannot_be_checked_fails_and_a_bad_file_is_a_clear_error() {
+    // No profile records at all: a drift limit cannot be met.
+    let (code, violations, _) = gate(
+        "{\"message\": \"not a profile\"}\n",
+        r#"{"drift": {"credit_amount": {"psi": 0.1}}}"#,
+    );
+    assert_eq!(
+        code,
+        Some(credit_risk_service::constraints::VIOLATED.into())
+    );
+    assert_eq!(violations.len(), 1);
+    assert!(violations[0]["value"].is_null());
+    assert!(
+        violations[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("could not be computed"))
+    );
+    let (code, violations, report) = gate("", r#"{"drift": {"credit_amount": {"pis": 0.1}}}"#);
+    assert_eq!(code, Some(1));
+    assert!(violations.is_empty());
+    assert!(report.contains("unknown field `pis`"), "{report}");
+}
