@@ -216,44 +216,6 @@ fn expected_auc(scores: &[f64]) -> f64 {
     wins / (bad * good)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_model_sure_of_everything_is_expected_to_rank_perfectly() {
-        let scores = [0.0, 0.0, 1.0, 1.0];
-        assert!((expected_auc(&scores) - 1.0).abs() < 1e-12);
-        // Every prediction at one probability: no ranking at all.
-        assert!((expected_auc(&[0.3; 10]) - 0.5).abs() < 1e-12);
-    }
-
-    #[test]
-    fn the_expected_auc_is_the_pairwise_sum() {
-        let scores = [0.1, 0.2, 0.2, 0.6, 0.9];
-        let mut wins = 0.0;
-        for (i, &si) in scores.iter().enumerate() {
-            for (j, &sj) in scores.iter().enumerate() {
-                if i != j {
-                    let weight = si * (1.0 - sj);
-                    if si > sj {
-                        wins += weight;
-                    } else if si == sj {
-                        wins += 0.5 * weight;
-                    }
-                }
-            }
-        }
-        let bad: f64 = scores.iter().sum();
-        let good: f64 = scores.iter().map(|p| 1.0 - p).sum();
-        // The sum over i != j leaves out each prediction paired with itself,
-        // which the whole-sample form counts as a tie.
-        let self_ties: f64 = scores.iter().map(|p| 0.5 * p * (1.0 - p)).sum();
-        let expected = (wins + self_ties) / (bad * good);
-        assert!((expected_auc(&scores) - expected).abs() < 1e-12);
-    }
-}
-
 impl std::fmt::Display for ProfileEvaluation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
@@ -312,5 +274,43 @@ impl std::fmt::Display for ProfileEvaluation {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_sure_of_everything_is_expected_to_rank_perfectly() {
+        let scores = [0.0, 0.0, 1.0, 1.0];
+        assert!((expected_auc(&scores) - 1.0).abs() < 1e-12);
+        // Every prediction at one probability: no ranking at all.
+        assert!((expected_auc(&[0.3; 10]) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_expected_auc_is_the_pairwise_sum() {
+        let scores = [0.1, 0.2, 0.2, 0.6, 0.9];
+        let mut wins = 0.0;
+        for (i, &si) in scores.iter().enumerate() {
+            for (j, &sj) in scores.iter().enumerate() {
+                if i != j {
+                    let weight = si * (1.0 - sj);
+                    if si > sj {
+                        wins += weight;
+                    } else if si == sj {
+                        wins += 0.5 * weight;
+                    }
+                }
+            }
+        }
+        let bad: f64 = scores.iter().sum();
+        let good: f64 = scores.iter().map(|p| 1.0 - p).sum();
+        // The sum over i != j leaves out each prediction paired with itself,
+        // which the whole-sample form counts as a tie.
+        let self_ties: f64 = scores.iter().map(|p| 0.5 * p * (1.0 - p)).sum();
+        let expected = (wins + self_ties) / (bad * good);
+        assert!((expected_auc(&scores) - expected).abs() < 1e-12);
     }
 }
