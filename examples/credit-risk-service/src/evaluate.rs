@@ -1,7 +1,8 @@
 //! `credit-risk-service evaluate`: the model's quality recomputed from its
 //! logs alone. It reads JSON-lines log files (the standard output of several
 //! pods, concatenated in any order, mixed with access-log records, other
-//! models' records and lines that are not JSON), joins each "Prediction
+//! models' records and lines that are not JSON, or Elasticsearch search
+//! responses, one per line, whose documents are the records), joins each "Prediction
 //! created." to its "Prediction outcome." by `prediction_id`, and computes
 //! what the training evaluation computed on held-out rows (ROC AUC, the
 //! confusion matrix and the mean cost at the service's threshold), the
@@ -113,6 +114,22 @@ struct LineView<'a> {
     duration_in_month: Option<f64>,
     #[serde(default)]
     credit_amount: Option<f64>,
+}
+
+/// The documents of an Elasticsearch search response on one line
+/// (`hits.hits[]._source`, as JSON texts); `None` for any other line.
+fn search_hits(text: &str) -> Option<Vec<String>> {
+    if !text.starts_with('{') || !text.contains("\"hits\"") {
+        return None;
+    }
+    let response: serde_json::Value = serde_json::from_str(text).ok()?;
+    let hits = response.get("hits")?.get("hits")?.as_array()?;
+    Some(
+        hits.iter()
+            .filter_map(|hit| hit.get("_source"))
+            .map(serde_json::Value::to_string)
+            .collect(),
+    )
 }
 
 /// A prediction id as a number, for compact maps.
@@ -265,6 +282,51 @@ pub fn evaluate<R: BufRead>(
     let mut profiles: Vec<ModelProfile> = Vec::new();
     let mut unreadable_profiles: Vec<String> = Vec::new();
     let mut line = String::new();
+    // One record's text: a log line, or a document of a search response.
+    let mut record = |text: &str, line: u64| -> bool {
+        let Ok(view) = serde_json::from_str::<LineView<'_>>(text) else {
+            return false;
+        };
+        if view.model_qualified_name.as_deref() != Some(QUALIFIED_NAME) {
+            return true;
+        }
+        if view.message.as_deref() == Some(PROFILE_MESSAGE) {
+            let read = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+                .map_err(|e| e.to_string())
+                .and_then(|record| ModelProfile::from_record(&record).map_err(|e| e.to_string()));
+            match read {
+                Ok(profile) => profiles.push(profile),
+                Err(error) => unreadable_profiles.push(format!("line {line}: {error}")),
+            }
+            return true;
+        }
+        let id = view.prediction_id.as_deref().and_then(id_of);
+        match (view.message.as_deref(), id) {
+            (Some("Prediction requested."), _) => {
+                for (index, value) in [view.duration_in_month, view.credit_amount]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if let Some(value) = value {
+                        logged_counts[index][bins[index].bin(value)] += 1;
+                    }
+                }
+            }
+            (Some("Prediction created."), Some(id)) => {
+                if let Some(score) = view.probability_of_risky {
+                    join.prediction(id, score);
+                }
+            }
+            (Some(logged_model::OUTCOME_MESSAGE), Some(id)) => {
+                if let Some(truth) = view.creditability {
+                    let reported = view.timestamp.map(Cow::into_owned).unwrap_or_default();
+                    join.outcome(id, truth == Creditability::Bad, reported);
+                }
+            }
+            _ => {}
+        }
+        true
+    };
     for mut reader in readers {
         loop {
             line.clear();
@@ -275,49 +337,17 @@ pub fn evaluate<R: BufRead>(
                 continue;
             }
             lines += 1;
-            let Ok(view) = serde_json::from_str::<LineView<'_>>(line.trim_end()) else {
+            let text = line.trim_end();
+            // An Elasticsearch search response (what the gate's CronJob
+            // fetches): its documents are the records.
+            if let Some(documents) = search_hits(text) {
+                for document in documents {
+                    record(&document, lines);
+                }
+                continue;
+            }
+            if !record(text, lines) {
                 not_json += 1;
-                continue;
-            };
-            if view.model_qualified_name.as_deref() != Some(QUALIFIED_NAME) {
-                continue;
-            }
-            if view.message.as_deref() == Some(PROFILE_MESSAGE) {
-                let read = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
-                    line.trim_end(),
-                )
-                .map_err(|e| e.to_string())
-                .and_then(|record| ModelProfile::from_record(&record).map_err(|e| e.to_string()));
-                match read {
-                    Ok(profile) => profiles.push(profile),
-                    Err(error) => unreadable_profiles.push(format!("line {lines}: {error}")),
-                }
-                continue;
-            }
-            let id = view.prediction_id.as_deref().and_then(id_of);
-            match (view.message.as_deref(), id) {
-                (Some("Prediction requested."), _) => {
-                    for (index, value) in [view.duration_in_month, view.credit_amount]
-                        .into_iter()
-                        .enumerate()
-                    {
-                        if let Some(value) = value {
-                            logged_counts[index][bins[index].bin(value)] += 1;
-                        }
-                    }
-                }
-                (Some("Prediction created."), Some(id)) => {
-                    if let Some(score) = view.probability_of_risky {
-                        join.prediction(id, score);
-                    }
-                }
-                (Some(logged_model::OUTCOME_MESSAGE), Some(id)) => {
-                    if let Some(truth) = view.creditability {
-                        let reported = view.timestamp.map(Cow::into_owned).unwrap_or_default();
-                        join.outcome(id, truth == Creditability::Bad, reported);
-                    }
-                }
-                _ => {}
             }
         }
     }

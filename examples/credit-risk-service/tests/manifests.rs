@@ -91,7 +91,7 @@ fn validate(files: &[PathBuf]) -> (bool, String) {
     (output.status.success(), log)
 }
 
-const CORE: [&str; 10] = [
+const CORE: [&str; 11] = [
     "kubernetes/00-namespace.yaml",
     "kubernetes/deployment.yaml",
     "kubernetes/service.yaml",
@@ -102,6 +102,7 @@ const CORE: [&str; 10] = [
     "logging/filebeat-rbac.yaml",
     "logging/index-template.yaml",
     "logging/index-template-job.yaml",
+    "logging/drift-gate.yaml",
 ];
 
 #[test]
@@ -122,6 +123,8 @@ fn core_manifests_pass_the_official_schemas_strictly() {
         "clusterrolebinding/filebeat",
         "configmap/credit-risk-index-template",
         "job/credit-risk-index-template",
+        "configmap/credit-risk-drift-constraints",
+        "cronjob/credit-risk-drift-gate",
     ] {
         assert!(
             log.contains(&format!("passed for resource {resource}")),
@@ -1023,4 +1026,104 @@ fn filebeat_queues_on_the_nodes_disk_across_restarts() {
         .find(|volume| volume["name"] == "beat-data")
         .expect("ECK's data volume, replaced");
     assert!(data["hostPath"]["path"].is_string());
+}
+
+#[test]
+fn the_drift_gate_fetches_the_profiles_and_evaluates_them_with_valid_constraints() {
+    let documents = documents("logging/drift-gate.yaml");
+    let config_map = documents
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap")
+        .expect("the constraints");
+    let cron_job = documents
+        .iter()
+        .find(|d| d["kind"] == "CronJob")
+        .expect("the gate");
+    let constraints = text(&config_map["data"]["constraints.json"]);
+    credit_risk_service::constraints::parse(constraints).expect("the gate's constraints are valid");
+    let query: serde_json::Value =
+        serde_json::from_str(text(&config_map["data"]["query.json"])).expect("the query is JSON");
+    let filters = query["query"]["bool"]["filter"].to_string();
+    assert!(
+        filters.contains(logged_model::profile::PROFILE_MESSAGE),
+        "{filters}"
+    );
+    assert!(
+        filters.contains(credit_risk_service::model::QUALIFIED_NAME),
+        "{filters}"
+    );
+    let pod = &cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let fetch = &pod["initContainers"][0];
+    let evaluate = &pod["containers"][0];
+    let fetch_command = fetch["command"][2].as_str().expect("a script");
+    let template = credit_risk_service::index_template::template().expect("a template");
+    assert!(
+        fetch_command.contains(&format!(
+            "/logs-{}-*/_search",
+            credit_risk_service::index_template::DATASET
+        )),
+        "searches the data stream {}: {fetch_command}",
+        template.data_stream()
+    );
+    let command: Vec<&str> = evaluate["command"]
+        .as_sequence()
+        .expect("a command")
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(command[1], "evaluate");
+    let written = fetch_command
+        .split_whitespace()
+        .skip_while(|word| *word != "--output")
+        .nth(1)
+        .expect("the fetched file");
+    assert_eq!(command.last(), Some(&written), "evaluates the fetched file");
+    // The files it names are in the image.
+    let dockerfile =
+        std::fs::read_to_string(deploy_dir().join("Dockerfile")).expect("a Dockerfile");
+    for flag in ["--model", "--data"] {
+        let path = command
+            .iter()
+            .skip_while(|word| **word != flag)
+            .nth(1)
+            .expect("a path");
+        assert!(
+            dockerfile
+                .lines()
+                .any(|line| line.starts_with("COPY ") && line.ends_with(path)),
+            "{path} is copied into the image"
+        );
+    }
+    let deployment = one("kubernetes/deployment.yaml");
+    assert_eq!(
+        evaluate["image"], deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        "the service's own image"
+    );
+    // Every mount has its volume, the secrets are the cluster's.
+    let volumes = pod["volumes"].as_sequence().expect("volumes");
+    for container in [fetch, evaluate] {
+        for mount in container["volumeMounts"].as_sequence().expect("mounts") {
+            assert!(
+                volumes.iter().any(|v| v["name"] == mount["name"]),
+                "{mount:?}"
+            );
+        }
+    }
+    let cluster = text(&one("logging/elasticsearch.yaml")["metadata"]["name"]).to_owned();
+    let secrets: Vec<&str> = volumes
+        .iter()
+        .filter_map(|v| v["secret"]["secretName"].as_str())
+        .collect();
+    assert_eq!(
+        secrets,
+        [
+            format!("{cluster}-es-elastic-user"),
+            format!("{cluster}-es-http-certs-public")
+        ]
+    );
+    let gate = volumes
+        .iter()
+        .find(|v| v["name"] == "gate")
+        .expect("the gate's ConfigMap");
+    assert_eq!(gate["configMap"]["name"], config_map["metadata"]["name"]);
 }

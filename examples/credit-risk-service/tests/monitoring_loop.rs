@@ -542,3 +542,24 @@ fn a_constraint_that_cannot_be_checked_fails_and_a_bad_file_is_a_clear_error() {
     assert!(violations.is_empty());
     assert!(report.contains("unknown field `pis`"), "{report}");
 }
+
+#[test]
+fn an_elasticsearch_search_response_evaluates_as_the_log_lines_it_holds() {
+    let log = log_of_the_held_out_rows();
+    let sources: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("a record"))
+        .map(|source| json!({"_index": ".ds-logs-credit_risk-default-2026.12.07-000001", "_source": source}))
+        .collect();
+    let response = json!({"took": 3, "hits": {"total": {"value": sources.len()}, "hits": sources}});
+    let from_lines = evaluate_texts(&[&log]);
+    let from_search = evaluate_texts(&[&format!("{response}\n")]);
+    assert_eq!(from_search.predictions, from_lines.predictions);
+    assert_eq!(from_search.with_outcome, from_lines.with_outcome);
+    assert_eq!(from_search.quality, from_lines.quality);
+    assert_eq!(
+        from_search.profiles.as_ref().map(|p| p.made),
+        from_lines.profiles.as_ref().map(|p| p.made)
+    );
+    assert_eq!(from_search.lines_not_json, 0);
+}
