@@ -263,7 +263,7 @@ fn a_profile_of_another_model_does_not_merge() {
             "model_version": "1",
             "model_profile": {
                 "window": {"start": "2026-12-07T10:00:00.000000Z", "end": "2026-12-07T10:01:00.000000Z"},
-                "predictions": {"made": 1, "logged": 1, "sampled_out": 0, "failed": 0, "unprofiled": 0},
+                "predictions": {"made": 1, "logged": 1, "sampled_out": 0, "failed": 0, "unprofiled": 0, "outcomes": 0},
                 "fields": {"x": {"role": "input", "count": 1, "nulls": 1}}
             }
         }))
@@ -463,5 +463,56 @@ fn datasketches_own_python_library_reads_the_sketches_as_written() {
         ours.field("amount")
             .and_then(|f| f.numbers())
             .is_some_and(|n| n.kll().is_estimation_mode())
+    );
+}
+
+#[derive(Serialize)]
+struct Repaid {
+    repaid: bool,
+}
+
+/// A model with outcomes.
+struct Lender;
+
+#[logged_model(input_fields = [0], outcome = Repaid, outcome_fields = [repaid])]
+impl Model for Lender {
+    type Input = (f64,);
+    type Output = f64;
+    type Error = String;
+    fn qualified_name(&self) -> &str {
+        "lender"
+    }
+    fn version(&self) -> &str {
+        "1"
+    }
+    fn predict(&self, input: &(f64,)) -> Result<f64, String> {
+        Ok(input.0)
+    }
+}
+
+#[test]
+fn the_outcomes_written_are_counted_in_the_models_profile() {
+    let output = CapturedOutput::default();
+    let (logger, guard) = LoggerBuilder::new()
+        .build_with_writer(output.clone())
+        .expect("valid");
+    // An outcome logger made before the model counts into its profile too.
+    let outcomes =
+        logged_model::OutcomeLogger::<Lender>::new(&logger, "lender", "1").expect("valid");
+    let model = Logged::new(Lender, &logger).expect("wraps");
+    let mut ids = Vec::new();
+    for amount in 0..10 {
+        let (id, _) = model.predict_with_id(&(f64::from(amount),));
+        ids.push(id.expect("logged"));
+    }
+    for id in &ids[..7] {
+        outcomes.log(id, &Repaid { repaid: true });
+    }
+    drop((model, outcomes, logger, guard));
+    let profile = &profiles(&output.records().expect("JSON"))[0];
+    assert_eq!(profile.predictions.made, 10);
+    assert_eq!(
+        profile.predictions.outcomes, 7,
+        "a join rate of 70 % from the profile alone"
     );
 }

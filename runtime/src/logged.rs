@@ -138,6 +138,7 @@ impl<M: LoggedModel> Logged<M> {
                 let profile_logger =
                     model_logger::<M>(&parent, qualified_name, version, "profile", settings)?;
                 profiles.register(
+                    qualified_name,
                     Arc::clone(&collector),
                     fields,
                     Arc::clone(&stats),

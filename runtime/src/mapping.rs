@@ -100,7 +100,7 @@ pub const TRACING_FIELDS: &str = "tracing";
 pub const NOT_INDEXED: &str = "object, not indexed";
 
 /// The parts of a profile record's [`keys::MODEL_PROFILE`] and their types.
-const PROFILE_FIELDS: [(&str, &str); 8] = [
+const PROFILE_FIELDS: [(&str, &str); 9] = [
     ("window.start", "date"),
     ("window.end", "date"),
     ("predictions.made", "long"),
@@ -108,6 +108,7 @@ const PROFILE_FIELDS: [(&str, &str); 8] = [
     ("predictions.sampled_out", "long"),
     ("predictions.failed", "long"),
     ("predictions.unprofiled", "long"),
+    ("predictions.outcomes", "long"),
     ("fields", NOT_INDEXED),
 ];
 

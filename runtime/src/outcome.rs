@@ -15,6 +15,8 @@ use crate::prediction_id::PredictionId;
 use crate::record::prediction_record::{PredictionPairs, with_outcome_record};
 use slog::Logger;
 use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes the outcomes of model `M`'s predictions.
 ///
@@ -55,6 +57,8 @@ use std::marker::PhantomData;
 pub struct OutcomeLogger<M: LoggedModel> {
     logger: Logger,
     hash_key: Option<HashKey>,
+    /// The model's count of outcomes, written into its profile records.
+    counted: Option<Arc<AtomicU64>>,
     model: PhantomData<fn() -> M>,
 }
 
@@ -83,10 +87,14 @@ impl<M: LoggedModel> OutcomeLogger<M> {
         version: &str,
         settings: &ModelSettings,
     ) -> Result<Self, WrapError> {
+        let counted = logger
+            .profiles()
+            .map(|profiles| profiles.outcome_counter(qualified_name));
         let logger = model_logger::<M>(logger, qualified_name, version, "outcome", settings)?;
         Ok(OutcomeLogger {
             logger,
             hash_key: settings.key().cloned(),
+            counted,
             model: PhantomData,
         })
     }
@@ -112,5 +120,8 @@ impl<M: LoggedModel> OutcomeLogger<M> {
         with_outcome_record(&M::log_spec().location, &pairs, |record| {
             self.logger.log(record);
         });
+        if let Some(counted) = &self.counted {
+            counted.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }

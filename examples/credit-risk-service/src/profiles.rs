@@ -33,6 +33,8 @@ pub struct Window {
     pub failed: u64,
     /// Predictions whose values did not reach the profile.
     pub unprofiled: u64,
+    /// Outcomes reported in it (for predictions of any window).
+    pub outcomes: u64,
 }
 
 /// The drift of one field against the training profile.
@@ -89,6 +91,9 @@ pub struct ProfileEvaluation {
     pub sampled_out: u64,
     /// Failed, summed.
     pub failed: u64,
+    /// Outcomes reported, summed: over `made`, the fleet's join rate (for
+    /// windows long enough for outcomes to arrive).
+    pub outcomes: u64,
     /// Drift of each field against the training profile.
     pub drift: Vec<ProfileDrift>,
     /// Quality expected from the probabilities of every prediction.
@@ -118,6 +123,7 @@ pub fn evaluate_profiles(
             sampled_out: profile.predictions.sampled_out,
             failed: profile.predictions.failed,
             unprofiled: profile.predictions.unprofiled,
+            outcomes: profile.predictions.outcomes,
         })
         .collect();
     windows.sort_by(|a, b| a.start.cmp(&b.start));
@@ -147,6 +153,7 @@ pub fn evaluate_profiles(
         logged: counts.logged,
         sampled_out: counts.sampled_out,
         failed: counts.failed,
+        outcomes: counts.outcomes,
         drift,
         estimated,
     }))
@@ -220,23 +227,25 @@ impl std::fmt::Display for ProfileEvaluation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "\nprofiles: {} windows, {} predictions ({} logged, {} sampled out, {} failed)",
+            "\nprofiles: {} windows, {} predictions ({} logged, {} sampled out, {} failed), {} outcomes reported",
             self.windows.len(),
             self.made,
             self.logged,
             self.sampled_out,
-            self.failed
+            self.failed,
+            self.outcomes
         )?;
         for window in &self.windows {
             writeln!(
                 f,
-                "  {} .. {}  {:>8} made {:>8} logged {:>8} sampled out {:>6} failed",
+                "  {} .. {}  {:>8} made {:>8} logged {:>8} sampled out {:>6} failed {:>8} outcomes",
                 window.start,
                 window.end,
                 window.made,
                 window.logged,
                 window.sampled_out,
-                window.failed
+                window.failed,
+                window.outcomes
             )?;
         }
         writeln!(f, "drift of every prediction against the training profile:")?;

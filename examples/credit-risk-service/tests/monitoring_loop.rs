@@ -280,6 +280,10 @@ fn the_profiles_count_every_prediction_and_estimate_the_quality_before_outcomes(
     assert_eq!(profiles.made, 200);
     assert_eq!(profiles.logged, 200);
     assert_eq!(profiles.windows.iter().map(|w| w.made).sum::<u64>(), 200);
+    assert_eq!(
+        profiles.outcomes, 200,
+        "every outcome counted in the profiles"
+    );
     let fields: Vec<&str> = profiles.drift.iter().map(|d| d.field.as_str()).collect();
     assert_eq!(
         fields,

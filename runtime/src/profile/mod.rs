@@ -78,6 +78,9 @@ pub struct PredictionCounts {
     /// Predictions whose values did not reach the profile (a caller's
     /// buffer was full): counted, never silently missing.
     pub unprofiled: u64,
+    /// Outcomes the model's outcome loggers wrote (for predictions of any
+    /// window): with `made`, a fleet's join rate without reading a raw line.
+    pub outcomes: u64,
 }
 
 /// One field of a profile: input or output, and its sketch.
@@ -185,6 +188,7 @@ impl ModelProfile {
                 sampled_out: count("sampled_out", "model_profile.predictions.sampled_out")?,
                 failed: count("failed", "model_profile.predictions.failed")?,
                 unprofiled: count("unprofiled", "model_profile.predictions.unprofiled")?,
+                outcomes: count("outcomes", "model_profile.predictions.outcomes")?,
             },
             fields,
         })
@@ -228,6 +232,7 @@ impl ModelProfile {
         ours.sampled_out += theirs.sampled_out;
         ours.failed += theirs.failed;
         ours.unprofiled += theirs.unprofiled;
+        ours.outcomes += theirs.outcomes;
         Ok(())
     }
 

@@ -13,6 +13,8 @@ use crate::keys;
 use crate::prediction_stats::{PredictionCounters, PredictionStats};
 use crate::record::timestamp;
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -39,6 +41,8 @@ pub(crate) struct ProfiledField {
 /// One model's profile in the making.
 struct ModelProfileState {
     collector: Arc<Collector>,
+    /// Outcomes its outcome loggers wrote, ever.
+    outcomes: Arc<AtomicU64>,
     fields: Vec<ProfiledField>,
     stats: Arc<PredictionCounters>,
     logger: slog::Logger,
@@ -49,15 +53,17 @@ struct Window {
     start: SystemTime,
     started: Instant,
     stats_at_start: PredictionStats,
+    outcomes_at_start: u64,
     sketches: Vec<FieldSketch>,
 }
 
 impl Window {
-    fn new(stats: &PredictionCounters, fields: usize) -> Self {
+    fn new(stats: &PredictionCounters, outcomes: &AtomicU64, fields: usize) -> Self {
         Window {
             start: SystemTime::now(),
             started: Instant::now(),
             stats_at_start: stats.snapshot(),
+            outcomes_at_start: outcomes.load(Ordering::Relaxed),
             sketches: vec![FieldSketch::default(); fields],
         }
     }
@@ -65,6 +71,9 @@ impl Window {
 
 struct State {
     models: Vec<ModelProfileState>,
+    /// Each model's count of outcomes, by qualified name: its outcome
+    /// loggers count into it, made before or after the model is wrapped.
+    outcomes: HashMap<String, Arc<AtomicU64>>,
     stopping: bool,
     thread: Option<JoinHandle<()>>,
 }
@@ -84,6 +93,7 @@ impl Profiles {
             interval,
             state: Mutex::new(State {
                 models: Vec::new(),
+                outcomes: HashMap::new(),
                 stopping: false,
                 thread: None,
             }),
@@ -91,9 +101,16 @@ impl Profiles {
         })
     }
 
+    /// The counter of the outcomes of the model named `model`.
+    pub(crate) fn outcome_counter(&self, model: &str) -> Arc<AtomicU64> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(state.outcomes.entry(model.to_owned()).or_default())
+    }
+
     /// Profiles a model from now on; its records go through `logger`.
     pub(crate) fn register(
         self: &Arc<Self>,
+        model: &str,
         collector: Arc<Collector>,
         fields: Vec<ProfiledField>,
         stats: Arc<PredictionCounters>,
@@ -103,9 +120,11 @@ impl Profiles {
         if state.stopping {
             return;
         }
-        let window = Window::new(&stats, fields.len());
+        let outcomes = Arc::clone(state.outcomes.entry(model.to_owned()).or_default());
+        let window = Window::new(&stats, &outcomes, fields.len());
         state.models.push(ModelProfileState {
             collector,
+            outcomes,
             fields,
             stats,
             logger,
@@ -173,13 +192,14 @@ fn collect(model: &mut ModelProfileState, spare: &mut Vec<u8>) {
 /// Writes the model's window as a record and starts the next one. A window
 /// in which nothing happened writes nothing.
 fn write(model: &mut ModelProfileState) {
-    let next = Window::new(&model.stats, model.fields.len());
+    let next = Window::new(&model.stats, &model.outcomes, model.fields.len());
     let window = std::mem::replace(&mut model.window, next);
     let now = model.window.stats_at_start.clone();
     let before = &window.stats_at_start;
     let made = now.made() - before.made();
     let lost = model.collector.take_lost();
-    if made == 0 && lost == 0 {
+    let outcomes = model.window.outcomes_at_start - window.outcomes_at_start;
+    if made == 0 && lost == 0 && outcomes == 0 {
         return;
     }
     let fields = fitting_fields(&model.fields, &window.sketches);
@@ -194,6 +214,7 @@ fn write(model: &mut ModelProfileState) {
             "sampled_out": now.sampled_out - before.sampled_out,
             "failed": now.failed - before.failed,
             "unprofiled": lost,
+            "outcomes": outcomes,
         },
         "fields": fields,
     });
