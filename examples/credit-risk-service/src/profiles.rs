@@ -12,6 +12,7 @@ use crate::metrics::{COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY};
 use logged_model::profile::drift::psi_reading;
 use logged_model::profile::{ModelProfile, NumberSketch};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The field holding the model's probability of `bad`.
 pub const PROBABILITY_FIELD: &str = "probability_of_risky";
@@ -35,6 +36,8 @@ pub struct Window {
     pub unprofiled: u64,
     /// Outcomes reported in it (for predictions of any window).
     pub outcomes: u64,
+    /// Each numeric field's 10th, 50th and 90th percentiles in it.
+    pub quantiles: BTreeMap<String, [f64; 3]>,
 }
 
 /// The drift of one field against the training profile.
@@ -124,6 +127,15 @@ pub fn evaluate_profiles(
             failed: profile.predictions.failed,
             unprofiled: profile.predictions.unprofiled,
             outcomes: profile.predictions.outcomes,
+            quantiles: profile
+                .fields
+                .iter()
+                .filter_map(|(key, field)| {
+                    let numbers = field.sketch.numbers()?;
+                    let at = |rank| numbers.quantile(rank);
+                    Some((key.clone(), [at(0.1)?, at(0.5)?, at(0.9)?]))
+                })
+                .collect(),
         })
         .collect();
     windows.sort_by(|a, b| a.start.cmp(&b.start));
@@ -247,6 +259,12 @@ impl std::fmt::Display for ProfileEvaluation {
                 window.failed,
                 window.outcomes
             )?;
+            for (field, [p10, p50, p90]) in &window.quantiles {
+                writeln!(
+                    f,
+                    "      {field:<22} p10 {p10:.4}  p50 {p50:.4}  p90 {p90:.4}"
+                )?;
+            }
         }
         writeln!(f, "drift of every prediction against the training profile:")?;
         writeln!(

@@ -284,6 +284,24 @@ fn the_profiles_count_every_prediction_and_estimate_the_quality_before_outcomes(
         profiles.outcomes, 200,
         "every outcome counted in the profiles"
     );
+    let window = &profiles.windows[0];
+    let [p10, p50, p90] = window.quantiles["credit_amount"];
+    assert!(p10 < p50 && p50 < p90, "{:?}", window.quantiles);
+    let mut amounts: Vec<f64> = {
+        let artifact = artifact();
+        let rows = rows();
+        let (_, test) = training::stratified_split(
+            &rows,
+            artifact.settings.test_fraction,
+            artifact.settings.seed,
+        );
+        test.iter()
+            .map(|&i| rows[i].application.credit_amount)
+            .collect()
+    };
+    amounts.sort_by(f64::total_cmp);
+    // 200 values: the sketch holds them all, and its median is theirs.
+    assert_eq!(p50, amounts[99], "the window's median amount");
     let fields: Vec<&str> = profiles.drift.iter().map(|d| d.field.as_str()).collect();
     assert_eq!(
         fields,
