@@ -19,6 +19,7 @@
 //! cost), is a violation too: a gate that cannot look does not pass.
 
 use crate::evaluate::Evaluation;
+use logged_model::profile::drift::DriftKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -188,7 +189,9 @@ pub fn check(constraints: &Constraints, evaluation: &Evaluation) -> Vec<Violatio
                 // A statistic of numbers on a field of texts does not apply
                 // to it under "*"; named, it must.
                 let applies = drift.is_none_or(|d| {
-                    field != "*" || d.kind == "numbers" || matches!(statistic, "psi" | "js")
+                    field != "*"
+                        || d.kind == DriftKind::Numbers
+                        || matches!(statistic, "psi" | "js")
                 });
                 match value {
                     Some(value) if value <= limit => {}

@@ -9,8 +9,8 @@
 
 use crate::artifact::ModelArtifact;
 use crate::metrics::{COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY};
-use logged_model::profile::drift::psi_reading;
-use logged_model::profile::{ModelProfile, NumberSketch};
+use logged_model::profile::drift::{FieldDrift, psi_reading};
+use logged_model::profile::{ModelProfile, NumberSketch, PredictionCounts};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -24,41 +24,11 @@ pub struct Window {
     pub start: String,
     /// When it ended.
     pub end: String,
-    /// Predictions made in it.
-    pub made: u64,
-    /// Of them, logged.
-    pub logged: u64,
-    /// Of them, sampled out (profiled all the same).
-    pub sampled_out: u64,
-    /// Of them, failed.
-    pub failed: u64,
-    /// Predictions whose values did not reach the profile.
-    pub unprofiled: u64,
-    /// Outcomes reported in it (for predictions of any window).
-    pub outcomes: u64,
+    /// Its predictions and the outcomes reported in it.
+    #[serde(flatten)]
+    pub predictions: PredictionCounts,
     /// Each numeric field's 10th, 50th and 90th percentiles in it.
     pub quantiles: BTreeMap<String, [f64; 3]>,
-}
-
-/// The drift of one field against the training profile.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProfileDrift {
-    /// The field.
-    pub field: String,
-    /// `numbers` or `texts`.
-    pub kind: String,
-    /// Values profiled (every window, every pod).
-    pub values: u64,
-    /// Population stability index.
-    pub psi: f64,
-    /// Jensen–Shannon divergence (base 2).
-    pub js: f64,
-    /// Kolmogorov–Smirnov distance (numbers).
-    pub ks: Option<f64>,
-    /// Trimmed 1-Wasserstein distance over the reference's range (numbers).
-    pub wasserstein: Option<f64>,
-    /// The PSI's usual reading.
-    pub reading: String,
 }
 
 /// Quality expected from the probabilities alone.
@@ -98,7 +68,7 @@ pub struct ProfileEvaluation {
     /// windows long enough for outcomes to arrive).
     pub outcomes: u64,
     /// Drift of each field against the training profile.
-    pub drift: Vec<ProfileDrift>,
+    pub drift: Vec<FieldDrift>,
     /// Quality expected from the probabilities of every prediction.
     pub estimated: Option<EstimatedQuality>,
 }
@@ -121,12 +91,7 @@ pub fn evaluate_profiles(
         .map(|profile| Window {
             start: profile.start.clone(),
             end: profile.end.clone(),
-            made: profile.predictions.made,
-            logged: profile.predictions.logged,
-            sampled_out: profile.predictions.sampled_out,
-            failed: profile.predictions.failed,
-            unprofiled: profile.predictions.unprofiled,
-            outcomes: profile.predictions.outcomes,
+            predictions: profile.predictions,
             quantiles: profile
                 .fields
                 .iter()
@@ -140,20 +105,7 @@ pub fn evaluate_profiles(
         .collect();
     windows.sort_by(|a, b| a.start.cmp(&b.start));
     let reference = artifact.reference_profile()?;
-    let drift = merged
-        .drift(&reference)
-        .into_iter()
-        .map(|drift| ProfileDrift {
-            values: drift.current_values,
-            kind: drift.kind.as_str().to_owned(),
-            reading: psi_reading(drift.psi).to_owned(),
-            field: drift.field,
-            psi: drift.psi,
-            js: drift.js,
-            ks: drift.ks,
-            wasserstein: drift.wasserstein,
-        })
-        .collect();
+    let drift = merged.drift(&reference);
     let estimated = merged
         .field(PROBABILITY_FIELD)
         .and_then(|field| field.numbers())
@@ -253,11 +205,11 @@ impl std::fmt::Display for ProfileEvaluation {
                 "  {} .. {}  {:>8} made {:>8} logged {:>8} sampled out {:>6} failed {:>8} outcomes",
                 window.start,
                 window.end,
-                window.made,
-                window.logged,
-                window.sampled_out,
-                window.failed,
-                window.outcomes
+                window.predictions.made,
+                window.predictions.logged,
+                window.predictions.sampled_out,
+                window.predictions.failed,
+                window.predictions.outcomes
             )?;
             for (field, [p10, p50, p90]) in &window.quantiles {
                 writeln!(
@@ -283,8 +235,8 @@ impl std::fmt::Display for ProfileEvaluation {
                 drift.js,
                 optional(drift.ks),
                 optional(drift.wasserstein),
-                drift.reading,
-                drift.values
+                psi_reading(drift.psi),
+                drift.current_values
             )?;
         }
         if let Some(estimated) = &self.estimated {

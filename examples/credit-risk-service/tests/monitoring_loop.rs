@@ -9,6 +9,7 @@ use credit_risk_service::artifact::ModelArtifact;
 use credit_risk_service::dataset::{self, Creditability};
 use credit_risk_service::evaluate::{Evaluation, evaluate};
 use credit_risk_service::{DEFAULT_ARTIFACT, DEFAULT_DATA, training};
+use logged_model::profile::drift::psi_reading;
 use serde_json::json;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,19 @@ fn artifact() -> ModelArtifact {
 
 fn rows() -> Vec<dataset::LabelledApplication> {
     dataset::load(Path::new(DEFAULT_DATA)).expect("the committed data")
+}
+
+/// The held-out rows of the committed split: the data's rows, and the
+/// held-out ones' indexes.
+fn held_out() -> (Vec<dataset::LabelledApplication>, Vec<usize>) {
+    let artifact = artifact();
+    let rows = rows();
+    let (_, test) = training::stratified_split(
+        &rows,
+        artifact.settings.test_fraction,
+        artifact.settings.seed,
+    );
+    (rows, test)
 }
 
 /// A file of this test's own, removed when dropped.
@@ -46,12 +60,7 @@ fn evaluate_texts(texts: &[&str]) -> Evaluation {
 /// The held-out rows through HTTP, each outcome reported; the service's log.
 fn log_of_the_held_out_rows() -> String {
     let artifact = artifact();
-    let rows = rows();
-    let (_, test) = training::stratified_split(
-        &rows,
-        artifact.settings.test_fraction,
-        artifact.settings.seed,
-    );
+    let (rows, test) = held_out();
     assert_eq!(test.len(), artifact.metrics.rows as usize);
     let service = common::TestService::start();
     for &index in &test {
@@ -279,7 +288,14 @@ fn the_profiles_count_every_prediction_and_estimate_the_quality_before_outcomes(
     let profiles = evaluation.profiles.expect("the service writes profiles");
     assert_eq!(profiles.made, 200);
     assert_eq!(profiles.logged, 200);
-    assert_eq!(profiles.windows.iter().map(|w| w.made).sum::<u64>(), 200);
+    assert_eq!(
+        profiles
+            .windows
+            .iter()
+            .map(|w| w.predictions.made)
+            .sum::<u64>(),
+        200
+    );
     assert_eq!(
         profiles.outcomes, 200,
         "every outcome counted in the profiles"
@@ -288,13 +304,7 @@ fn the_profiles_count_every_prediction_and_estimate_the_quality_before_outcomes(
     let [p10, p50, p90] = window.quantiles["credit_amount"];
     assert!(p10 < p50 && p50 < p90, "{:?}", window.quantiles);
     let mut amounts: Vec<f64> = {
-        let artifact = artifact();
-        let rows = rows();
-        let (_, test) = training::stratified_split(
-            &rows,
-            artifact.settings.test_fraction,
-            artifact.settings.seed,
-        );
+        let (rows, test) = held_out();
         test.iter()
             .map(|&i| rows[i].application.credit_amount)
             .collect()
@@ -314,14 +324,15 @@ fn the_profiles_count_every_prediction_and_estimate_the_quality_before_outcomes(
         "every profiled field the training profile has"
     );
     for drift in &profiles.drift {
-        assert_eq!(drift.values, 200, "{drift:?}");
+        assert_eq!(drift.current_values, 200, "{drift:?}");
         if drift.field == "probability_of_risky" {
             // A model scores the rows it was fitted on more surely than new
             // ones: its probabilities move a little off the training rows'.
             assert!(drift.psi < 0.25, "{drift:?}");
         } else {
             assert_eq!(
-                drift.reading, "stable",
+                psi_reading(drift.psi),
+                "stable",
                 "held-out rows of the same population: {drift:?}"
             );
         }
@@ -375,13 +386,7 @@ fn the_profiles_count_every_prediction_and_estimate_the_quality_before_outcomes(
 /// Applications of the held-out rows, every fourth asking for four times
 /// its amount: a shifted tail.
 fn tail_shifted_traffic(count: usize) -> Vec<String> {
-    let artifact = artifact();
-    let rows = rows();
-    let (_, test) = training::stratified_split(
-        &rows,
-        artifact.settings.test_fraction,
-        artifact.settings.seed,
-    );
+    let (rows, test) = held_out();
     (0..count)
         .map(|n| {
             let mut application = rows[test[n % test.len()]].application.clone();
@@ -395,25 +400,7 @@ fn tail_shifted_traffic(count: usize) -> Vec<String> {
 
 #[test]
 fn at_one_percent_sampling_the_profiles_see_a_shifted_tail_the_records_barely_hold() {
-    let service =
-        common::TestService::start_with(std::time::Duration::from_secs(10), |artifact, logger| {
-            let settings = common::test_settings().sample_rate(0.01).expect("a rate");
-            credit_risk_service::http::state::ServedModel::Logged(std::sync::Arc::new(
-                logged_model::Logged::with_settings(
-                    credit_risk_service::model::CreditRiskModel::new(artifact),
-                    logger,
-                    &settings,
-                )
-                .expect("no key collides"),
-            ))
-        });
-    let traffic = tail_shifted_traffic(1000);
-    for body in &traffic {
-        assert_eq!(service.predict(body).status, 200);
-    }
-    let output = service.output.clone();
-    service.stop();
-    let evaluation = evaluate_texts(&[&output.text()]);
+    let evaluation = evaluate_texts(&[&log_at_one_percent(&tail_shifted_traffic(1000))]);
     // The raw records: about ten predictions of a thousand.
     let raw = evaluation
         .drift
@@ -430,8 +417,8 @@ fn at_one_percent_sampling_the_profiles_see_a_shifted_tail_the_records_barely_ho
         .iter()
         .find(|d| d.field == "credit_amount")
         .expect("profile drift");
-    assert_eq!(amount.values, 1000);
-    assert_ne!(amount.reading, "stable", "{amount:?}");
+    assert_eq!(amount.current_values, 1000);
+    assert_ne!(psi_reading(amount.psi), "stable", "{amount:?}");
     assert!(amount.ks.expect("a number field") > 0.05, "{amount:?}");
     let duration = profiles
         .drift
@@ -439,7 +426,8 @@ fn at_one_percent_sampling_the_profiles_see_a_shifted_tail_the_records_barely_ho
         .find(|d| d.field == "duration_in_month")
         .expect("drift");
     assert_eq!(
-        duration.reading, "stable",
+        psi_reading(duration.psi),
+        "stable",
         "the durations did not move: {duration:?}"
     );
 }
@@ -497,13 +485,7 @@ const CONSTRAINTS: &str = r#"{
 
 #[test]
 fn the_gate_fails_a_drifted_window_and_passes_a_stable_one() {
-    let artifact = artifact();
-    let rows = rows();
-    let (_, test) = training::stratified_split(
-        &rows,
-        artifact.settings.test_fraction,
-        artifact.settings.seed,
-    );
+    let (rows, test) = held_out();
     let stable: Vec<String> = (0..1000)
         .map(|n| {
             serde_json::to_string(&rows[test[n % test.len()]].application).expect("serializes")

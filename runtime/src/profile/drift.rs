@@ -22,10 +22,11 @@
 //! about 0.02 on the PSI of a large shift.
 
 use super::sketch::{FieldSketch, NumberSketch, TextSketch};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The drift of one field.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldDrift {
     /// The field's key.
     pub field: String,
@@ -48,7 +49,8 @@ pub struct FieldDrift {
 }
 
 /// What a field's values were.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DriftKind {
     /// Numbers: quantile sketches compared.
     Numbers,

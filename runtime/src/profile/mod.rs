@@ -65,7 +65,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// The predictions of a profile's windows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PredictionCounts {
     /// Predictions made: succeeded or failed.
     pub made: u64,

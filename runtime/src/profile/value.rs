@@ -129,6 +129,63 @@ impl ser::Error for NotScalar {
     }
 }
 
+/// A profile looks into no compound value (a sequence, a map, a struct):
+/// each is "not a scalar", and the field is counted as present.
+macro_rules! not_scalar_compounds {
+    (types $ok:ty) => {
+        type SerializeSeq = Impossible<$ok, NotScalar>;
+        type SerializeTuple = Impossible<$ok, NotScalar>;
+        type SerializeTupleStruct = Impossible<$ok, NotScalar>;
+        type SerializeTupleVariant = Impossible<$ok, NotScalar>;
+        type SerializeMap = Impossible<$ok, NotScalar>;
+        type SerializeStruct = Impossible<$ok, NotScalar>;
+        type SerializeStructVariant = Impossible<$ok, NotScalar>;
+    };
+    () => {
+        fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, NotScalar> {
+            Err(NotScalar)
+        }
+        fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, NotScalar> {
+            Err(NotScalar)
+        }
+        fn serialize_tuple_struct(
+            self,
+            _name: &'static str,
+            _len: usize,
+        ) -> Result<Self::SerializeTupleStruct, NotScalar> {
+            Err(NotScalar)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _name: &'static str,
+            _index: u32,
+            _variant: &'static str,
+            _len: usize,
+        ) -> Result<Self::SerializeTupleVariant, NotScalar> {
+            Err(NotScalar)
+        }
+        fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, NotScalar> {
+            Err(NotScalar)
+        }
+        fn serialize_struct(
+            self,
+            _name: &'static str,
+            _len: usize,
+        ) -> Result<Self::SerializeStruct, NotScalar> {
+            Err(NotScalar)
+        }
+        fn serialize_struct_variant(
+            self,
+            _name: &'static str,
+            _index: u32,
+            _variant: &'static str,
+            _len: usize,
+        ) -> Result<Self::SerializeStructVariant, NotScalar> {
+            Err(NotScalar)
+        }
+    };
+}
+
 /// A serde serializer that writes a scalar's [`ProfileValue`].
 struct Extract<'o> {
     out: &'o mut Vec<u8>,
@@ -156,13 +213,7 @@ impl Extract<'_> {
 impl Serializer for Extract<'_> {
     type Ok = ();
     type Error = NotScalar;
-    type SerializeSeq = Impossible<(), NotScalar>;
-    type SerializeTuple = Impossible<(), NotScalar>;
-    type SerializeTupleStruct = Impossible<(), NotScalar>;
-    type SerializeTupleVariant = Impossible<(), NotScalar>;
-    type SerializeMap = Impossible<(), NotScalar>;
-    type SerializeStruct = Impossible<(), NotScalar>;
-    type SerializeStructVariant = Impossible<(), NotScalar>;
+    not_scalar_compounds!(types());
 
     fn serialize_bool(self, v: bool) -> Result<(), NotScalar> {
         self.put(ProfileValue::Text(if v { "true" } else { "false" }))
@@ -249,47 +300,7 @@ impl Serializer for Extract<'_> {
     ) -> Result<(), NotScalar> {
         Err(NotScalar)
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, NotScalar> {
-        Err(NotScalar)
-    }
+    not_scalar_compounds!();
 }
 
 /// Whether a value is absent: `None`, `()`, a unit struct; anything else
@@ -299,13 +310,7 @@ struct NullProbe;
 impl Serializer for NullProbe {
     type Ok = bool;
     type Error = NotScalar;
-    type SerializeSeq = Impossible<bool, NotScalar>;
-    type SerializeTuple = Impossible<bool, NotScalar>;
-    type SerializeTupleStruct = Impossible<bool, NotScalar>;
-    type SerializeTupleVariant = Impossible<bool, NotScalar>;
-    type SerializeMap = Impossible<bool, NotScalar>;
-    type SerializeStruct = Impossible<bool, NotScalar>;
-    type SerializeStructVariant = Impossible<bool, NotScalar>;
+    not_scalar_compounds!(types bool);
 
     fn serialize_bool(self, _v: bool) -> Result<bool, NotScalar> {
         Ok(false)
@@ -385,47 +390,7 @@ impl Serializer for NullProbe {
     ) -> Result<bool, NotScalar> {
         Ok(false)
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, NotScalar> {
-        Err(NotScalar)
-    }
+    not_scalar_compounds!();
 }
 
 #[cfg(test)]
