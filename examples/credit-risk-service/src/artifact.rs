@@ -3,6 +3,7 @@
 //! same data, code and seed give the same bytes.
 
 use crate::application::CreditApplication;
+use crate::calibration::Calibration;
 use crate::encoding::Encoder;
 use crate::metrics::Metrics;
 use crate::scoring::Classifier;
@@ -56,6 +57,10 @@ pub struct ModelArtifact {
     /// that `evaluate` measures the traffic's profiles against.
     #[serde(default)]
     pub training_profile: serde_json::Map<String, serde_json::Value>,
+    /// The calibration of the model's probabilities (cross-validated on the
+    /// training rows), for the quality expected before outcomes.
+    #[serde(default)]
+    pub calibration: Option<Calibration>,
 }
 
 /// The `k` of the training profile's quantile sketches.
@@ -104,7 +109,14 @@ impl ModelArtifact {
             classifier,
             metrics,
             training_profile: serde_json::Map::new(),
+            calibration: None,
         }
+    }
+
+    /// The artifact with the calibration of its probabilities.
+    pub fn with_calibration(mut self, calibration: Option<Calibration>) -> Self {
+        self.calibration = calibration;
+        self
     }
 
     /// The artifact with the training rows' profile.

@@ -4,6 +4,7 @@
 
 pub mod application;
 pub mod artifact;
+pub mod calibration;
 mod categorical;
 pub mod cli;
 pub mod constraints;

@@ -8,6 +8,7 @@
 //! credits among predictions that scored it).
 
 use crate::artifact::ModelArtifact;
+use crate::calibration::Calibration;
 use crate::metrics::{COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY};
 use logged_model::profile::drift::{FieldDrift, psi_reading};
 use logged_model::profile::{ModelProfile, NumberSketch, PredictionCounts};
@@ -109,7 +110,10 @@ pub fn evaluate_profiles(
     let estimated = merged
         .field(PROBABILITY_FIELD)
         .and_then(|field| field.numbers())
-        .map(|numbers| estimate_quality(numbers, artifact.settings.threshold));
+        .map(|numbers| {
+            let calibration = artifact.calibration.unwrap_or(Calibration::IDENTITY);
+            estimate_quality(numbers, artifact.settings.threshold, calibration)
+        });
     let counts = merged.predictions;
     Ok(Some(ProfileEvaluation {
         windows,
@@ -127,17 +131,24 @@ pub fn evaluate_profiles(
 /// an equal share of the predictions.
 const STEPS: u32 = 2000;
 
-/// The quality a calibrated model is expected to have on predictions whose
-/// probabilities of `bad` are distributed as `probabilities`.
-pub fn estimate_quality(probabilities: &NumberSketch, threshold: f64) -> EstimatedQuality {
+/// The quality expected on predictions whose probabilities of `bad` are
+/// distributed as `probabilities`: each is risky when its probability
+/// reaches `threshold`, and goes bad with its probability as `calibration`
+/// corrects it.
+pub fn estimate_quality(
+    probabilities: &NumberSketch,
+    threshold: f64,
+    calibration: Calibration,
+) -> EstimatedQuality {
     let scores: Vec<f64> = (0..STEPS)
         .filter_map(|step| probabilities.quantile((f64::from(step) + 0.5) / f64::from(STEPS)))
         .map(|p| p.clamp(0.0, 1.0))
         .collect();
     let share = 1.0 / scores.len().max(1) as f64;
     let (mut bad_risky, mut bad_safe, mut good_risky, mut good_safe) = (0.0, 0.0, 0.0, 0.0);
-    for &p in &scores {
-        if p >= threshold {
+    for &score in &scores {
+        let p = calibration.apply(score);
+        if score >= threshold {
             bad_risky += p * share;
             good_risky += (1.0 - p) * share;
         } else {
@@ -152,16 +163,16 @@ pub fn estimate_quality(probabilities: &NumberSketch, threshold: f64) -> Estimat
         good_predicted_risky: good_risky,
         good_predicted_safe: good_safe,
         mean_cost: COST_BAD_PREDICTED_SAFE * bad_safe + COST_GOOD_PREDICTED_RISKY * good_risky,
-        roc_auc: expected_auc(&scores),
+        roc_auc: expected_auc(&scores, calibration),
     }
 }
 
-/// The expected ROC AUC when each prediction is bad with its own
-/// probability: Σ p_i (1 − p_j) over pairs with s_i > s_j (ties half),
-/// over Σ p · Σ (1 − p). `scores` are sorted.
-fn expected_auc(scores: &[f64]) -> f64 {
-    let bad: f64 = scores.iter().sum();
-    let good: f64 = scores.iter().map(|p| 1.0 - p).sum();
+/// The expected ROC AUC when each prediction (ranked by its score) is bad
+/// with its calibrated probability p: Σ p_i (1 − p_j) over pairs with
+/// s_i > s_j (ties half), over Σ p · Σ (1 − p). `scores` are sorted.
+fn expected_auc(scores: &[f64], calibration: Calibration) -> f64 {
+    let bad: f64 = scores.iter().map(|s| calibration.apply(*s)).sum();
+    let good: f64 = scores.iter().map(|s| 1.0 - calibration.apply(*s)).sum();
     if bad <= 0.0 || good <= 0.0 {
         return 0.5;
     }
@@ -176,8 +187,9 @@ fn expected_auc(scores: &[f64]) -> f64 {
         let mut tied_good = 0.0;
         let mut tied_bad = 0.0;
         while end < scores.len() && scores[end] == score {
-            tied_good += 1.0 - scores[end];
-            tied_bad += scores[end];
+            let p = calibration.apply(scores[end]);
+            tied_good += 1.0 - p;
+            tied_bad += p;
             end += 1;
         }
         wins += tied_bad * (good_below + 0.5 * tied_good);
@@ -262,10 +274,11 @@ mod tests {
 
     #[test]
     fn a_model_sure_of_everything_is_expected_to_rank_perfectly() {
+        // (Probabilities are kept a millionth from 0 and 1 for their log-odds.)
         let scores = [0.0, 0.0, 1.0, 1.0];
-        assert!((expected_auc(&scores) - 1.0).abs() < 1e-12);
+        assert!((expected_auc(&scores, Calibration::IDENTITY) - 1.0).abs() < 1e-5);
         // Every prediction at one probability: no ranking at all.
-        assert!((expected_auc(&[0.3; 10]) - 0.5).abs() < 1e-12);
+        assert!((expected_auc(&[0.3; 10], Calibration::IDENTITY) - 0.5).abs() < 1e-12);
     }
 
     #[test]
@@ -290,6 +303,6 @@ mod tests {
         // which the whole-sample form counts as a tie.
         let self_ties: f64 = scores.iter().map(|p| 0.5 * p * (1.0 - p)).sum();
         let expected = (wins + self_ties) / (bad * good);
-        assert!((expected_auc(&scores) - expected).abs() < 1e-12);
+        assert!((expected_auc(&scores, Calibration::IDENTITY) - expected).abs() < 1e-12);
     }
 }

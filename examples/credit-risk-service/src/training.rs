@@ -3,6 +3,7 @@
 
 pub use crate::artifact::TrainingSettings;
 use crate::artifact::{ModelArtifact, REFERENCE_K};
+use crate::calibration::Calibration;
 use crate::dataset::{Creditability, LabelledApplication};
 use crate::encoding::Encoder;
 use crate::metrics::{COST_BAD_PREDICTED_SAFE, COST_GOOD_PREDICTED_RISKY, Metrics};
@@ -86,15 +87,7 @@ pub fn train(
         }
     }
     let training: Vec<&LabelledApplication> = train_rows.iter().map(|&i| &rows[i]).collect();
-    let applications: Vec<_> = training.iter().map(|row| &row.application).collect();
-    let encoder =
-        Encoder::fit(&applications).ok_or(TrainingError::EmptySplit(Creditability::Good))?;
-    let features = matrix(&encoder, applications.iter().copied())?;
-    let targets: Array1<Creditability> = training.iter().map(|row| row.creditability).collect();
-    let classifier = LogisticRegression::default()
-        .alpha(settings.l2_penalty)
-        .max_iterations(settings.max_iterations)
-        .fit(&Dataset::new(features, targets))?;
+    let (encoder, classifier) = fit(&training, settings)?;
 
     let held_out: Vec<&LabelledApplication> = test_rows.iter().map(|&i| &rows[i]).collect();
     let test_features = matrix(&encoder, held_out.iter().map(|row| &row.application))?;
@@ -107,6 +100,7 @@ pub fn train(
     let training_probabilities =
         probability_of_bad(&classifier, &features_of(&encoder, &training)?);
     let profile = training_profile(&training, &training_probabilities, settings.threshold);
+    let calibration = Calibration::fit(&out_of_fold(&training, settings)?);
     Ok(ModelArtifact::new(
         model_version,
         settings,
@@ -116,7 +110,55 @@ pub fn train(
         classifier,
         metrics,
     )
-    .with_training_profile(profile))
+    .with_training_profile(profile)
+    .with_calibration(calibration))
+}
+
+/// The encoding and the logistic regression fitted on `rows`.
+fn fit(
+    rows: &[&LabelledApplication],
+    settings: TrainingSettings,
+) -> Result<(Encoder, crate::scoring::Classifier), TrainingError> {
+    let applications: Vec<_> = rows.iter().map(|row| &row.application).collect();
+    let encoder =
+        Encoder::fit(&applications).ok_or(TrainingError::EmptySplit(Creditability::Good))?;
+    let features = matrix(&encoder, applications.iter().copied())?;
+    let targets: Array1<Creditability> = rows.iter().map(|row| row.creditability).collect();
+    let classifier = LogisticRegression::default()
+        .alpha(settings.l2_penalty)
+        .max_iterations(settings.max_iterations)
+        .fit(&Dataset::new(features, targets))?;
+    Ok((encoder, classifier))
+}
+
+/// Folds of the cross-validation whose probabilities calibrate the model's.
+const FOLDS: usize = 5;
+
+/// `(probability of bad, truly bad)` for every training row, each from a
+/// model fitted on the other folds: probabilities of rows the model did not
+/// see, as on the traffic.
+fn out_of_fold(
+    rows: &[&LabelledApplication],
+    settings: TrainingSettings,
+) -> Result<Vec<(f64, bool)>, TrainingError> {
+    let mut pairs = Vec::with_capacity(rows.len());
+    for fold in 0..FOLDS {
+        let (fitted_on, held): (Vec<(usize, &&LabelledApplication)>, Vec<_>) = rows
+            .iter()
+            .enumerate()
+            .partition(|(i, _)| i % FOLDS != fold);
+        let fitted_on: Vec<&LabelledApplication> = fitted_on.into_iter().map(|(_, r)| *r).collect();
+        let held: Vec<&LabelledApplication> = held.into_iter().map(|(_, r)| *r).collect();
+        let (encoder, classifier) = fit(&fitted_on, settings)?;
+        let probabilities = probability_of_bad(&classifier, &features_of(&encoder, &held)?);
+        pairs.extend(
+            probabilities
+                .into_iter()
+                .zip(&held)
+                .map(|(p, row)| (p, row.creditability == Creditability::Bad)),
+        );
+    }
+    Ok(pairs)
 }
 
 fn features_of(
