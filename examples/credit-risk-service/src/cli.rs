@@ -56,6 +56,23 @@ pub struct EvaluateArgs {
     /// report goes to standard error, and the command exits with 3.
     #[arg(long)]
     pub constraints: Option<PathBuf>,
+    /// The length of the windows the outcome join is counted in (`1h`,
+    /// `1d`, ...).
+    #[arg(long, default_value = "1h", value_parser = duration)]
+    pub window: std::time::Duration,
+    /// An outcome reported later than this after its prediction is counted
+    /// late.
+    #[arg(long, default_value = "30d", value_parser = duration)]
+    pub late_after: std::time::Duration,
+}
+
+/// A duration such as `90s`, `1h` or `30d`, at least a second.
+fn duration(value: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(value) {
+        Ok(duration) if duration >= std::time::Duration::from_secs(1) => Ok(duration),
+        Ok(_) => Err("at least a second".to_owned()),
+        Err(error) => Err(format!("{error} (for example 90s, 1h, 30d)")),
+    }
 }
 
 /// Options of `serve`. Logging is configured by `LOG_LEVEL`, `LOG_ENV_VARS`,

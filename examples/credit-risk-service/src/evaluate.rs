@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::BufRead;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The logged numeric inputs whose drift is measured.
 const DRIFT_FIELDS: [&str; 2] = ["duration_in_month", "credit_amount"];
@@ -66,6 +67,9 @@ pub struct Evaluation {
     /// error by the command).
     #[serde(default)]
     pub unreadable_profiles: Vec<String>,
+    /// The outcome join window by window of the predictions' time.
+    #[serde(default)]
+    pub join_windows: Vec<JoinWindow>,
 }
 
 /// One tenth of the joined predictions, by predicted probability.
@@ -132,6 +136,108 @@ fn search_hits(text: &str) -> Option<Vec<String>> {
     )
 }
 
+/// An RFC 3339 timestamp of a record.
+fn parse_time(text: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(text).ok()
+}
+
+/// The start of the window of `window` length that holds `time` (windows
+/// are aligned on the Unix epoch: whole hours for an hour).
+fn window_start(time: SystemTime, window: Duration) -> SystemTime {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let width = window.as_secs().max(1);
+    UNIX_EPOCH + Duration::from_secs(since.as_secs() / width * width)
+}
+
+/// The outcome join of the predictions made in one window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinWindow {
+    /// When the window starts (RFC 3339).
+    pub start: String,
+    /// Predictions made in it ("Prediction created." records read).
+    pub predictions: u64,
+    /// Of them, with an outcome.
+    pub with_outcome: u64,
+    /// Of them, with none (yet).
+    pub without_outcome: u64,
+    /// Of those with an outcome, outcomes reported later than the given age
+    /// after the prediction.
+    pub late_outcomes: u64,
+    /// Outcomes reported in it whose prediction is not in the logs read.
+    pub orphan_outcomes: u64,
+}
+
+/// How `evaluate` cuts the join into windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinOptions {
+    /// The windows' length.
+    pub window: Duration,
+    /// An outcome reported later than this after its prediction is late.
+    pub late_after: Duration,
+}
+
+impl Default for JoinOptions {
+    /// Hourly windows; an outcome later than 30 days is late.
+    fn default() -> Self {
+        JoinOptions {
+            window: Duration::from_secs(3_600),
+            late_after: Duration::from_secs(30 * 86_400),
+        }
+    }
+}
+
+/// The join, window by window of the predictions' (or orphan outcomes')
+/// time; records without a readable time fall in a window of their own at
+/// the epoch.
+fn join_windows(join: &Join, options: JoinOptions) -> Vec<JoinWindow> {
+    let mut windows: std::collections::BTreeMap<SystemTime, JoinWindow> = Default::default();
+    enum Entry {
+        Waiting,
+        Joined { late: bool },
+        Orphan,
+    }
+    let mut entries: Vec<(Option<SystemTime>, Entry)> = Vec::new();
+    for (made, reported) in &join.pair_times {
+        let late = match (made, reported) {
+            (Some(made), Some(reported)) => reported
+                .duration_since(*made)
+                .is_ok_and(|delay| delay > options.late_after),
+            _ => false,
+        };
+        entries.push((*made, Entry::Joined { late }));
+    }
+    for (_, made) in join.open_predictions.values() {
+        entries.push((*made, Entry::Waiting));
+    }
+    for (_, reported) in join.open_outcomes.values() {
+        entries.push((parse_time(reported), Entry::Orphan));
+    }
+    for (time, kind) in entries {
+        let start = window_start(time.unwrap_or(UNIX_EPOCH), options.window);
+        let window = windows.entry(start).or_insert_with(|| JoinWindow {
+            start: humantime::format_rfc3339_seconds(start).to_string(),
+            predictions: 0,
+            with_outcome: 0,
+            without_outcome: 0,
+            late_outcomes: 0,
+            orphan_outcomes: 0,
+        });
+        match kind {
+            Entry::Waiting => {
+                window.predictions += 1;
+                window.without_outcome += 1;
+            }
+            Entry::Joined { late } => {
+                window.predictions += 1;
+                window.with_outcome += 1;
+                window.late_outcomes += u64::from(late);
+            }
+            Entry::Orphan => window.orphan_outcomes += 1,
+        }
+    }
+    windows.into_values().collect()
+}
+
 /// A prediction id as a number, for compact maps.
 fn id_of(text: &str) -> Option<u128> {
     uuid::Uuid::try_parse(text).ok().map(|uuid| uuid.as_u128())
@@ -139,40 +245,47 @@ fn id_of(text: &str) -> Option<u128> {
 
 /// The state of a join in progress.
 struct Join {
-    /// Predictions waiting for an outcome: their score.
-    open_predictions: HashMap<u128, f64>,
+    /// Predictions waiting for an outcome: their score and when made.
+    open_predictions: HashMap<u128, (f64, Option<SystemTime>)>,
     /// Outcomes waiting for a prediction: the truth and when it was reported.
     open_outcomes: HashMap<u128, (bool, String)>,
     /// Joined pairs: score and truth, in the order joined.
     pairs: Vec<(f64, bool)>,
     /// The pair of each joined id, and when its outcome was reported.
     joined: HashMap<u128, (usize, String)>,
+    /// When each joined pair's prediction was made and its outcome reported.
+    pair_times: Vec<(Option<SystemTime>, Option<SystemTime>)>,
     duplicates: u64,
     predictions: u64,
 }
 
 impl Join {
-    fn prediction(&mut self, id: u128, score: f64) {
+    fn prediction(&mut self, id: u128, score: f64, made: Option<SystemTime>) {
         self.predictions += 1;
         match self.open_outcomes.remove(&id) {
             Some((bad, reported)) => {
+                self.pair_times.push((made, parse_time(&reported)));
                 self.joined.insert(id, (self.pairs.len(), reported));
                 self.pairs.push((score, bad));
             }
             None => {
-                self.open_predictions.insert(id, score);
+                self.open_predictions.insert(id, (score, made));
             }
         }
     }
 
     /// The latest outcome of a prediction (by `@timestamp`) counts.
     fn outcome(&mut self, id: u128, bad: bool, reported: String) {
-        if let Some(score) = self.open_predictions.remove(&id) {
+        if let Some((score, made)) = self.open_predictions.remove(&id) {
+            self.pair_times.push((made, parse_time(&reported)));
             self.joined.insert(id, (self.pairs.len(), reported));
             self.pairs.push((score, bad));
         } else if let Some((index, when)) = self.joined.get_mut(&id) {
             self.duplicates += 1;
             if reported >= *when {
+                if let Some(times) = self.pair_times.get_mut(*index) {
+                    times.1 = parse_time(&reported);
+                }
                 *when = reported;
                 if let Some(pair) = self.pairs.get_mut(*index) {
                     pair.1 = bad;
@@ -247,6 +360,16 @@ pub fn evaluate<R: BufRead>(
     artifact: &ModelArtifact,
     rows: &[LabelledApplication],
 ) -> std::io::Result<Evaluation> {
+    evaluate_with(readers, artifact, rows, JoinOptions::default())
+}
+
+/// [`evaluate`], with the join's windows and lateness as given.
+pub fn evaluate_with<R: BufRead>(
+    readers: impl IntoIterator<Item = R>,
+    artifact: &ModelArtifact,
+    rows: &[LabelledApplication],
+    options: JoinOptions,
+) -> std::io::Result<Evaluation> {
     let (train, _) = crate::training::stratified_split(
         rows,
         artifact.settings.test_fraction,
@@ -275,6 +398,7 @@ pub fn evaluate<R: BufRead>(
         open_outcomes: HashMap::new(),
         pairs: Vec::new(),
         joined: HashMap::new(),
+        pair_times: Vec::new(),
         duplicates: 0,
         predictions: 0,
     };
@@ -314,7 +438,8 @@ pub fn evaluate<R: BufRead>(
             }
             (Some("Prediction created."), Some(id)) => {
                 if let Some(score) = view.probability_of_risky {
-                    join.prediction(id, score);
+                    let made = view.timestamp.as_deref().and_then(parse_time);
+                    join.prediction(id, score, made);
                 }
             }
             (Some(logged_model::OUTCOME_MESSAGE), Some(id)) => {
@@ -392,6 +517,7 @@ pub fn evaluate<R: BufRead>(
         drift,
         profiles: evaluate_profiles(&profiles, artifact).map_err(std::io::Error::other)?,
         unreadable_profiles,
+        join_windows: join_windows(&join, options),
     })
 }
 
@@ -459,6 +585,26 @@ impl std::fmt::Display for Evaluation {
                 drift.field, drift.psi, drift.reading, drift.values
             )?;
         }
+        if !self.join_windows.is_empty() {
+            writeln!(f, "\noutcome join by window of the predictions' time:")?;
+            writeln!(
+                f,
+                "  {:<22} {:>11} {:>12} {:>15} {:>6} {:>7}",
+                "window", "predictions", "with outcome", "without outcome", "late", "orphan"
+            )?;
+            for window in &self.join_windows {
+                writeln!(
+                    f,
+                    "  {:<22} {:>11} {:>12} {:>15} {:>6} {:>7}",
+                    window.start,
+                    window.predictions,
+                    window.with_outcome,
+                    window.without_outcome,
+                    window.late_outcomes,
+                    window.orphan_outcomes
+                )?;
+            }
+        }
         match &self.profiles {
             Some(profiles) => write!(f, "{profiles}")?,
             None => writeln!(f, "\nprofiles: none in these logs")?,
@@ -476,6 +622,65 @@ impl std::fmt::Display for Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_join_is_counted_by_window_with_late_and_orphan_outcomes() {
+        let mut join = Join {
+            open_predictions: HashMap::new(),
+            open_outcomes: HashMap::new(),
+            pairs: Vec::new(),
+            joined: HashMap::new(),
+            pair_times: Vec::new(),
+            duplicates: 0,
+            predictions: 0,
+        };
+        let at = |text: &str| parse_time(text);
+        // Hour 10: three predictions; one joined in time, one late, one waiting.
+        join.prediction(1, 0.2, at("2026-12-07T10:05:00Z"));
+        join.prediction(2, 0.7, at("2026-12-07T10:59:59.999Z"));
+        join.prediction(3, 0.4, at("2026-12-07T10:30:00Z"));
+        join.outcome(1, false, "2026-12-08T10:00:00Z".to_owned());
+        join.outcome(2, true, "2027-02-01T00:00:00Z".to_owned());
+        // Hour 11: an outcome before its prediction is read, and an orphan.
+        join.outcome(4, true, "2026-12-07T11:20:00Z".to_owned());
+        join.prediction(4, 0.9, at("2026-12-07T11:10:00Z"));
+        join.outcome(5, false, "2026-12-07T11:45:00Z".to_owned());
+        let windows = join_windows(&join, JoinOptions::default());
+        assert_eq!(
+            windows,
+            [
+                JoinWindow {
+                    start: "2026-12-07T10:00:00Z".to_owned(),
+                    predictions: 3,
+                    with_outcome: 2,
+                    without_outcome: 1,
+                    late_outcomes: 1,
+                    orphan_outcomes: 0,
+                },
+                JoinWindow {
+                    start: "2026-12-07T11:00:00Z".to_owned(),
+                    predictions: 1,
+                    with_outcome: 1,
+                    without_outcome: 0,
+                    late_outcomes: 0,
+                    orphan_outcomes: 1,
+                },
+            ]
+        );
+        let daily = join_windows(
+            &join,
+            JoinOptions {
+                window: Duration::from_secs(86_400),
+                late_after: Duration::from_secs(3_600),
+            },
+        );
+        assert_eq!(daily.len(), 1);
+        assert_eq!(
+            (daily[0].predictions, daily[0].late_outcomes),
+            (4, 2),
+            "a day late is late at an hour"
+        );
+    }
     use crate::metrics::ConfusionMatrix;
     use serde_json::Value;
 

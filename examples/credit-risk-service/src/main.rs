@@ -64,8 +64,13 @@ fn evaluate(args: &EvaluateArgs) -> ExitCode {
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let evaluation = credit_risk_service::evaluate::evaluate(readers, &artifact, &rows)
-            .map_err(|e| format!("cannot read the logs: {e}"))?;
+        let options = credit_risk_service::evaluate::JoinOptions {
+            window: args.window,
+            late_after: args.late_after,
+        };
+        let evaluation =
+            credit_risk_service::evaluate::evaluate_with(readers, &artifact, &rows, options)
+                .map_err(|e| format!("cannot read the logs: {e}"))?;
         for unreadable in &evaluation.unreadable_profiles {
             eprintln!("evaluate: a profile record was not read: {unreadable}");
         }

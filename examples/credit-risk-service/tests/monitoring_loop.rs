@@ -569,3 +569,17 @@ fn an_elasticsearch_search_response_evaluates_as_the_log_lines_it_holds() {
     );
     assert_eq!(from_search.lines_not_json, 0);
 }
+
+#[test]
+fn a_bad_window_or_lateness_is_refused_with_an_example() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_credit-risk-service"))
+        .args(["evaluate", "--late-after", "soon", "any.log"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--late-after") && stderr.contains("for example 90s, 1h, 30d"),
+        "{stderr}"
+    );
+}
