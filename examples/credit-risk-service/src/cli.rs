@@ -56,6 +56,11 @@ pub struct EvaluateArgs {
     /// report goes to standard error, and the command exits with 3.
     #[arg(long)]
     pub constraints: Option<PathBuf>,
+    /// Log files whose profile records are the reference the drift is
+    /// measured against (other windows, other pods), in place of the
+    /// training profile the artifact carries. Repeatable.
+    #[arg(long = "reference", value_name = "LOG")]
+    pub reference: Vec<PathBuf>,
     /// The length of the windows the outcome join is counted in (`1h`,
     /// `1d`, ...).
     #[arg(long, default_value = "1h", value_parser = duration)]

@@ -167,29 +167,78 @@ pub struct JoinWindow {
     pub orphan_outcomes: u64,
 }
 
-/// How `evaluate` cuts the join into windows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How `evaluate` cuts the join into windows, and what the profiles are
+/// compared with.
+#[derive(Clone, Debug)]
 pub struct JoinOptions {
     /// The windows' length.
     pub window: Duration,
     /// An outcome reported later than this after its prediction is late.
     pub late_after: Duration,
+    /// The profile the logs' profiles are compared with: other windows'
+    /// ([`read_profiles`]); `None`, the artifact's training profile.
+    pub reference: Option<ModelProfile>,
 }
 
 impl Default for JoinOptions {
-    /// Hourly windows; an outcome later than 30 days is late.
+    /// Hourly windows; an outcome later than 30 days is late; drift against
+    /// the training profile.
     fn default() -> Self {
         JoinOptions {
             window: Duration::from_secs(3_600),
             late_after: Duration::from_secs(30 * 86_400),
+            reference: None,
         }
     }
+}
+
+/// The model's profile records in `readers` (log lines or search
+/// responses), merged into one: a reference for another set of windows.
+/// `None` when they hold none.
+pub fn read_profiles<R: BufRead>(
+    readers: impl IntoIterator<Item = R>,
+) -> Result<Option<ModelProfile>, String> {
+    let mut merged: Option<ModelProfile> = None;
+    let mut line = String::new();
+    let mut add = |text: &str| -> Result<(), String> {
+        let Ok(record) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+        else {
+            return Ok(());
+        };
+        let ours =
+            record.get("model_qualified_name").and_then(|v| v.as_str()) == Some(QUALIFIED_NAME);
+        if !ours || record.get("message").and_then(|v| v.as_str()) != Some(PROFILE_MESSAGE) {
+            return Ok(());
+        }
+        let profile = ModelProfile::from_record(&record).map_err(|e| e.to_string())?;
+        match &mut merged {
+            Some(merged) => merged.merge(&profile).map_err(|e| e.to_string()),
+            None => {
+                merged = Some(profile);
+                Ok(())
+            }
+        }
+    };
+    for mut reader in readers {
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+                break;
+            }
+            let text = line.trim_end();
+            match search_hits(text) {
+                Some(documents) => documents.iter().try_for_each(|d| add(d))?,
+                None => add(text)?,
+            }
+        }
+    }
+    Ok(merged)
 }
 
 /// The join, window by window of the predictions' (or orphan outcomes')
 /// time; records without a readable time fall in a window of their own at
 /// the epoch.
-fn join_windows(join: &Join, options: JoinOptions) -> Vec<JoinWindow> {
+fn join_windows(join: &Join, options: &JoinOptions) -> Vec<JoinWindow> {
     let mut windows: std::collections::BTreeMap<SystemTime, JoinWindow> = Default::default();
     enum Entry {
         Waiting,
@@ -515,9 +564,10 @@ pub fn evaluate_with<R: BufRead>(
         quality: has_both_classes.then(|| Metrics::evaluate(&join.pairs, threshold)),
         calibration: calibration(&join.pairs),
         drift,
-        profiles: evaluate_profiles(&profiles, artifact).map_err(std::io::Error::other)?,
+        profiles: evaluate_profiles(&profiles, artifact, options.reference.as_ref())
+            .map_err(std::io::Error::other)?,
         unreadable_profiles,
-        join_windows: join_windows(&join, options),
+        join_windows: join_windows(&join, &options),
     })
 }
 
@@ -645,7 +695,7 @@ mod tests {
         join.outcome(4, true, "2026-12-07T11:20:00Z".to_owned());
         join.prediction(4, 0.9, at("2026-12-07T11:10:00Z"));
         join.outcome(5, false, "2026-12-07T11:45:00Z".to_owned());
-        let windows = join_windows(&join, JoinOptions::default());
+        let windows = join_windows(&join, &JoinOptions::default());
         assert_eq!(
             windows,
             [
@@ -669,9 +719,10 @@ mod tests {
         );
         let daily = join_windows(
             &join,
-            JoinOptions {
+            &JoinOptions {
                 window: Duration::from_secs(86_400),
                 late_after: Duration::from_secs(3_600),
+                reference: None,
             },
         );
         assert_eq!(daily.len(), 1);

@@ -64,9 +64,25 @@ fn evaluate(args: &EvaluateArgs) -> ExitCode {
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let reference = if args.reference.is_empty() {
+            None
+        } else {
+            let readers = args
+                .reference
+                .iter()
+                .map(|path| {
+                    std::fs::File::open(path)
+                        .map(std::io::BufReader::new)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let profile = credit_risk_service::evaluate::read_profiles(readers)?;
+            Some(profile.ok_or("the --reference logs hold no profile record of the model")?)
+        };
         let options = credit_risk_service::evaluate::JoinOptions {
             window: args.window,
             late_after: args.late_after,
+            reference,
         };
         let evaluation =
             credit_risk_service::evaluate::evaluate_with(readers, &artifact, &rows, options)

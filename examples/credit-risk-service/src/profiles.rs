@@ -1,7 +1,7 @@
 //! The profile half of `evaluate`: what the model's "Model profile."
 //! records say without reading a raw prediction line. Their windows and
 //! counts (from every pod), the drift of each profiled field against the
-//! training profile the artifact carries, and the quality estimated from
+//! training profile the artifact carries (or another set of windows), and the quality estimated from
 //! the model's own probabilities before any outcome arrives
 //! (confidence-based performance estimation, as NannyML's CBPE: a
 //! calibrated model's probability of `bad` is the expected share of bad
@@ -79,6 +79,7 @@ pub struct ProfileEvaluation {
 pub fn evaluate_profiles(
     profiles: &[ModelProfile],
     artifact: &ModelArtifact,
+    reference: Option<&ModelProfile>,
 ) -> Result<Option<ProfileEvaluation>, String> {
     let Some((first, rest)) = profiles.split_first() else {
         return Ok(None);
@@ -105,8 +106,8 @@ pub fn evaluate_profiles(
         })
         .collect();
     windows.sort_by(|a, b| a.start.cmp(&b.start));
-    let reference = artifact.reference_profile()?;
-    let drift = merged.drift(&reference);
+    let training = artifact.reference_profile()?;
+    let drift = merged.drift(reference.unwrap_or(&training));
     let estimated = merged
         .field(PROBABILITY_FIELD)
         .and_then(|field| field.numbers())

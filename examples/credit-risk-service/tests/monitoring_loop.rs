@@ -583,3 +583,56 @@ fn a_bad_window_or_lateness_is_refused_with_an_example() {
         "{stderr}"
     );
 }
+
+#[test]
+fn drift_is_measured_between_two_sets_of_windows_too() {
+    let (rows, test) = held_out();
+    let stable: Vec<String> = (0..1000)
+        .map(|n| {
+            serde_json::to_string(&rows[test[n % test.len()]].application).expect("serializes")
+        })
+        .collect();
+    let last_week = TempFile::with("reference-week", &log_at_one_percent(&stable));
+    let today = TempFile::with("today", &log_at_one_percent(&tail_shifted_traffic(1000)));
+    let run = |reference: &TempFile, current: &TempFile| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_credit-risk-service"))
+            .args(["evaluate", "--json", "--reference"])
+            .arg(&reference.0)
+            .arg(&current.0)
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let evaluation: Evaluation =
+            serde_json::from_slice(&output.stdout).expect("the JSON report");
+        evaluation.profiles.expect("profiles").drift
+    };
+    let psi = |drift: &[logged_model::profile::drift::FieldDrift], field: &str| {
+        drift
+            .iter()
+            .find(|d| d.field == field)
+            .map(|d| d.psi)
+            .expect(field)
+    };
+    let moved = run(&last_week, &today);
+    assert!(psi(&moved, "credit_amount") > 0.1, "{moved:?}");
+    assert!(psi(&moved, "duration_in_month") < 0.1, "{moved:?}");
+    let same = run(&last_week, &last_week);
+    for drift in &same {
+        assert!(drift.psi < 1e-9, "a set against itself: {drift:?}");
+        assert_eq!(drift.reference_values, 1000);
+    }
+    // A reference without profiles is a clear error.
+    let empty = TempFile::with("no-profiles", "{\"message\": \"hello\"}\n");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_credit-risk-service"))
+        .args(["evaluate", "--reference"])
+        .arg(&empty.0)
+        .arg(&today.0)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("hold no profile record"));
+}
