@@ -516,3 +516,72 @@ fn the_outcomes_written_are_counted_in_the_models_profile() {
         "a join rate of 70 % from the profile alone"
     );
 }
+
+/// A model that profiles fields it does not log.
+struct Wide;
+
+#[logged_model(
+    input_fields = [amount],
+    output_fields = [risky],
+    profile_fields = [months, purpose, applicant_id(hash)]
+)]
+impl Model for Wide {
+    type Input = Application;
+    type Output = Verdict;
+    type Error = String;
+    fn qualified_name(&self) -> &str {
+        "wide"
+    }
+    fn version(&self) -> &str {
+        "1"
+    }
+    fn predict(&self, input: &Application) -> Result<Verdict, String> {
+        Scorer.predict(input)
+    }
+}
+
+#[test]
+fn fields_profiled_but_not_logged_are_profiled_for_every_prediction_failed_or_not() {
+    let output = CapturedOutput::default();
+    let (logger, guard) = LoggerBuilder::new()
+        .build_with_writer(output.clone())
+        .expect("valid");
+    // No hash key: a field profiled as `(hash)` is counted, never hashed.
+    let model = Logged::new(Wide, &logger).expect("no hash key needed");
+    let mut failures = 0;
+    for index in 0..500 {
+        failures += u64::from(model.predict(&application(index)).is_err());
+    }
+    assert!(failures > 0);
+    drop((model, logger, guard));
+    let records = output.records().expect("JSON");
+    for record in records.iter().filter(|r| r["message"] != PROFILE_MESSAGE) {
+        for key in ["months", "purpose", "applicant_id"] {
+            assert!(
+                record.get(key).is_none(),
+                "{key} is profiled, not logged: {record:?}"
+            );
+        }
+    }
+    let profile = &profiles(&records)[0];
+    let months = profile
+        .field("months")
+        .and_then(|f| f.numbers())
+        .expect("numbers");
+    assert_eq!(months.count(), 500, "failed predictions too");
+    assert_eq!(months.min(), Some(6.0));
+    assert_eq!(months.max(), Some(35.0));
+    let purpose = profile
+        .field("purpose")
+        .and_then(|f| f.texts())
+        .expect("texts");
+    assert_eq!(purpose.items().len(), 3);
+    assert_eq!(
+        profile.field("risky").map(|f| f.count()),
+        Some(500 - failures)
+    );
+    let id = profile.field("applicant_id").expect("counted");
+    assert!(id.texts().is_none() && id.numbers().is_none());
+    assert_eq!(id.count(), 500);
+    assert_eq!(profile.fields["months"].role, "input");
+}

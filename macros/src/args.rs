@@ -32,17 +32,19 @@ enum ArgumentName {
     OutputFields,
     Outcome,
     OutcomeFields,
+    ProfileFields,
     Name,
     SampleRate,
     Crate,
 }
 
 impl ArgumentName {
-    const ALL: [ArgumentName; 7] = [
+    const ALL: [ArgumentName; 8] = [
         ArgumentName::InputFields,
         ArgumentName::OutputFields,
         ArgumentName::Outcome,
         ArgumentName::OutcomeFields,
+        ArgumentName::ProfileFields,
         ArgumentName::Name,
         ArgumentName::SampleRate,
         ArgumentName::Crate,
@@ -54,6 +56,7 @@ impl ArgumentName {
             ArgumentName::OutputFields => "output_fields",
             ArgumentName::Outcome => "outcome",
             ArgumentName::OutcomeFields => "outcome_fields",
+            ArgumentName::ProfileFields => "profile_fields",
             ArgumentName::Name => "name",
             ArgumentName::SampleRate => "sample_rate",
             ArgumentName::Crate => "crate",
@@ -72,6 +75,7 @@ impl ArgumentName {
             ArgumentName::OutputFields => "output_fields = [...]",
             ArgumentName::Outcome => "outcome = Type",
             ArgumentName::OutcomeFields => "outcome_fields = [...]",
+            ArgumentName::ProfileFields => "profile_fields = [...]",
             ArgumentName::Name => "name = \"...\"",
             ArgumentName::SampleRate => "sample_rate = 0.1",
             ArgumentName::Crate => "crate = path",
@@ -85,6 +89,7 @@ impl ArgumentName {
             ArgumentName::OutputFields => "output_fields = [credit_risk]",
             ArgumentName::Outcome => "outcome = CreditOutcome",
             ArgumentName::OutcomeFields => "outcome_fields = [creditability]",
+            ArgumentName::ProfileFields => "profile_fields = [age_in_years, purpose]",
             ArgumentName::Name => "name = \"credit_risk_logger\"",
             ArgumentName::SampleRate => "sample_rate = 0.1",
             ArgumentName::Crate => "crate = my_renamed_logged_model",
@@ -130,6 +135,8 @@ pub struct Args {
     /// The outcome type, `outcome = CreditOutcome`.
     pub outcome: Slot<(Ident, syn::Type)>,
     pub outcome_fields: Slot<FieldList>,
+    /// Input fields profiled but not logged.
+    pub profile_fields: Slot<FieldList>,
     pub name: Slot<LitStr>,
     /// The share of predictions logged, as written (checked in `validate`).
     pub sample_rate: Slot<syn::Lit>,
@@ -248,10 +255,14 @@ fn parse_argument(tokens: &[TokenTree], args: &mut Args, errors: &mut Errors) {
         return;
     }
     match name {
-        ArgumentName::InputFields | ArgumentName::OutputFields | ArgumentName::OutcomeFields => {
+        ArgumentName::InputFields
+        | ArgumentName::OutputFields
+        | ArgumentName::OutcomeFields
+        | ArgumentName::ProfileFields => {
             let slot = match name {
                 ArgumentName::InputFields => &mut args.input_fields,
                 ArgumentName::OutputFields => &mut args.output_fields,
+                ArgumentName::ProfileFields => &mut args.profile_fields,
                 _ => &mut args.outcome_fields,
             };
             if !slot.is_taken(ident, errors) {

@@ -85,6 +85,7 @@ fn logged_model_impl(
     let input_keys = fields.input.iter().map(|field| &field.key);
     let output_keys = fields.output.iter().map(|field| &field.key);
     let outcome_keys = fields.outcome.iter().map(|field| &field.key);
+    let profile_keys = fields.profile.iter().map(|field| &field.key);
     let hashed_keys = fields
         .input
         .iter()
@@ -120,6 +121,10 @@ fn logged_model_impl(
         .output
         .iter()
         .map(|field| record_field(&runtime, field, &output, &recorder));
+    let record_profile_inputs = fields
+        .profile
+        .iter()
+        .map(|field| record_field(&runtime, field, &input, &recorder));
     let input_types = fields
         .input
         .iter()
@@ -158,6 +163,7 @@ fn logged_model_impl(
                     input_keys: &[#(#input_keys),*],
                     output_keys: &[#(#output_keys),*],
                     outcome_keys: &[#(#outcome_keys),*],
+                    profile_keys: &[#(#profile_keys),*],
                     hashed_keys: &[#(#hashed_keys),*],
                     sample_rate: #sample_rate,
                     location: #location,
@@ -177,6 +183,13 @@ fn logged_model_impl(
                 #recorder: &mut #private::FieldRecorder<'__logged_model>,
             ) {
                 #(#record_outputs)*
+            }
+
+            fn record_profile_input<'__logged_model>(
+                #input: &'__logged_model Self::Input,
+                #recorder: &mut #private::FieldRecorder<'__logged_model>,
+            ) {
+                #(#record_profile_inputs)*
             }
 
             fn record_outcome<'__logged_model>(

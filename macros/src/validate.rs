@@ -11,6 +11,8 @@ pub struct ValidFields<'a> {
     pub input: Vec<&'a FieldPath>,
     pub output: Vec<&'a FieldPath>,
     pub outcome: Vec<&'a FieldPath>,
+    /// Input fields profiled but not logged.
+    pub profile: Vec<&'a FieldPath>,
     /// The `sample_rate` argument's value, when it is a number from 0 to 1.
     pub sample_rate: Option<f64>,
 }
@@ -23,10 +25,13 @@ pub fn fields<'a>(args: &'a Args, errors: &mut Errors) -> ValidFields<'a> {
             errors.spanned(name, "the logger name must not be empty; leave `name` out to use \"<qualified_name>_logger\"");
         }
     }
+    let input = list_fields(args.input_fields.get(), errors);
+    let profile = profile_fields(args, &input, errors);
     ValidFields {
-        input: list_fields(args.input_fields.get(), errors),
+        input,
         output: list_fields(args.output_fields.get(), errors),
         outcome: outcome_fields(args, errors),
+        profile,
         sample_rate: args
             .sample_rate
             .get()
@@ -46,6 +51,31 @@ fn outcome_fields<'a>(args: &'a Args, errors: &mut Errors) -> Vec<&'a FieldPath>
         }
         (list, _) => list_fields(list, errors),
     }
+}
+
+/// The fields profiled but not logged: a field logged already is profiled
+/// already.
+fn profile_fields<'a>(
+    args: &'a Args,
+    input: &[&FieldPath],
+    errors: &mut Errors,
+) -> Vec<&'a FieldPath> {
+    list_fields(args.profile_fields.get(), errors)
+        .into_iter()
+        .filter(|field| {
+            let logged = input.iter().any(|logged| logged.key == field.key);
+            if logged {
+                errors.spanned(
+                    &field.written,
+                    format!(
+                        "`{}` is in `input_fields` already, and every logged field is profiled; leave it out of `profile_fields`",
+                        field.key
+                    ),
+                );
+            }
+            !logged
+        })
+        .collect()
 }
 
 /// The rate, if it is a number from 0 to 1.

@@ -120,6 +120,14 @@ impl<'a> FieldRecorder<'a> {
         }
     }
 
+    /// Leaves `fields` numbers unused (the output fields of a prediction
+    /// that failed), so the fields after them keep theirs.
+    pub(crate) fn skip_profiled(&mut self, fields: usize) {
+        if let Capturing::Profile { next, .. } = &mut self.capture {
+            *next = next.saturating_add(u8::try_from(fields).unwrap_or(u8::MAX));
+        }
+    }
+
     /// Appends the next field's value to the profile's buffer.
     fn profile(&mut self, value: impl FnOnce(&mut Vec<u8>, u8)) {
         if let Capturing::Profile { bytes, next } = &mut self.capture {

@@ -33,6 +33,10 @@ pub trait LoggedModel {
     #[doc(hidden)]
     fn record_output<'a>(output: &'a Self::Output, fields: &mut FieldRecorder<'a>);
 
+    /// Records the input fields profiled but not logged.
+    #[doc(hidden)]
+    fn record_profile_input<'a>(input: &'a Self::Input, fields: &mut FieldRecorder<'a>);
+
     /// Records the configured outcome fields of `outcome`.
     #[doc(hidden)]
     fn record_outcome<'a>(outcome: &'a Self::Outcome, fields: &mut FieldRecorder<'a>);
@@ -54,6 +58,8 @@ pub struct LogSpec {
     pub output_keys: &'static [&'static str],
     /// The keys of `outcome_fields`, in order.
     pub outcome_keys: &'static [&'static str],
+    /// The keys of `profile_fields`, in order.
+    pub profile_keys: &'static [&'static str],
     /// The keys of the fields listed as `field(hash)`.
     pub hashed_keys: &'static [&'static str],
     /// The `sample_rate = ...` argument.

@@ -133,6 +133,7 @@ impl<M: LoggedModel> Logged<M> {
                 let collector = Arc::new(Collector::new());
                 let fields = (spec.input_keys.iter().map(|key| (key, "input")))
                     .chain(spec.output_keys.iter().map(|key| (key, "output")))
+                    .chain(spec.profile_keys.iter().map(|key| (key, "input")))
                     .map(|(key, role)| ProfiledField { key, role })
                     .collect();
                 let profile_logger =

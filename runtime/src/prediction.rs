@@ -121,8 +121,8 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
     }
 
     /// Hands the prediction's values to the model's profile, if it has one:
-    /// the input fields, then the output fields of a prediction that
-    /// succeeded, numbered in the order they are listed.
+    /// the input fields, the output fields of a prediction that succeeded,
+    /// then the fields profiled but not logged, numbered in that order.
     fn profile(&self, output: Option<&M::Output>) {
         let Some(collector) = &self.context.profile else {
             return;
@@ -134,9 +134,11 @@ impl<'l, M: LoggedModel> PredictionCall<'l, M> {
             let _redacting = crate::sensitive::RedactionScope::enter();
             let mut fields = FieldRecorder::profiling(std::mem::take(bytes), 0);
             M::record_input(input, &mut fields);
-            if let Some(output) = output {
-                M::record_output(output, &mut fields);
+            match output {
+                Some(output) => M::record_output(output, &mut fields),
+                None => fields.skip_profiled(M::log_spec().output_keys.len()),
             }
+            M::record_profile_input(input, &mut fields);
             *bytes = fields.into_profile();
         });
     }

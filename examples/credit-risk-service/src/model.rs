@@ -90,7 +90,9 @@ impl CreditRiskModel {
 // `personal_status_and_sex` is a protected attribute: the records say it was
 // there, never what it was. `applicant_id` is `Sensitive`: logged as a keyed
 // hash, so one applicant's records can be grouped, and the compiler refuses
-// to log it in the clear.
+// to log it in the clear. The other attributes are profiled, not logged:
+// every prediction's values reach the model's profile records (drift of all
+// 20 inputs at any sampling rate) without growing the prediction records.
 #[logged_model(
     input_fields = [
         duration_in_month,
@@ -99,6 +101,25 @@ impl CreditRiskModel {
         applicant_id(hash),
     ],
     output_fields = [credit_risk, probability_of_risky],
+    profile_fields = [
+        status_of_existing_checking_account,
+        credit_history,
+        purpose,
+        savings_account_and_bonds,
+        present_employment_since,
+        installment_rate_in_percentage_of_disposable_income,
+        other_debtors_or_guarantors,
+        present_residence_since,
+        property,
+        age_in_years,
+        other_installment_plans,
+        housing,
+        number_of_existing_credits_at_this_bank,
+        job,
+        number_of_people_being_liable_to_provide_maintenance_for,
+        telephone,
+        foreign_worker,
+    ],
     outcome = CreditOutcome,
     outcome_fields = [creditability]
 )]

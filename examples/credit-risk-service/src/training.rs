@@ -168,8 +168,12 @@ fn features_of(
     matrix(encoder, rows.iter().map(|row| &row.application))
 }
 
+/// The inputs a profile only counts: the redacted and the hashed.
+const COUNTED_ONLY: [&str; 2] = ["personal_status_and_sex", "applicant_id"];
+
 /// The profile of the training rows, as the service's profile records hold
-/// the logged fields: the numeric inputs, the model's probability and its
+/// its fields: every attribute the records profile (numbers and categories
+/// as the application serializes them), the model's probability and its
 /// verdict at `threshold`. (The redacted and hashed inputs are counted in
 /// the traffic's profiles only.)
 fn training_profile(
@@ -177,31 +181,44 @@ fn training_profile(
     probabilities: &[f64],
     threshold: f64,
 ) -> serde_json::Map<String, serde_json::Value> {
-    let numbers = || FieldSketch::with_quantile_k(REFERENCE_K);
-    let (mut duration, mut amount, mut probability) = (numbers(), numbers(), numbers());
-    let mut risk = FieldSketch::default();
-    for (row, &p) in rows.iter().zip(probabilities) {
-        duration.add_number(f64::from(row.application.duration_in_month));
-        amount.add_number(row.application.credit_amount);
-        probability.add_number(p);
-        risk.add_text(
-            if p >= threshold {
-                CreditRisk::Risky
-            } else {
-                CreditRisk::Safe
+    let mut fields: std::collections::BTreeMap<String, (FieldSketch, &str)> = Default::default();
+    let mut add = |key: &str, role: &'static str, value: &serde_json::Value| {
+        let (sketch, _) = fields
+            .entry(key.to_owned())
+            .or_insert_with(|| (FieldSketch::with_quantile_k(REFERENCE_K), role));
+        match value {
+            serde_json::Value::Number(number) => {
+                sketch.add_number(number.as_f64().unwrap_or(f64::NAN))
             }
-            .as_str(),
-        );
+            serde_json::Value::String(text) => sketch.add_text(text),
+            serde_json::Value::Bool(flag) => sketch.add_text(if *flag { "true" } else { "false" }),
+            serde_json::Value::Null => sketch.add_null(),
+            serde_json::Value::Array(_) | serde_json::Value::Object(_) => {}
+        }
+    };
+    for (row, &p) in rows.iter().zip(probabilities) {
+        if let Ok(serde_json::Value::Object(application)) = serde_json::to_value(&row.application) {
+            for (key, value) in &application {
+                if !COUNTED_ONLY.contains(&key.as_str()) {
+                    add(key, "input", value);
+                }
+            }
+        }
+        add("probability_of_risky", "output", &serde_json::json!(p));
+        let risk = if p >= threshold {
+            CreditRisk::Risky
+        } else {
+            CreditRisk::Safe
+        };
+        add("credit_risk", "output", &serde_json::json!(risk.as_str()));
     }
-    [
-        ("duration_in_month", duration.to_json("input")),
-        ("credit_amount", amount.to_json("input")),
-        ("credit_risk", risk.to_json("output")),
-        ("probability_of_risky", probability.to_json("output")),
-    ]
-    .into_iter()
-    .map(|(key, field)| (key.to_owned(), field))
-    .collect()
+    fields
+        .into_iter()
+        .map(|(key, (sketch, role))| {
+            let json = sketch.to_json(role);
+            (key, json)
+        })
+        .collect()
 }
 
 fn matrix<'a>(
