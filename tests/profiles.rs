@@ -585,3 +585,96 @@ fn fields_profiled_but_not_logged_are_profiled_for_every_prediction_failed_or_no
     assert_eq!(id.count(), 500);
     assert_eq!(profile.fields["months"].role, "input");
 }
+
+/// A model with more text fields than any record's sketches could hold.
+struct Wordy;
+
+#[logged_model(input_fields = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19])]
+impl Model for Wordy {
+    type Input = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    type Output = ();
+    type Error = String;
+    fn qualified_name(&self) -> &str {
+        "wordy"
+    }
+    fn version(&self) -> &str {
+        "1"
+    }
+    fn predict(&self, _input: &Self::Input) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_profile_too_large_for_a_line_keeps_its_counts_and_says_so() {
+    let output = CapturedOutput::default();
+    let (logger, guard) = LoggerBuilder::new()
+        .build_with_writer(output.clone())
+        .expect("valid");
+    let model = Logged::with_settings(Wordy, &logger, &settings(0.0)).expect("wraps");
+    for index in 0..300u32 {
+        let word = |field: u32| format!("{field}-{}-{}", "x".repeat(100), index % 97);
+        let input = (
+            word(0),
+            word(1),
+            word(2),
+            word(3),
+            word(4),
+            word(5),
+            word(6),
+            word(7),
+            word(8),
+            word(9),
+            word(10),
+            word(11),
+            word(12),
+            word(13),
+            word(14),
+            word(15),
+            word(16),
+            word(17),
+            word(18),
+            word(19),
+        );
+        model.predict(&input).expect("predicts");
+    }
+    drop((model, logger, guard));
+    let text = output.text();
+    let line = text
+        .lines()
+        .find(|line| line.contains(PROFILE_MESSAGE))
+        .expect("a profile line");
+    assert!(line.len() < 16_000, "{} bytes", line.len());
+    assert!(!line.contains("truncated_fields"), "nothing cut");
+    let profile = &profiles(&output.records().expect("JSON"))[0];
+    assert_eq!(profile.predictions.made, 300);
+    for (key, field) in &profile.fields {
+        assert_eq!(field.sketch.count(), 300, "{key}: the counts stay");
+    }
+    let record: serde_json::Value = serde_json::from_str(line).expect("JSON");
+    assert_eq!(
+        record["model_profile"]["fields"]["0"]["sketches"],
+        "omitted: the record's size"
+    );
+}

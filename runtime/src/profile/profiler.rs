@@ -223,7 +223,8 @@ fn write(model: &mut ModelProfileState) {
 
 /// The fields' sketches in at most [`FIELDS_BUDGET`] bytes of JSON: at
 /// [`KLL_K`] if they fit, else with the quantile sketches remade at half
-/// the `k`, and half again, down to 16 (a rank error of about 10 %).
+/// the `k`, and half again, down to 16 (a rank error of about 10 %); past
+/// that, the fields' counts alone, each marked `"sketches": "omitted: ..."`.
 fn fitting_fields(fields: &[ProfiledField], sketches: &[FieldSketch]) -> Map<String, Value> {
     let mut k = KLL_K;
     loop {
@@ -237,8 +238,21 @@ fn fitting_fields(fields: &[ProfiledField], sketches: &[FieldSketch]) -> Map<Str
             json.insert(field.key.to_owned(), sketch);
         }
         let size = Value::Object(json.clone()).to_string().len();
-        if size <= FIELDS_BUDGET || k <= 16 {
+        if size <= FIELDS_BUDGET {
             return json;
+        }
+        if k <= 16 {
+            // Too many fields for any sketch to fit: their counts only,
+            // said in the record, rather than a line the caps would cut.
+            return fields
+                .iter()
+                .zip(sketches)
+                .map(|(field, sketch)| {
+                    let mut counts = sketch.counts_json(field.role);
+                    counts.insert("sketches".to_owned(), json!("omitted: the record's size"));
+                    (field.key.to_owned(), Value::Object(counts))
+                })
+                .collect();
         }
         k /= 2;
     }

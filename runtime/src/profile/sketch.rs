@@ -303,11 +303,17 @@ impl FieldSketch {
         Ok(())
     }
 
-    fn json(&self, role: &str) -> Value {
+    /// The field's role and counts, without its sketches.
+    pub(crate) fn counts_json(&self, role: &str) -> Map<String, Value> {
         let mut field = Map::new();
         field.insert("role".to_owned(), json!(role));
         field.insert("count".to_owned(), json!(self.count));
         field.insert("nulls".to_owned(), json!(self.nulls));
+        field
+    }
+
+    fn json(&self, role: &str) -> Value {
+        let mut field = self.counts_json(role);
         if let Some(numbers) = &self.numbers {
             field.insert(
                 "numbers".to_owned(),
