@@ -40,9 +40,9 @@ fn main() {
     let model = Logged::with_settings(Scoring, &logger, &settings).expect("a key is set");
     let input = Input {
         applicant_id: Sensitive::new("A-1".to_owned()),
-        phone: Some(Sensitive::new("555".to_owned())),
+        phone: Some(Sensitive::new("tel-555-private".to_owned())),
         marital_status: "single".to_owned(),
-        contact: Contact { city: "Bonn".to_owned(), phone: Sensitive::new("555".to_owned()) },
+        contact: Contact { city: "Bonn".to_owned(), phone: Sensitive::new("tel-555-private".to_owned()) },
         amount: 10.0,
     };
     model.predict(&input).expect("predicts");
@@ -54,5 +54,5 @@ fn main() {
     assert_eq!(records[0]["contact"]["city"], "Bonn");
     assert_eq!(records[0]["contact"]["phone"], "[REDACTED]");
     assert_eq!(records[1]["0"].as_str().map(str::len), Some(64));
-    assert!(!output.text().contains("A-1") && !output.text().contains("555"));
+    assert!(!output.text().contains("A-1") && !output.text().contains("555-private"));
 }
