@@ -407,6 +407,16 @@ fn the_profiles_count_every_prediction_and_estimate_the_quality_before_outcomes(
     );
 }
 
+/// Applications of the held-out rows, as they are.
+fn stable_traffic(count: usize) -> Vec<String> {
+    let (rows, test) = held_out();
+    (0..count)
+        .map(|n| {
+            serde_json::to_string(&rows[test[n % test.len()]].application).expect("serializes")
+        })
+        .collect()
+}
+
 /// Applications of the held-out rows, every fourth asking for four times
 /// its amount: a shifted tail.
 fn tail_shifted_traffic(count: usize) -> Vec<String> {
@@ -509,12 +519,7 @@ const CONSTRAINTS: &str = r#"{
 
 #[test]
 fn the_gate_fails_a_drifted_window_and_passes_a_stable_one() {
-    let (rows, test) = held_out();
-    let stable: Vec<String> = (0..1000)
-        .map(|n| {
-            serde_json::to_string(&rows[test[n % test.len()]].application).expect("serializes")
-        })
-        .collect();
+    let stable = stable_traffic(1000);
     let (code, violations, report) = gate(&log_at_one_percent(&stable), CONSTRAINTS);
     assert_eq!(code, Some(0), "{violations:?}\n{report}");
     assert!(violations.is_empty());
@@ -608,12 +613,7 @@ fn a_bad_window_or_lateness_is_refused_with_an_example() {
 
 #[test]
 fn drift_is_measured_between_two_sets_of_windows_too() {
-    let (rows, test) = held_out();
-    let stable: Vec<String> = (0..1000)
-        .map(|n| {
-            serde_json::to_string(&rows[test[n % test.len()]].application).expect("serializes")
-        })
-        .collect();
+    let stable = stable_traffic(1000);
     let last_week = TempFile::with("reference-week", &log_at_one_percent(&stable));
     let today = TempFile::with("today", &log_at_one_percent(&tail_shifted_traffic(1000)));
     let run = |reference: &TempFile, current: &TempFile| {
