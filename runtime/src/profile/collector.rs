@@ -46,7 +46,9 @@ impl Collector {
     /// this thread is already recording (a field's `Serialize` that makes a
     /// prediction of its own), which would otherwise wait on itself.
     pub(crate) fn record(&self, record: impl FnOnce(&mut Vec<u8>)) {
-        let recorded = BUFFERS.with(|buffers| {
+        // `try_with`: a prediction made while this thread's locals are
+        // being destroyed finds no buffer, and is counted lost.
+        let recorded = BUFFERS.try_with(|buffers| {
             let Ok(mut buffers) = buffers.try_borrow_mut() else {
                 return false;
             };
@@ -72,7 +74,7 @@ impl Collector {
             record(&mut bytes);
             true
         });
-        if !recorded {
+        if recorded != Ok(true) {
             self.lost.fetch_add(1, Ordering::Relaxed);
         }
     }
