@@ -187,6 +187,50 @@ mod index_template {
     }
 
     #[test]
+    fn the_smallest_retention_and_the_longest_names_are_taken() {
+        let template = template()
+            .retention(Retention {
+                rollover_after: Duration::from_secs(1),
+                rollover_bytes: (1 << 20) + (1 << 10),
+                delete_after: Duration::from_secs(1),
+            })
+            .expect("a second and a megabyte are the least");
+        let policy = template.lifecycle_policy();
+        let phases = &policy["policy"]["phases"];
+        assert_eq!(phases["hot"]["actions"]["rollover"]["max_age"], "1s");
+        assert_eq!(
+            phases["hot"]["actions"]["rollover"]["max_primary_shard_size"],
+            "1025kb"
+        );
+        assert_eq!(phases["delete"]["min_age"], "1s");
+        let exactly_a_megabyte = template()
+            .retention(Retention {
+                rollover_bytes: 1 << 20,
+                ..Retention::default()
+            })
+            .expect("a megabyte is the least");
+        assert_eq!(
+            exactly_a_megabyte.lifecycle_policy()["policy"]["phases"]["hot"]["actions"]["rollover"]
+                ["max_primary_shard_size"],
+            "1mb"
+        );
+        let forty = "d".repeat(40);
+        let named = IndexTemplate::new(IndexMapping::of::<Typed>(), &forty).expect("40 bytes fit");
+        assert_eq!(named.data_stream(), format!("logs-{forty}-default"));
+        assert!(IndexTemplate::new(IndexMapping::of::<Typed>(), &"d".repeat(41)).is_err());
+        // Every document says who made it, so an operator can tell ours
+        // from a hand-made template.
+        for request in template.requests() {
+            let meta = if request.path.starts_with("_ilm") {
+                &request.body["policy"]["_meta"]
+            } else {
+                &request.body["_meta"]
+            };
+            assert_eq!(meta["managed_by"], "logged-model", "{}", request.path);
+        }
+    }
+
+    #[test]
     fn a_retention_elasticsearch_cannot_express_is_refused() {
         for retention in [
             Retention {
