@@ -188,14 +188,14 @@ mod index_template {
 
     #[test]
     fn the_smallest_retention_and_the_longest_names_are_taken() {
-        let template = template()
+        let smallest = template()
             .retention(Retention {
                 rollover_after: Duration::from_secs(1),
                 rollover_bytes: (1 << 20) + (1 << 10),
                 delete_after: Duration::from_secs(1),
             })
             .expect("a second and a megabyte are the least");
-        let policy = template.lifecycle_policy();
+        let policy = smallest.lifecycle_policy();
         let phases = &policy["policy"]["phases"];
         assert_eq!(phases["hot"]["actions"]["rollover"]["max_age"], "1s");
         assert_eq!(
@@ -220,7 +220,7 @@ mod index_template {
         assert!(IndexTemplate::new(IndexMapping::of::<Typed>(), &"d".repeat(41)).is_err());
         // Every document says who made it, so an operator can tell ours
         // from a hand-made template.
-        for request in template.requests() {
+        for request in smallest.requests() {
             let meta = if request.path.starts_with("_ilm") {
                 &request.body["policy"]["_meta"]
             } else {
