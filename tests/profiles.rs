@@ -105,6 +105,7 @@ on_both_drains! {
     #[test]
     fn every_prediction_is_profiled_at_any_rate_with_exact_counts() {
         for rate in [0.0, 0.1, 1.0] {
+            let before = std::time::SystemTime::now();
             let output = CapturedOutput::default();
             let (logger, guard) = LoggerBuilder::new()
                 .drain(DRAIN)
@@ -124,6 +125,11 @@ on_both_drains! {
             assert_eq!(profiles.len(), 1, "one window, written at shutdown (rate {rate})");
             let profile = &profiles[0];
             assert_eq!(profile.model, "scorer");
+            let (start, end) = (
+                humantime::parse_rfc3339(&profile.start).expect("RFC 3339"),
+                humantime::parse_rfc3339(&profile.end).expect("RFC 3339"),
+            );
+            assert!(before <= start && start <= end && end <= std::time::SystemTime::now());
             assert_eq!(profile.version, "2");
             let counts = profile.predictions;
             assert_eq!(counts.made, 1000);
@@ -358,6 +364,14 @@ fn a_profile_of_many_fields_stays_under_the_line_limit() {
         .expect("a profile line");
     assert!(line.len() < 16_000, "{} bytes", line.len());
     assert!(!line.contains("truncated_fields"), "nothing cut");
+    // It fit by a smaller `k`, its sketches kept.
+    let profile = &profiles(&output.records().expect("JSON"))[0];
+    let amount = profile
+        .field("amount")
+        .and_then(|f| f.numbers())
+        .expect("the amount's sketch kept");
+    let k = amount.kll().k();
+    assert!((16..256).contains(&k), "k = {k}");
 }
 
 /// Apache DataSketches' Python library, pinned: the independent reader.
@@ -676,5 +690,192 @@ fn a_profile_too_large_for_a_line_keeps_its_counts_and_says_so() {
     assert_eq!(
         record["model_profile"]["fields"]["0"]["sketches"],
         "omitted: the record's size"
+    );
+}
+
+#[test]
+fn merged_profiles_sum_every_count_and_span_every_window() {
+    let record = |start: &str, end: &str, counts: [u64; 6]| -> JsonRecord {
+        serde_json::from_value(serde_json::json!({
+            "message": PROFILE_MESSAGE,
+            "model_qualified_name": "a",
+            "model_version": "1",
+            "model_profile": {
+                "window": {"start": start, "end": end},
+                "predictions": {
+                    "made": counts[0], "logged": counts[1], "sampled_out": counts[2],
+                    "failed": counts[3], "unprofiled": counts[4], "outcomes": counts[5]
+                },
+                "fields": {"x": {"role": "input", "count": counts[0], "nulls": 0}}
+            }
+        }))
+        .expect("an object")
+    };
+    // The later window first: the merge orders the span itself.
+    let mut merged = ModelProfile::from_record(&record(
+        "2026-12-07T10:01:00.000000Z",
+        "2026-12-07T10:02:00.000000Z",
+        [10, 4, 6, 1, 2, 3],
+    ))
+    .expect("readable");
+    let earlier = ModelProfile::from_record(&record(
+        "2026-12-07T10:00:00.000000Z",
+        "2026-12-07T10:01:00.000000Z",
+        [20, 15, 5, 2, 1, 7],
+    ))
+    .expect("readable");
+    merged.merge(&earlier).expect("same model");
+    let counts = merged.predictions;
+    assert_eq!(
+        [
+            counts.made,
+            counts.logged,
+            counts.sampled_out,
+            counts.failed,
+            counts.unprofiled,
+            counts.outcomes
+        ],
+        [30, 19, 11, 3, 3, 10]
+    );
+    assert_eq!(merged.start, "2026-12-07T10:00:00.000000Z");
+    assert_eq!(merged.end, "2026-12-07T10:02:00.000000Z");
+    assert_eq!(merged.windows, 2);
+    assert_eq!(merged.field("x").map(|f| f.count()), Some(30));
+    // Merging in the other order spans the same.
+    let mut other = earlier.clone();
+    other
+        .merge(
+            &ModelProfile::from_record(&record(
+                "2026-12-07T10:01:00.000000Z",
+                "2026-12-07T10:02:00.000000Z",
+                [10, 4, 6, 1, 2, 3],
+            ))
+            .expect("readable"),
+        )
+        .expect("same model");
+    assert_eq!(
+        (other.start.as_str(), other.end.as_str()),
+        (merged.start.as_str(), merged.end.as_str())
+    );
+}
+
+/// A model its neighbour's field calls while it is being profiled.
+struct Inner;
+
+#[logged_model(input_fields = [0])]
+impl Model for Inner {
+    type Input = (f64,);
+    type Output = ();
+    type Error = String;
+    fn qualified_name(&self) -> &str {
+        "inner"
+    }
+    fn version(&self) -> &str {
+        "1"
+    }
+    fn predict(&self, _input: &(f64,)) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+static INNER: std::sync::OnceLock<Logged<Inner>> = std::sync::OnceLock::new();
+
+/// A field whose `Serialize` makes a prediction of its own.
+struct Calling;
+
+impl Serialize for Calling {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(inner) = INNER.get() {
+            let _ = inner.predict(&(1.0,));
+        }
+        serializer.serialize_f64(1.0)
+    }
+}
+
+struct Outer;
+
+#[logged_model(input_fields = [0], sample_rate = 0.0)]
+impl Model for Outer {
+    type Input = (Calling,);
+    type Output = ();
+    type Error = String;
+    fn qualified_name(&self) -> &str {
+        "outer"
+    }
+    fn version(&self) -> &str {
+        "1"
+    }
+    fn predict(&self, _input: &(Calling,)) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_prediction_made_while_its_thread_profiles_another_is_counted_unprofiled() {
+    let output = CapturedOutput::default();
+    let (logger, guard) = LoggerBuilder::new()
+        .build_with_writer(output.clone())
+        .expect("valid");
+    let _ = INNER.set(Logged::new(Inner, &logger).expect("wraps"));
+    let outer = Logged::new(Outer, &logger).expect("wraps");
+    for _ in 0..5 {
+        outer.predict(&(Calling,)).expect("predicts");
+    }
+    drop((outer, logger, guard));
+    let records = output.records().expect("JSON");
+    let inner = profiles(&records)
+        .into_iter()
+        .find(|profile| profile.model == "inner")
+        .expect("the inner model's profile");
+    assert_eq!(inner.predictions.made, 5);
+    assert_eq!(
+        inner.predictions.unprofiled, 5,
+        "each was made inside the outer profile's pass"
+    );
+    assert_eq!(inner.field("0").map(|f| f.count()).unwrap_or(0), 0);
+}
+
+#[test]
+fn an_idle_window_writes_nothing_and_outcomes_alone_make_one() {
+    let output = CapturedOutput::default();
+    let (logger, guard) = LoggerBuilder::new()
+        .profile_interval(Some(Duration::from_secs(1)))
+        .build_with_writer(output.clone())
+        .expect("valid");
+    let model = Logged::new(Lender, &logger).expect("wraps");
+    let outcomes = model.outcome_logger().expect("an outcome logger");
+    let ids: Vec<_> = (0..3)
+        .filter_map(|amount| model.predict_with_id(&(f64::from(amount),)).0)
+        .collect();
+    // A window or two with nothing in them, then outcomes alone.
+    std::thread::sleep(Duration::from_millis(2300));
+    for id in &ids[..2] {
+        outcomes.log(id, &Repaid { repaid: false });
+    }
+    std::thread::sleep(Duration::from_millis(1300));
+    drop((model, outcomes, logger, guard));
+    let windows = profiles(&output.records().expect("JSON"));
+    assert!(
+        windows.len() >= 2 && windows.len() <= 3,
+        "{} windows",
+        windows.len()
+    );
+    for window in &windows {
+        let counts = window.predictions;
+        assert!(
+            counts.made + counts.outcomes + counts.unprofiled > 0,
+            "an empty window was written: {counts:?}"
+        );
+    }
+    assert_eq!(windows.iter().map(|w| w.predictions.made).sum::<u64>(), 3);
+    assert_eq!(
+        windows.iter().map(|w| w.predictions.outcomes).sum::<u64>(),
+        2
+    );
+    let last = &windows[windows.len() - 1];
+    assert_eq!(
+        (last.predictions.made, last.predictions.outcomes),
+        (0, 2),
+        "the outcomes' own window"
     );
 }
