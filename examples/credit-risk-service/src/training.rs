@@ -79,8 +79,21 @@ pub fn train(
     model_version: &str,
 ) -> Result<ModelArtifact, TrainingError> {
     let (train_rows, test_rows) = stratified_split(rows, settings.test_fraction, settings.seed);
+    train_on(rows, &train_rows, &test_rows, settings, model_version)
+}
+
+/// Trains on the rows at `train_rows` and evaluates on those at
+/// `test_rows`: the encoding, the regression, the training rows' profile and
+/// the calibration from their own cross-validation.
+pub fn train_on(
+    rows: &[LabelledApplication],
+    train_rows: &[usize],
+    test_rows: &[usize],
+    settings: TrainingSettings,
+    model_version: &str,
+) -> Result<ModelArtifact, TrainingError> {
     for class in [Creditability::Good, Creditability::Bad] {
-        for side in [&train_rows, &test_rows] {
+        for side in [train_rows, test_rows] {
             if !side.iter().any(|&i| rows[i].creditability == class) {
                 return Err(TrainingError::EmptySplit(class));
             }
@@ -90,12 +103,12 @@ pub fn train(
     let (encoder, classifier) = fit(&training, settings)?;
 
     let held_out: Vec<&LabelledApplication> = test_rows.iter().map(|&i| &rows[i]).collect();
-    let test_features = matrix(&encoder, held_out.iter().map(|row| &row.application))?;
-    let scored: Vec<(f64, bool)> = probability_of_bad(&classifier, &test_features)
-        .into_iter()
-        .zip(&held_out)
-        .map(|(probability, row)| (probability, row.creditability == Creditability::Bad))
-        .collect();
+    let scored: Vec<(f64, bool)> =
+        probability_of_bad(&classifier, &features_of(&encoder, &held_out)?)
+            .into_iter()
+            .zip(&held_out)
+            .map(|(probability, row)| (probability, row.creditability == Creditability::Bad))
+            .collect();
     let metrics = Metrics::evaluate(&scored, settings.threshold);
     let training_probabilities =
         probability_of_bad(&classifier, &features_of(&encoder, &training)?);
@@ -112,6 +125,41 @@ pub fn train(
     )
     .with_training_profile(profile)
     .with_calibration(calibration))
+}
+
+/// Row indexes in `folds` disjoint folds that together hold every row, each
+/// class spread over them evenly, shuffled by a generator seeded with `seed`.
+pub fn stratified_folds(rows: &[LabelledApplication], folds: usize, seed: u64) -> Vec<Vec<usize>> {
+    let folds = folds.max(1);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut assigned = vec![Vec::new(); folds];
+    for class in [Creditability::Good, Creditability::Bad] {
+        let mut indexes: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| row.creditability == class)
+            .map(|(i, _)| i)
+            .collect();
+        indexes.shuffle(&mut rng);
+        for (position, index) in indexes.into_iter().enumerate() {
+            assigned[position % folds].push(index);
+        }
+    }
+    for fold in &mut assigned {
+        fold.sort_unstable();
+    }
+    assigned
+}
+
+/// The probability of `bad` the artifact's model gives each of `rows`.
+pub fn probabilities(
+    artifact: &ModelArtifact,
+    rows: &[&LabelledApplication],
+) -> Result<Vec<f64>, TrainingError> {
+    Ok(probability_of_bad(
+        &artifact.classifier,
+        &features_of(&artifact.encoder, rows)?,
+    ))
 }
 
 /// The encoding and the logistic regression fitted on `rows`.
@@ -132,7 +180,7 @@ fn fit(
 }
 
 /// Folds of the cross-validation whose probabilities calibrate the model's.
-const FOLDS: usize = 5;
+const FOLDS: usize = 10;
 
 /// `(probability of bad, truly bad)` for every training row, each from a
 /// model fitted on the other folds: probabilities of rows the model did not
