@@ -2,11 +2,14 @@
 //! environment, read once. Building hands the checked configuration to the
 //! pipeline and returns its [`Logger`].
 
-use crate::config::{self, ConfigError, DrainKind, EnvLookup, Overflow};
+use crate::config::{self, ConfigError, DrainKind, EnvLookup, LogDestination, Overflow};
 use crate::log_bridge;
 use crate::logger::Logger;
 use crate::model_settings::ModelSettings;
+#[cfg(feature = "otlp")]
+use crate::otlp::OtlpConfig;
 use crate::pipeline::guard::LogGuard;
+use crate::pipeline::output::Output;
 use crate::pipeline::{self, parts::DrainConfig};
 use crate::profile::profiler::Profiles;
 use crate::record::{caps::SizeCaps, constant_values::ConstantValues};
@@ -46,6 +49,10 @@ pub struct LoggerBuilder {
     model_settings: Option<ModelSettings>,
     /// How often profiles are written; `None`: no profiles.
     profile_interval: Option<Duration>,
+    destination: LogDestination,
+    /// Set in code; otherwise read from `env` when OTLP is the destination.
+    #[cfg(feature = "otlp")]
+    otlp: Option<OtlpConfig>,
     env: EnvLookup,
 }
 
@@ -63,6 +70,9 @@ impl Default for LoggerBuilder {
             capture_log_crate: false,
             model_settings: None,
             profile_interval: Some(config::DEFAULT_PROFILE_INTERVAL),
+            destination: LogDestination::default(),
+            #[cfg(feature = "otlp")]
+            otlp: None,
             env: config::process_env(),
         }
     }
@@ -127,6 +137,9 @@ impl LoggerBuilder {
         }
         if let Some(interval) = (builder.env)(config::PROFILE_INTERVAL_VARIABLE)? {
             builder.profile_interval = config::parse_profile_interval(&interval)?;
+        }
+        if let Some(destination) = (builder.env)("LOG_OUTPUT")? {
+            builder.destination = config::parse_destination(&destination, cfg!(feature = "otlp"))?;
         }
         if let Some(bytes) = (builder.env)("LOG_RECORD_MAX_BYTES")? {
             builder.caps.record_max = config::parse_bytes(
@@ -231,6 +244,25 @@ impl LoggerBuilder {
         self
     }
 
+    /// Where the records go: JSON lines (the default), OTLP/HTTP, or both
+    /// (`LOG_OUTPUT`). OTLP needs the `otlp` feature; without it, building
+    /// fails with [`ConfigError::FeatureNotBuilt`]. The OTLP endpoint and
+    /// its settings come from [`otlp`](Self::otlp), else from the
+    /// standard `OTEL_EXPORTER_OTLP_*` variables.
+    pub fn destination(mut self, destination: LogDestination) -> Self {
+        self.destination = destination;
+        self
+    }
+
+    /// The OTLP output's settings, instead of the `OTEL_EXPORTER_OTLP_*`
+    /// variables; used when the [`destination`](Self::destination) is
+    /// `Otlp` or `Both`.
+    #[cfg(feature = "otlp")]
+    pub fn otlp(mut self, config: OtlpConfig) -> Self {
+        self.otlp = Some(config);
+        self
+    }
+
     /// Builds a logger that writes to standard output.
     pub fn build(self) -> Result<(Logger, LogGuard), ConfigError> {
         self.build_with_writer(std::io::stdout())
@@ -264,19 +296,21 @@ impl LoggerBuilder {
                 expected: "a whole number from 1 to 1048576",
             });
         }
+        let env_fields = self.read_env_fields()?;
+        let output = self.output(writer, env_fields.keys())?;
         let config = DrainConfig {
             level: self.level,
             overflow: self.overflow,
             block_timeout: self.block_timeout,
             channel_size: self.channel_size,
-            env_fields: self.read_env_fields()?,
+            env_fields,
             caps: self.caps,
         };
         let settings = match self.model_settings {
             Some(settings) => Ok(settings),
             None => ModelSettings::from_env_lookup(&self.env),
         };
-        let (logger, pipeline, mut guard) = pipeline::build(self.drain, config, writer)?;
+        let (logger, pipeline, mut guard) = pipeline::build(self.drain, config, output)?;
         if self.capture_log_crate {
             log_bridge::install(logger.clone(), self.level)?;
         }
@@ -289,6 +323,48 @@ impl LoggerBuilder {
             Logger::new_root(logger, pipeline, settings, profiles),
             guard,
         ))
+    }
+
+    /// The writer thread's output for the destination; `env_keys` go to the
+    /// OTLP resource.
+    #[cfg(feature = "otlp")]
+    fn output<W: Write>(&self, writer: W, env_keys: Vec<String>) -> Result<Output<W>, ConfigError> {
+        use crate::otlp::exporter::OtlpExporter;
+        let exporter = || -> Result<OtlpExporter, ConfigError> {
+            let config = match &self.otlp {
+                Some(config) => {
+                    config.check()?;
+                    config.clone()
+                }
+                None => OtlpConfig::from_env_lookup(&self.env)?,
+            };
+            Ok(OtlpExporter::new(config, env_keys.clone()))
+        };
+        Ok(match self.destination {
+            LogDestination::Stdout => Output::lines(writer),
+            LogDestination::Otlp => Output::Otlp(exporter()?),
+            LogDestination::Both => Output::Both(
+                crate::pipeline::line_writer::LineWriter::new(writer),
+                exporter()?,
+            ),
+        })
+    }
+
+    /// The writer thread's output: without the `otlp` feature, only lines.
+    #[cfg(not(feature = "otlp"))]
+    fn output<W: Write>(
+        &self,
+        writer: W,
+        _env_keys: Vec<String>,
+    ) -> Result<Output<W>, ConfigError> {
+        match self.destination {
+            LogDestination::Stdout => Ok(Output::lines(writer)),
+            other => Err(ConfigError::FeatureNotBuilt {
+                variable: "destination",
+                value: format!("{other:?}"),
+                feature: "otlp",
+            }),
+        }
     }
 
     /// Logged for a configured variable that is not set.

@@ -12,6 +12,7 @@
 //! | `LOG_FIELD_MAX_BYTES` | the longest string value written whole, in bytes, 64 or more | `4096` |
 //! | `LOG_RECORD_MAX_BYTES` | the longest record, in bytes, 1024 or more | `16000` |
 //! | `LOG_PROFILE_INTERVAL` | how often each model's profile is written: `60s`, `5m`, `1h` (a bare number is seconds), at least a second, or `off` | `60s` |
+//! | `LOG_OUTPUT` | `stdout`, `otlp` (OTLP/HTTP only) or `both`; `otlp` and `both` need the `otlp` feature and read the standard `OTEL_EXPORTER_OTLP_*` variables (see [`otlp`](crate::otlp)) | `stdout` |
 //!
 //! Two more are the models' settings ([`ModelSettings`](crate::ModelSettings)),
 //! read with the rest when the logger is built and used by every model
@@ -52,6 +53,19 @@ pub enum DrainKind {
     /// slog-async hands an owned copy of the record to its worker thread,
     /// where slog-json formats it.
     SlogAsync,
+}
+
+/// Where the records go: `LOG_OUTPUT`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogDestination {
+    /// JSON lines to standard output (or the writer given to
+    /// [`build_with_writer`](crate::LoggerBuilder::build_with_writer)).
+    #[default]
+    Stdout,
+    /// OTLP/HTTP logs only (the `otlp` feature).
+    Otlp,
+    /// JSON lines, and the same records over OTLP (the `otlp` feature).
+    Both,
 }
 
 /// The largest channel the configuration accepts.
@@ -132,6 +146,18 @@ pub enum ConfigError {
     /// The writer thread could not be started.
     #[error("the log writer thread could not be started: {0}")]
     WriterThread(String),
+    /// A value asks for what this build of the crate leaves out.
+    #[error(
+        "{variable}={value:?} needs logged-model's `{feature}` feature, which this program was built without; build with `features = [\"{feature}\"]` or use {variable}=stdout"
+    )]
+    FeatureNotBuilt {
+        /// The variable's name.
+        variable: &'static str,
+        /// The value found.
+        value: String,
+        /// The feature it needs.
+        feature: &'static str,
+    },
     /// The process already has a logger for the `log` crate.
     #[error(
         "another logger is already installed for the `log` crate; turn off `capture_log_crate` or remove the other logger"
@@ -194,6 +220,33 @@ pub(crate) fn parse_drain(value: &str) -> Result<DrainKind, ConfigError> {
             expected: "line or slog-async",
         }),
     }
+}
+
+/// `LOG_OUTPUT`'s value; `otlp` and `both` only when `otlp_built`.
+pub(crate) fn parse_destination(
+    value: &str,
+    otlp_built: bool,
+) -> Result<LogDestination, ConfigError> {
+    let destination = match value.trim().to_ascii_lowercase().as_str() {
+        "stdout" => LogDestination::Stdout,
+        "otlp" => LogDestination::Otlp,
+        "both" => LogDestination::Both,
+        _ => {
+            return Err(ConfigError::InvalidValue {
+                variable: "LOG_OUTPUT",
+                value: value.to_owned(),
+                expected: "stdout, otlp or both",
+            });
+        }
+    };
+    if destination != LogDestination::Stdout && !otlp_built {
+        return Err(ConfigError::FeatureNotBuilt {
+            variable: "LOG_OUTPUT",
+            value: value.to_owned(),
+            feature: "otlp",
+        });
+    }
+    Ok(destination)
 }
 
 pub(crate) fn parse_channel_size(value: &str) -> Result<usize, ConfigError> {
@@ -353,6 +406,30 @@ mod tests {
         assert_eq!(
             message,
             "LOG_LEVEL=\"verbose\" is not valid; expected one of trace, debug, info, warning, error, critical"
+        );
+    }
+
+    #[test]
+    fn the_destination_is_one_of_three_and_otlp_needs_the_feature() {
+        assert_eq!(
+            parse_destination(" Stdout", false),
+            Ok(LogDestination::Stdout)
+        );
+        assert_eq!(parse_destination("otlp", true), Ok(LogDestination::Otlp));
+        assert_eq!(parse_destination("BOTH", true), Ok(LogDestination::Both));
+        for value in ["otlp", "both"] {
+            let error = parse_destination(value, false).expect_err("not built");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "LOG_OUTPUT=\"{value}\" needs logged-model's `otlp` feature, which this program was built without; build with `features = [\"otlp\"]` or use LOG_OUTPUT=stdout"
+                )
+            );
+        }
+        let unknown = parse_destination("kafka", true).expect_err("unknown");
+        assert_eq!(
+            unknown.to_string(),
+            "LOG_OUTPUT=\"kafka\" is not valid; expected stdout, otlp or both"
         );
     }
 

@@ -99,6 +99,8 @@ pub mod mapping;
 mod model;
 mod model_logger;
 mod model_settings;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 mod outcome;
 mod pipeline;
 mod prediction;
@@ -112,7 +114,7 @@ mod sensitive;
 pub mod tracing_layer;
 
 pub use builder::{LoggerBuilder, init_from_env};
-pub use config::{ConfigError, DrainKind, Overflow};
+pub use config::{ConfigError, DrainKind, LogDestination, Overflow};
 pub use generated::{Loggable, LoggedModel};
 pub use hashing::HashKey;
 pub use logged::Logged;

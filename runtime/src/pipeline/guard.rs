@@ -4,7 +4,6 @@ use crate::config::DrainKind;
 use crate::pipeline::log_output::LogOutput;
 use crate::pipeline::losses::{LogStats, LossCounters};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Owns the writer thread. Dropping it writes every queued record, then
@@ -94,10 +93,8 @@ impl LogGuard {
         if in_time {
             self.losses.report_remaining_on_stderr();
         } else {
-            let unwritten = self.output.waiting() as u64;
-            self.losses
-                .unwritten_at_shutdown
-                .store(unwritten, Ordering::Relaxed);
+            let output = &self.output;
+            let unwritten = self.losses.abandon(|| output.waiting() as u64);
             eprintln!(
                 "logged-model: {unwritten} log records could not be written before shutdown: \
                  the log output took none for {timeout:?}"

@@ -81,7 +81,7 @@ impl Drain for LineDrain {
 pub(crate) fn build<W: Write + Send + 'static>(
     config: DrainConfig,
     shared: Shared,
-    writer: W,
+    writer: crate::pipeline::output::Output<W>,
 ) -> Result<(Logger, Pipeline, LogGuard), ConfigError> {
     let reports = ReportFormatter {
         process: Arc::clone(&shared.process),

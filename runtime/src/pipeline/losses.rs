@@ -4,8 +4,10 @@
 //! counted once, and reported once (the report itself is in
 //! `record/loss_report.rs`); [`LogStats`] is what a user reads of them.
 
+use crate::pipeline::output::Delivery;
 use crate::record::loss_report::{LossKind, Report};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What was written and lost so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -20,6 +22,12 @@ pub struct LogStats {
     /// Records still queued when [`LogGuard::finish_within`] gave up on a
     /// stalled output.
     pub unwritten_at_shutdown: u64,
+    /// Records the OTLP receiver accepted (with `LOG_OUTPUT=otlp` or
+    /// `both`; always 0 otherwise). With `otlp`, the same as `written`.
+    pub exported: u64,
+    /// Records the OTLP receiver refused or did not get within the retry
+    /// time. With `otlp`, the same as `failed_writes`.
+    pub export_failed: u64,
 }
 
 impl LogStats {
@@ -29,6 +37,8 @@ impl LogStats {
             dropped: losses.dropped.load(Ordering::Relaxed),
             failed_writes: losses.failed_writes.load(Ordering::Relaxed),
             unwritten_at_shutdown: losses.unwritten_at_shutdown.load(Ordering::Relaxed),
+            exported: losses.exported.load(Ordering::Relaxed),
+            export_failed: losses.export_failed.load(Ordering::Relaxed),
         }
     }
 }
@@ -44,6 +54,14 @@ pub(crate) struct LossCounters {
     pub(crate) failed_writes_unreported: AtomicU64,
     pub(crate) after_shutdown: AtomicU64,
     pub(crate) unwritten_at_shutdown: AtomicU64,
+    pub(crate) exported: AtomicU64,
+    pub(crate) export_failed: AtomicU64,
+    /// Set, under `settling`, when the guard gave up on the output: what
+    /// the writer delivers afterwards is already counted as unwritten.
+    abandoned: AtomicBool,
+    /// Makes counting a delivery and giving up on the output exclusive, so
+    /// that no record is counted both delivered and unwritten.
+    settling: Mutex<()>,
 }
 
 impl LossCounters {
@@ -63,6 +81,43 @@ impl LossCounters {
                  it and any later ones are discarded (keep the guard until the end of main)"
             );
         }
+    }
+
+    /// Counts what the output did with `records` records: written, or lost
+    /// (and to be reported), and what the OTLP exporter delivered. Nothing
+    /// is counted once the guard has given up on the output.
+    pub(crate) fn count_delivery(&self, records: u64, delivery: Delivery) {
+        let _settling = self
+            .settling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.abandoned.load(Ordering::Relaxed) {
+            return;
+        }
+        let lost = delivery.lost.min(records);
+        self.written.fetch_add(records - lost, Ordering::Relaxed);
+        if lost > 0 {
+            self.count_failed_writes(lost);
+        }
+        self.exported
+            .fetch_add(delivery.exported, Ordering::Relaxed);
+        self.export_failed
+            .fetch_add(delivery.export_failed, Ordering::Relaxed);
+    }
+
+    /// Gives up on the output: `waiting` (read under the same lock as the
+    /// writer's counts) is counted unwritten, and nothing delivered later is
+    /// counted again.
+    pub(crate) fn abandon(&self, waiting: impl FnOnce() -> u64) -> u64 {
+        let _settling = self
+            .settling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.abandoned.store(true, Ordering::Relaxed);
+        let unwritten = waiting();
+        self.unwritten_at_shutdown
+            .store(unwritten, Ordering::Relaxed);
+        unwritten
     }
 
     pub(crate) fn count_failed_writes(&self, lines: u64) {

@@ -14,6 +14,7 @@
 //! | `event_clock.rs` | the clock reading a captured record carries, and its wall-clock time |
 //! | `captured_output.rs` | [`CapturedOutput`](crate::CapturedOutput): an output in memory, for tests and for slog-json's line buffer |
 //! | `line_writer.rs` | writing whole lines to the user's writer, counting the lines a failed write loses |
+//! | `output.rs` | where the writer thread's lines go: the user's writer, the OTLP exporter, or both; what each call delivered |
 //! | `line_drain.rs` | the line drain's slog side (records formatted by their caller) and its assembly |
 //! | `link.rs` | the line drain's capture path a pipeline hands to each wrapped model, and its records captured into the channel |
 //! | `entries.rs` | what waits in the line drain's channel: lines and captured records, framed in one buffer |
@@ -30,6 +31,7 @@ pub(crate) mod line_writer;
 pub(crate) mod link;
 pub(crate) mod log_output;
 pub(crate) mod losses;
+pub(crate) mod output;
 pub(crate) mod parts;
 pub(crate) mod queue;
 pub(crate) mod room;
@@ -39,6 +41,7 @@ pub(crate) mod writer;
 use crate::config::{ConfigError, DrainKind};
 use crate::pipeline::guard::LogGuard;
 use crate::pipeline::losses::LossCounters;
+use crate::pipeline::output::Output;
 use crate::pipeline::parts::{DrainConfig, Pipeline, Shared};
 use crate::record::head::ProcessFields;
 use slog::{Logger, OwnedKV, OwnedKVList};
@@ -50,7 +53,7 @@ use std::sync::Arc;
 pub(crate) fn build<W: Write + Send + 'static>(
     kind: DrainKind,
     config: DrainConfig,
-    writer: W,
+    writer: Output<W>,
 ) -> Result<(Logger, Pipeline, LogGuard), ConfigError> {
     // The clock records are timed with is calibrated once, here, not by
     // the first prediction.

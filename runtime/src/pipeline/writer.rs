@@ -5,7 +5,7 @@
 
 use crate::pipeline::entries::{Entries, Entry};
 use crate::pipeline::event_clock::{EventTime, WallClock};
-use crate::pipeline::line_writer::LineWriter;
+use crate::pipeline::output::Output;
 use crate::pipeline::queue::LineQueue;
 use crate::record::caps::SizeCaps;
 use crate::record::capture;
@@ -17,7 +17,6 @@ use crate::record::template::RecordTemplate;
 use crate::record::unformattable;
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime};
 
@@ -33,13 +32,13 @@ const CHUNK_BYTES: usize = 64 << 10;
 /// Starts the writer thread of `queue`, writing to `output`.
 pub(crate) fn spawn<W: Write + Send + 'static>(
     queue: LineQueue,
-    output: W,
+    output: Output<W>,
     process: Arc<ProcessFields>,
     caps: SizeCaps,
 ) -> std::io::Result<JoinHandle<()>> {
     let writer = Writer {
         queue,
-        output: LineWriter::new(output),
+        output,
         process,
         caps,
     };
@@ -50,7 +49,7 @@ pub(crate) fn spawn<W: Write + Send + 'static>(
 
 struct Writer<W: Write> {
     queue: LineQueue,
-    output: LineWriter<W>,
+    output: Output<W>,
     process: Arc<ProcessFields>,
     caps: SizeCaps,
 }
@@ -98,15 +97,10 @@ impl<W: Write> Writer<W> {
 
     /// Writes `lines`, `records` lines, and counts them written or lost.
     fn write_chunk(&mut self, lines: &mut Vec<u8>, records: u64, report_line: &mut Vec<u8>) {
-        match self.output.write_lines(lines) {
-            Ok(()) => {
-                self.queue
-                    .losses()
-                    .written
-                    .fetch_add(records, Ordering::Relaxed);
-                self.report_failed_writes(report_line);
-            }
-            Err(lost) => self.queue.losses().count_failed_writes(lost),
+        let delivery = self.output.write_lines(lines);
+        self.queue.losses().count_delivery(records, delivery);
+        if delivery.is_ok() {
+            self.report_failed_writes(report_line);
         }
         self.queue.done_with(records as usize);
         lines.clear();

@@ -36,6 +36,14 @@ impl ConstantValues {
         &self.fragment
     }
 
+    /// The pairs' keys, in order.
+    pub(crate) fn keys(&self) -> Vec<String> {
+        self.pairs
+            .iter()
+            .map(|(key, _)| (*key).to_owned())
+            .collect()
+    }
+
     /// Text pairs.
     pub(crate) fn texts(pairs: Vec<(&'static str, String)>) -> Self {
         Self::new(

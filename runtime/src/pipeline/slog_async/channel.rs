@@ -154,7 +154,7 @@ const DROP_REPORT_PATIENCE: Duration = Duration::from_secs(5);
 pub(crate) fn build<W: Write + Send + 'static>(
     config: DrainConfig,
     shared: Shared,
-    writer: W,
+    writer: crate::pipeline::output::Output<W>,
 ) -> Result<(Logger, Pipeline, LogGuard), ConfigError> {
     let patience = config.patience();
     let may_drop = patience != Patience::Unlimited;

@@ -4,8 +4,8 @@
 //! output takes a line again.
 
 use crate::pipeline::captured_output::CapturedOutput;
-use crate::pipeline::line_writer::LineWriter;
 use crate::pipeline::losses::LossCounters;
+use crate::pipeline::output::Output;
 use crate::pipeline::room::CountedRoom;
 use crate::record::caps::SizeCaps;
 use crate::record::head::{OwnedRecordHead, ProcessFields};
@@ -26,7 +26,7 @@ pub(crate) struct SlogJsonWriter<W: Write> {
     line: LineBuffer,
     /// The current line, taken out of `line`; its allocation is reused.
     scratch: RefCell<Vec<u8>>,
-    output: RefCell<LineWriter<W>>,
+    output: RefCell<Output<W>>,
     losses: Arc<LossCounters>,
     process: Arc<ProcessFields>,
     root_values: OwnedKVList,
@@ -37,7 +37,7 @@ pub(crate) struct SlogJsonWriter<W: Write> {
 
 impl<W: Write> SlogJsonWriter<W> {
     pub(crate) fn new(
-        output: W,
+        output: Output<W>,
         losses: Arc<LossCounters>,
         process: Arc<ProcessFields>,
         root_values: OwnedKVList,
@@ -49,7 +49,7 @@ impl<W: Write> SlogJsonWriter<W> {
             json: RefCell::new(json_into(&line)),
             line,
             scratch: RefCell::new(Vec::new()),
-            output: RefCell::new(LineWriter::new(output)),
+            output: RefCell::new(output),
             losses,
             process,
             root_values,
@@ -98,18 +98,9 @@ impl<W: Write> SlogJsonWriter<W> {
     }
 
     fn write_line(&self, line: &[u8]) -> bool {
-        match self.output.borrow_mut().write_lines(line) {
-            Ok(()) => {
-                self.losses
-                    .written
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                true
-            }
-            Err(lost) => {
-                self.losses.count_failed_writes(lost);
-                false
-            }
-        }
+        let delivery = self.output.borrow_mut().write_lines(line);
+        self.losses.count_delivery(1, delivery);
+        delivery.is_ok()
     }
 
     fn report_failed_writes(&self) {

@@ -1,0 +1,256 @@
+//! [`OtlpExporter`]: the OTLP/HTTP output on the writer thread. It maps the
+//! lines the writer hands it (see `mapping.rs`), cuts them into batches
+//! bounded in records and bytes, posts each as a protobuf
+//! `ExportLogsServiceRequest` (gzip by default), and retries what may
+//! succeed later: connection errors, timeouts, 429, 502, 503 and 504, after
+//! the server's `Retry-After` or a doubling backoff, for at most the
+//! configured retry time. A 400 or any other refusal is final. It counts
+//! nothing itself: it says what each call delivered, and the writer counts.
+//!
+//! While it retries, the writer thread waits: the channel fills, callers
+//! meet the overflow policy (block, with its timeout, or drop and count),
+//! and the output reads as stalled, exactly as a stdout that does not take
+//! lines.
+
+use crate::otlp::config::{Compression, OtlpConfig};
+use crate::otlp::mapping::{Batch, ResourceKeys, key_value, map_line};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use prost::Message;
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The first wait before a retry; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// The most of a refusal's body quoted on standard error.
+const QUOTED_BODY: u64 = 512;
+
+/// What one call delivered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Exported {
+    /// Records the receiver accepted.
+    pub(crate) exported: u64,
+    /// Records refused, or not delivered within the retry time.
+    pub(crate) failed: u64,
+}
+
+/// Posts records to an OTLP/HTTP logs endpoint.
+pub(crate) struct OtlpExporter {
+    agent: ureq::Agent,
+    config: OtlpConfig,
+    resource_keys: ResourceKeys,
+    /// `service.name` and the configured resource attributes.
+    extra_resource: Vec<KeyValue>,
+}
+
+/// How a request ended.
+enum Attempt {
+    /// Accepted, but for this many records (a partial success).
+    Accepted { rejected: u64 },
+    /// May succeed later: after the server's `Retry-After`, if it gave one.
+    Retry {
+        after: Option<Duration>,
+        reason: String,
+    },
+    /// Refused for good.
+    Refused { reason: String },
+}
+
+impl OtlpExporter {
+    /// An exporter sending as `config` says; `env_keys` are the environment
+    /// fields' keys, written to the resource.
+    pub(crate) fn new(config: OtlpConfig, env_keys: impl IntoIterator<Item = String>) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(config.request_timeout()))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let extra_resource = config
+            .resource_attributes()
+            .into_iter()
+            .map(|(key, value)| key_value(key, serde_json::Value::String(value)))
+            .collect();
+        OtlpExporter {
+            agent,
+            config,
+            resource_keys: ResourceKeys::new(env_keys),
+            extra_resource,
+        }
+    }
+
+    /// Exports `lines` (whole JSON lines), in as many requests as the batch
+    /// limits need.
+    pub(crate) fn export_lines(&mut self, lines: &[u8]) -> Exported {
+        let observed = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+            });
+        let (max_records, max_bytes) = self.config.batch_limits();
+        let mut total = Exported::default();
+        let mut batch = Batch::default();
+        let mut bytes = 0;
+        for line in lines.split_inclusive(|&byte| byte == b'\n') {
+            let Some(mapped) = map_line(line, &self.resource_keys, observed) else {
+                // Never written by the drains: a line that is not an object.
+                total.failed += 1;
+                continue;
+            };
+            if batch.records() > 0
+                && (batch.records() >= max_records || bytes + line.len() > max_bytes)
+            {
+                self.export(std::mem::take(&mut batch), &mut total);
+                bytes = 0;
+            }
+            batch.push(mapped);
+            bytes += line.len();
+        }
+        if batch.records() > 0 {
+            self.export(batch, &mut total);
+        }
+        total
+    }
+
+    /// Sends one batch, retrying as the module says, and adds what it
+    /// delivered to `total`.
+    fn export(&self, batch: Batch, total: &mut Exported) {
+        let records = batch.records() as u64;
+        let request = ExportLogsServiceRequest {
+            resource_logs: vec![batch.into_resource_logs(&self.extra_resource)],
+        };
+        let body = match self.encode(&request) {
+            Ok(body) => body,
+            Err(error) => {
+                self.report_failure(
+                    records,
+                    &format!("the request could not be encoded: {error}"),
+                );
+                total.failed += records;
+                return;
+            }
+        };
+        let deadline = Instant::now() + self.config.retry_duration();
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let (after, reason) = match self.post(&body) {
+                Attempt::Accepted { rejected } => {
+                    let rejected = rejected.min(records);
+                    if rejected > 0 {
+                        self.report_failure(
+                            rejected,
+                            "the receiver rejected them (partial success)",
+                        );
+                    }
+                    total.exported += records - rejected;
+                    total.failed += rejected;
+                    return;
+                }
+                Attempt::Refused { reason } => {
+                    self.report_failure(records, &reason);
+                    total.failed += records;
+                    return;
+                }
+                Attempt::Retry { after, reason } => (after, reason),
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                self.report_failure(
+                    records,
+                    &format!(
+                        "{reason}, still after retrying for {:?}",
+                        self.config.retry_duration()
+                    ),
+                );
+                total.failed += records;
+                return;
+            }
+            let wait = after.unwrap_or(backoff).min(deadline - now);
+            std::thread::sleep(wait);
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    fn encode(&self, request: &ExportLogsServiceRequest) -> std::io::Result<Vec<u8>> {
+        let encoded = request.encode_to_vec();
+        match self.config.body_compression() {
+            Compression::None => Ok(encoded),
+            Compression::Gzip => {
+                let mut gzip = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(encoded.len() / 4),
+                    flate2::Compression::fast(),
+                );
+                gzip.write_all(&encoded)?;
+                gzip.finish()
+            }
+        }
+    }
+
+    /// One request.
+    fn post(&self, body: &[u8]) -> Attempt {
+        let mut request = self
+            .agent
+            .post(self.config.endpoint())
+            .header("content-type", "application/x-protobuf");
+        if self.config.body_compression() == Compression::Gzip {
+            request = request.header("content-encoding", "gzip");
+        }
+        for (name, value) in self.config.headers() {
+            request = request.header(name, value);
+        }
+        let mut response = match request.send(body) {
+            Ok(response) => response,
+            Err(error) => {
+                return Attempt::Retry {
+                    after: None,
+                    reason: format!("no response from {}: {error}", self.config.endpoint()),
+                };
+            }
+        };
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            let rejected = response
+                .body_mut()
+                .with_config()
+                .limit(1 << 20)
+                .read_to_vec()
+                .ok()
+                .and_then(|bytes| ExportLogsServiceResponse::decode(bytes.as_slice()).ok())
+                .and_then(|response| response.partial_success)
+                .map_or(0, |partial| {
+                    u64::try_from(partial.rejected_log_records).unwrap_or(0)
+                });
+            return Attempt::Accepted { rejected };
+        }
+        let after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let quoted = response
+            .body_mut()
+            .with_config()
+            .limit(QUOTED_BODY)
+            .read_to_string()
+            .unwrap_or_default();
+        let reason = format!(
+            "{} answered HTTP {status} {}",
+            self.config.endpoint(),
+            quoted.trim()
+        );
+        if matches!(status, 429 | 502 | 503 | 504) {
+            Attempt::Retry { after, reason }
+        } else {
+            Attempt::Refused { reason }
+        }
+    }
+
+    /// Says on standard error why records were not exported (they are
+    /// counted by the writer).
+    fn report_failure(&self, records: u64, reason: &str) {
+        eprintln!("logged-model: {records} log records were not exported over OTLP: {reason}");
+    }
+}
