@@ -365,7 +365,11 @@ fn received(receiver: &Receiver, start: &str) -> u64 {
     receiver
         .records()
         .iter()
-        .filter(|r| r["body"]["string"].as_str().is_some_and(|m| m.starts_with(start)))
+        .filter(|r| {
+            r["body"]["string"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(start))
+        })
         .count() as u64
 }
 

@@ -264,6 +264,16 @@ impl Collector for LoggingCollector {
                 "Log records the output failed to write",
                 log.failed_writes,
             ),
+            (
+                "log_records_exported",
+                "Log records the OTLP receiver accepted (LOG_OUTPUT=otlp or both)",
+                log.exported,
+            ),
+            (
+                "log_records_export_failed",
+                "Log records the OTLP receiver refused or did not get within the retry time",
+                log.export_failed,
+            ),
         ] {
             let metric = ConstCounter::new(value);
             let family = encoder.encode_descriptor(name, help, None, metric.metric_type())?;
