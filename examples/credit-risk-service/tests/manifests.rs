@@ -91,7 +91,7 @@ fn validate(files: &[PathBuf]) -> (bool, String) {
     (output.status.success(), log)
 }
 
-const CORE: [&str; 11] = [
+const CORE: [&str; 13] = [
     "kubernetes/00-namespace.yaml",
     "kubernetes/deployment.yaml",
     "kubernetes/service.yaml",
@@ -103,6 +103,8 @@ const CORE: [&str; 11] = [
     "logging/index-template.yaml",
     "logging/index-template-job.yaml",
     "logging/drift-gate.yaml",
+    "otel/collector.yaml",
+    "otel/credit-risk-otlp.yaml",
 ];
 
 #[test]
@@ -125,6 +127,10 @@ fn core_manifests_pass_the_official_schemas_strictly() {
         "job/credit-risk-index-template",
         "configmap/credit-risk-drift-constraints",
         "cronjob/credit-risk-drift-gate",
+        "configmap/otel-collector",
+        "deployment/otel-collector",
+        "service/otel-collector",
+        "networkpolicy/credit-risk-service-otlp",
     ] {
         assert!(
             log.contains(&format!("passed for resource {resource}")),
@@ -1126,4 +1132,120 @@ fn the_drift_gate_fetches_the_profiles_and_evaluates_them_with_valid_constraints
         .find(|v| v["name"] == "gate")
         .expect("the gate's ConfigMap");
     assert_eq!(gate["configMap"]["name"], config_map["metadata"]["name"]);
+}
+
+#[test]
+fn the_collector_takes_otlp_from_the_service_and_writes_the_data_stream_filebeat_would() {
+    let resources = documents("otel/collector.yaml");
+    let of_kind = |kind: &str| {
+        resources
+            .iter()
+            .find(|r| r["kind"] == kind)
+            .unwrap_or_else(|| panic!("a {kind}"))
+    };
+    let (config_map, deployment, service) = (
+        of_kind("ConfigMap"),
+        of_kind("Deployment"),
+        of_kind("Service"),
+    );
+    let config: Value =
+        serde_yaml::from_str(text(&config_map["data"]["collector.yaml"])).expect("YAML");
+    // OTLP/HTTP in, on the port the Service and the container name.
+    let listen = text(&config["receivers"]["otlp"]["protocols"]["http"]["endpoint"]);
+    assert_eq!(listen, "0.0.0.0:4318");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["ports"][0]["containerPort"], 4318);
+    assert_eq!(service["spec"]["ports"][0]["port"], 4318);
+    assert_eq!(
+        service["spec"]["ports"][0]["targetPort"],
+        container["ports"][0]["name"]
+    );
+    assert_eq!(
+        service["spec"]["selector"],
+        deployment["spec"]["template"]["metadata"]["labels"]
+    );
+    // Elasticsearch out: the cluster, the data stream and the secrets the
+    // index template's Job uses.
+    let exporter = &config["exporters"]["elasticsearch"];
+    let template = credit_risk_service::index_template::template().expect("a template");
+    assert_eq!(text(&exporter["logs_index"]), template.data_stream());
+    assert_eq!(text(&exporter["mapping"]["mode"]), "ecs");
+    let job = one("logging/index-template-job.yaml");
+    let job_pod = &job["spec"]["template"]["spec"];
+    let es_url = job_pod["containers"][0]["env"]
+        .as_sequence()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"] == "ES_URL")
+        .map(|e| text(&e["value"]).to_owned());
+    assert_eq!(Some(text(&exporter["endpoint"]).to_owned()), es_url);
+    let secrets = |pod: &Value| -> Vec<String> {
+        let mut names: Vec<String> = pod["volumes"]
+            .as_sequence()
+            .expect("volumes")
+            .iter()
+            .filter_map(|v| v["secret"]["secretName"].as_str().map(str::to_owned))
+            .collect();
+        for container in pod["containers"].as_sequence().expect("containers") {
+            for variable in container["env"].as_sequence().into_iter().flatten() {
+                if let Some(name) = variable["valueFrom"]["secretKeyRef"]["name"].as_str() {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        names.sort();
+        names
+    };
+    let collector_pod = &deployment["spec"]["template"]["spec"];
+    let needed = secrets(collector_pod);
+    assert_eq!(
+        needed,
+        ["logs-es-elastic-user", "logs-es-http-certs-public"]
+    );
+    for secret in &needed {
+        assert!(
+            serde_yaml::to_string(job_pod)
+                .expect("YAML")
+                .contains(secret.as_str()),
+            "the Job uses {secret} too"
+        );
+    }
+    // The pipeline names only what is defined.
+    let pipeline = &config["service"]["pipelines"]["logs"];
+    for (part, section) in [
+        ("receivers", "receivers"),
+        ("processors", "processors"),
+        ("exporters", "exporters"),
+    ] {
+        for name in pipeline[part].as_sequence().expect("a list") {
+            assert!(
+                config[section].get(text(name)).is_some(),
+                "{part}: {name:?} is not defined"
+            );
+        }
+    }
+    // The service's pods may reach it, on that port.
+    let policy = one("otel/credit-risk-otlp.yaml");
+    let service_pods =
+        one("kubernetes/deployment.yaml")["spec"]["template"]["metadata"]["labels"].clone();
+    assert_eq!(policy["spec"]["podSelector"]["matchLabels"], service_pods);
+    let to_collector = &policy["spec"]["egress"][0];
+    assert_eq!(to_collector["ports"][0]["port"], 4318);
+    assert_eq!(
+        to_collector["to"][0]["podSelector"]["matchLabels"],
+        deployment["spec"]["template"]["metadata"]["labels"]
+    );
+    assert_eq!(
+        to_collector["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        deployment["metadata"]["namespace"]
+    );
+    // The endpoint the policy's instructions set resolves to that Service.
+    let instructions =
+        std::fs::read_to_string(deploy_dir().join("otel/credit-risk-otlp.yaml")).expect("the file");
+    let endpoint = format!(
+        "OTEL_EXPORTER_OTLP_ENDPOINT=http://{}.{}.svc:4318",
+        text(&service["metadata"]["name"]),
+        text(&service["metadata"]["namespace"])
+    );
+    assert!(instructions.contains(&endpoint), "{endpoint}");
 }
