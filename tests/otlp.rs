@@ -149,6 +149,10 @@ fn typed(value: &Value) -> Value {
         Value::Null => Value::Null,
         Value::Bool(flag) => serde_json::json!({ "bool": flag }),
         Value::Number(number) if number.is_f64() => serde_json::json!({ "double": number }),
+        // Above i64::MAX: OTLP has no unsigned integer; the digits are kept.
+        Value::Number(number) if number.as_i64().is_none() => {
+            serde_json::json!({ "string": number.to_string() })
+        }
         Value::Number(number) => serde_json::json!({ "int": number }),
         Value::String(text) => serde_json::json!({ "string": text }),
         Value::Array(values) => {
@@ -487,4 +491,116 @@ fn the_standard_variables_choose_the_output_and_bad_ones_are_refused() {
             "{name}={value}: {built:?}"
         );
     }
+}
+
+/// The rows of the README's mapping table: JSON key, OTLP field, how.
+fn readme_mapping() -> Vec<(String, String, String)> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("the README");
+    let start = readme
+        .find("| JSON record | OTLP log record | how |")
+        .expect("the mapping table");
+    let cell = |text: &str| text.trim().trim_matches('`').to_owned();
+    readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
+            (cell(cells[0]), cell(cells[1]), cells[2].trim().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_readmes_mapping_table_is_what_the_receiver_decodes() {
+    let receiver = Receiver::start("ok");
+    let (logger, guard, output) = logger(
+        LogDestination::Both,
+        OtlpConfig::new(receiver.endpoint()),
+        |b| b,
+    );
+    let model = Logged::new(CreditModel, &logger).expect("wraps");
+    let trace =
+        TraceContext::continue_from("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            .expect("valid");
+    correlation::trace_scope(trace, || model.predict(&Application::typical())).expect("predicts");
+    slog::error!(logger, "Of our own."; "big" => u64::MAX, "list" => "x");
+    drop(model);
+    drop(logger);
+    guard.finish();
+    let lines = without_profiles(output.records().expect("JSON lines"));
+    let decoded = receiver.records();
+    assert_eq!(lines.len(), decoded.len());
+    let rows = readme_mapping();
+    assert!(rows.len() >= 12, "{rows:?}");
+    for (line, decoded) in lines.iter().zip(&decoded) {
+        let mut mapped_keys: Vec<&str> = Vec::new();
+        for (json, otlp, how) in &rows {
+            let value = line.get(json.as_str());
+            match otlp.as_str() {
+                "time_unix_nano" => assert_eq!(
+                    decoded["time"],
+                    unix_nanos(value.and_then(Value::as_str).expect("a time"))
+                ),
+                "severity_text" => assert_eq!(Some(&decoded["severity_text"]), value),
+                "severity_number" => {
+                    // "TRACE 1, DEBUG 5, ...": the level's number, as the row says.
+                    let level = value.and_then(Value::as_str).expect("a level");
+                    let number = how
+                        .split(", ")
+                        .find_map(|pair| pair.strip_prefix(level)?.trim().parse::<i64>().ok())
+                        .unwrap_or_else(|| panic!("{level} is not in the row {how:?}"));
+                    assert_eq!(decoded["severity_number"], number);
+                }
+                "body" => assert_eq!(decoded["body"], typed(value.expect("a message"))),
+                "trace_id" | "span_id" => {
+                    let expected = value.and_then(Value::as_str).unwrap_or("");
+                    assert_eq!(decoded[otlp.as_str()], expected, "{otlp}");
+                    if value.is_some() {
+                        assert_eq!(
+                            decoded["attributes"][json.as_str()],
+                            typed(value.expect("id"))
+                        );
+                    }
+                }
+                "scope.name" => assert_eq!(
+                    decoded["scope"],
+                    value.cloned().unwrap_or(Value::from("logged_model"))
+                ),
+                "resource.service.name" => assert_eq!(
+                    decoded["resource"]["service.name"]["string"], "otlp-test",
+                    "set by the test, as OTEL_SERVICE_NAME would"
+                ),
+                "observed_time_unix_nano" => {
+                    assert!(decoded["observed"].as_u64() >= decoded["time"].as_u64())
+                }
+                "attributes.<key>" => {
+                    assert_eq!(json, "any other key");
+                    for (key, value) in line {
+                        if !mapped_keys.contains(&key.as_str()) {
+                            assert_eq!(decoded["attributes"][key.as_str()], typed(value), "{key}");
+                        }
+                    }
+                }
+                resource if resource.starts_with("resource.") => {
+                    let name = &resource["resource.".len()..];
+                    assert_eq!(
+                        decoded["resource"][name],
+                        typed(value.unwrap_or_else(|| panic!("{json} on every record"))),
+                        "{json} as {resource}"
+                    );
+                    assert!(decoded["attributes"].get(json.as_str()).is_none());
+                }
+                other => panic!("the test does not know the README's row {other:?}"),
+            }
+            mapped_keys.push(json);
+        }
+    }
+    // A u64 above i64::MAX arrives as its digits.
+    let own = decoded.last().expect("our record");
+    assert_eq!(
+        own["attributes"]["big"],
+        serde_json::json!({"string": u64::MAX.to_string()})
+    );
 }

@@ -56,6 +56,7 @@
 //! | 4. the model's side | `model.rs`, `generated.rs`, `fields.rs`, `mapping.rs`, `index_template.rs`, `profile/`, `model_logger.rs`, `logged.rs`, `prediction.rs`, `outcome.rs`, `model_settings.rs`, `sampling.rs`, `correlation.rs`, `logger.rs`, `builder.rs`, `log_bridge.rs`, `tracing_layer.rs` | what a model author and a service use: the traits, the attribute's contract, the wrapper and its predictions, outcomes, building the logger |
 //! | 3. `pipeline/` | see `pipeline/mod.rs` | how records **move**: the channel and its admission, the writer thread, the event clock, outputs, stall detection, loss accounting; no JSON |
 //! | 2. `record/` | see `record/mod.rs` | what a record **is**: the head, the pairs in their order, the captured form, the template, caps, redaction, JSON; no threads, no locks |
+//! | 2. `otlp/` | see `otlp/mod.rs` | (feature `otlp`) a finished JSON record as an OTLP log record, and the requests that send it: an output `pipeline/output.rs` calls on the writer thread |
 //! | 1. foundation | `keys.rs`, `config.rs`, `sensitive.rs`, `hashing.rs`, `prediction_id.rs`, `prediction_stats.rs` | key names, configuration values, redaction, hashing, ids, counters |
 //!
 //! | file | its one job |
