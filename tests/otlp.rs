@@ -604,3 +604,36 @@ fn the_readmes_mapping_table_is_what_the_receiver_decodes() {
         serde_json::json!({"string": u64::MAX.to_string()})
     );
 }
+
+#[test]
+fn sensitive_values_stay_redacted_and_the_size_caps_apply_over_otlp() {
+    let receiver = Receiver::start("ok");
+    let (logger, guard, _) = logger(
+        LogDestination::Otlp,
+        OtlpConfig::new(receiver.endpoint()),
+        |b| b.field_max_bytes(64),
+    );
+    let phone = logged_model::Sensitive::new("+49 228 5550123".to_owned());
+    slog::info!(logger, "Contact."; "phone" => %phone, "note" => "n".repeat(10_000));
+    drop(logger);
+    guard.finish();
+    let records = receiver.records();
+    let attributes = &records[0]["attributes"];
+    assert_eq!(attributes["phone"]["string"], logged_model::REDACTED);
+    let note = attributes["note"]["string"].as_str().expect("text");
+    assert!(
+        note.len() <= 64 + "…[truncated]".len(),
+        "{} bytes",
+        note.len()
+    );
+    assert!(note.ends_with("…[truncated]"));
+    assert_eq!(
+        attributes["truncated_fields"],
+        typed(&serde_json::json!(["note"]))
+    );
+    assert!(
+        !serde_json::to_string(&records)
+            .expect("JSON")
+            .contains("5550123")
+    );
+}

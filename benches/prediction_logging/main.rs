@@ -11,6 +11,9 @@
 //! - `burst/file` (printed after criterion's rows): percentiles of the
 //!   caller's time per call in bursts of predictions into a file (see
 //!   [`burst`]).
+//! - `otlp/loopback` and `otlp/throughput` (printed last): the caller's time
+//!   with the OTLP output on, paced, and the writer's records per second
+//!   over OTLP (see [`otlp`]).
 //!
 //! Every row writes through an output the optimizer cannot see through
 //! ([`BlackBoxSink`], or a file), a row that loses records says so, and a row
@@ -20,6 +23,7 @@
 //! the check runs and every row is run once, so the benchmarks cannot rot.
 
 mod burst;
+mod otlp;
 mod peers;
 mod workload;
 
@@ -203,10 +207,10 @@ fn check_output(row: &str) {
 /// Says on stderr what a row lost, so that a fast lossy row is not taken for
 /// a fast lossless one.
 fn report_losses(row: &str, stats: logged_model::LogStats) {
-    if stats.dropped > 0 || stats.failed_writes > 0 {
+    if stats.dropped > 0 || stats.failed_writes > 0 || stats.export_failed > 0 {
         eprintln!(
-            "row {row:?}: {} records dropped, {} failed writes",
-            stats.dropped, stats.failed_writes
+            "row {row:?}: {} records dropped, {} failed writes, {} failed exports",
+            stats.dropped, stats.failed_writes, stats.export_failed
         );
     }
     check_output(row);
@@ -508,4 +512,5 @@ fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     burst::run(bursts());
+    otlp::run(bursts());
 }
