@@ -451,7 +451,16 @@ fn at_one_percent_sampling_the_profiles_see_a_shifted_tail_the_records_barely_ho
         .iter()
         .find(|d| d.field == "credit_amount")
         .expect("profile drift");
-    assert_eq!(amount.current_values, 1000);
+    assert_eq!(
+        amount.current_values,
+        1000,
+        "windows {:?}",
+        profiles
+            .windows
+            .iter()
+            .map(|w| (&w.start, &w.end, &w.predictions))
+            .collect::<Vec<_>>()
+    );
     assert_ne!(psi_reading(amount.psi), "stable", "{amount:?}");
     assert!(amount.ks.expect("a number field") > 0.05, "{amount:?}");
     let duration = profiles
