@@ -381,6 +381,54 @@ mod tests {
     }
 
     #[test]
+    fn the_builder_sets_what_the_exporter_reads() {
+        let config = OtlpConfig::new("http://c:4318/v1/logs")
+            .header("authorization", "Bearer t")
+            .timeout(Duration::from_millis(1500))
+            .compression(Compression::None)
+            .retry_for(Duration::from_secs(3))
+            .max_batch(0, 2048)
+            .resource_attribute("deployment.environment", "staging")
+            .resource_attribute("deployment.environment", "prod")
+            .resource_attribute("service.name", "svc");
+        assert_eq!(config.endpoint(), "http://c:4318/v1/logs");
+        assert_eq!(
+            config.headers(),
+            [("authorization".to_owned(), "Bearer t".to_owned())]
+        );
+        assert_eq!(config.request_timeout(), Duration::from_millis(1500));
+        assert_eq!(config.body_compression(), Compression::None);
+        assert_eq!(config.retry_duration(), Duration::from_secs(3));
+        assert_eq!(config.batch_limits(), (1, 2048), "at least one record");
+        assert_eq!(
+            config.resource_attributes(),
+            [
+                ("deployment.environment".to_owned(), "prod".to_owned()),
+                ("service.name".to_owned(), "svc".to_owned())
+            ]
+        );
+        let defaults = OtlpConfig::default();
+        assert_eq!(defaults.request_timeout(), DEFAULT_TIMEOUT);
+        assert_eq!(defaults.retry_duration(), DEFAULT_RETRY_FOR);
+        assert_eq!(defaults.body_compression(), Compression::Gzip);
+        assert_eq!(
+            defaults.batch_limits(),
+            (DEFAULT_MAX_BATCH_RECORDS, DEFAULT_MAX_BATCH_BYTES)
+        );
+        assert!(defaults.headers().is_empty());
+    }
+
+    #[test]
+    fn https_needs_the_tls_feature_and_other_schemes_are_refused() {
+        let https = OtlpConfig::new("https://collector:4318/v1/logs").check();
+        assert_eq!(https.is_ok(), cfg!(feature = "otlp-tls"), "{https:?}");
+        for endpoint in ["ftp://collector/v1/logs", "http://", "collector:4318"] {
+            assert!(OtlpConfig::new(endpoint).check().is_err(), "{endpoint}");
+        }
+        assert!(OtlpConfig::new("http://c:4318/v1/logs").check().is_ok());
+    }
+
+    #[test]
     fn bad_values_are_refused_by_name() {
         for (variable, value) in [
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),

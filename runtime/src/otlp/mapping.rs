@@ -332,6 +332,36 @@ mod tests {
     }
 
     #[test]
+    fn every_level_has_its_severity_number_and_the_message_is_a_string_body() {
+        for (level, number) in [
+            ("TRACE", 1),
+            ("DEBUG", 5),
+            ("INFO", 9),
+            ("WARN", 13),
+            ("WARNING", 13),
+            ("ERROR", 17),
+            ("CRITICAL", 21),
+            ("LOUD", 0),
+        ] {
+            let m = mapped(&format!(r#"{{"log.level":"{level}","message":"m"}}"#));
+            assert_eq!(m.record.severity_number, number, "{level}");
+            assert_eq!(m.record.severity_text, level);
+            assert_eq!(
+                m.record.body.and_then(|b| b.value),
+                Some(any_value::Value::StringValue("m".to_owned()))
+            );
+        }
+    }
+
+    #[test]
+    fn an_id_of_the_wrong_length_or_not_hex_is_no_id() {
+        assert_eq!(hex_bytes("00f067aa0ba902b7", 8).len(), 8);
+        assert!(hex_bytes("00f067aa0ba902", 8).is_empty(), "too short");
+        assert!(hex_bytes("00f067aa0ba902b7aa", 8).is_empty(), "too long");
+        assert!(hex_bytes("00f067aa0ba902bz", 8).is_empty(), "not hex");
+    }
+
+    #[test]
     fn what_is_not_an_id_or_a_time_stays_an_attribute() {
         let m = mapped(r#"{"@timestamp":"yesterday","trace.id":"xyz","message":"m"}"#);
         assert_eq!(m.record.time_unix_nano, 0);
