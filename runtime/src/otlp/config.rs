@@ -368,6 +368,11 @@ mod tests {
                 ("service.name".to_owned(), "credit-risk".to_owned())
             ]
         );
+        let gzip = read(&[
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "none"),
+            ("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "gzip"),
+        ]);
+        assert_eq!(gzip.map(|c| c.compression), Ok(Compression::Gzip));
         let general = read(&[("OTEL_EXPORTER_OTLP_HEADERS", "a=1, b = x%20y")]).expect("valid");
         assert_eq!(
             general.headers,
@@ -407,6 +412,15 @@ mod tests {
                 ("service.name".to_owned(), "svc".to_owned())
             ]
         );
+        let named_otherwise = OtlpConfig::default()
+            .resource_attribute("a", "b")
+            .resource_attributes();
+        assert_eq!(named_otherwise[0], ("a".to_owned(), "b".to_owned()));
+        assert!(
+            named_otherwise[1].1.starts_with("unknown_service:"),
+            "{named_otherwise:?}"
+        );
+        assert_eq!(DEFAULT_MAX_BATCH_BYTES, 1 << 20, "1 MiB, as documented");
         let defaults = OtlpConfig::default();
         assert_eq!(defaults.request_timeout(), DEFAULT_TIMEOUT);
         assert_eq!(defaults.retry_duration(), DEFAULT_RETRY_FOR);
