@@ -126,6 +126,19 @@ fn logger(
     (logger, guard, output)
 }
 
+/// `count` numbered records sent over OTLP only as `config` says, the
+/// logger built by `configure`; the final counts.
+fn numbered_over_otlp(
+    config: OtlpConfig,
+    configure: impl FnOnce(LoggerBuilder) -> LoggerBuilder,
+    count: usize,
+) -> LogStats {
+    let (logger, guard, _) = logger(LogDestination::Otlp, config, configure);
+    log_numbered(&logger, count);
+    drop(logger);
+    guard.finish()
+}
+
 /// `count` records of one's own, numbered.
 fn log_numbered(logger: &logged_model::Logger, count: usize) {
     for n in 0..count {
@@ -222,9 +235,16 @@ fn assert_same(line: &JsonRecord, decoded: &Value) {
     assert!(decoded["observed"].as_u64() >= decoded["time"].as_u64());
 }
 
-#[test]
-fn every_record_arrives_as_stdout_has_it_with_types_ids_resource_and_scope() {
-    let receiver = Receiver::start("ok");
+/// A logger writing lines and sending to `receiver`, a model wrapped with
+/// it, and one prediction made in a trace.
+fn both_after_a_traced_prediction(
+    receiver: &Receiver,
+) -> (
+    logged_model::Logger,
+    logged_model::LogGuard,
+    CapturedOutput,
+    Logged<CreditModel>,
+) {
     let (logger, guard, output) = logger(
         LogDestination::Both,
         OtlpConfig::new(receiver.endpoint()),
@@ -235,6 +255,13 @@ fn every_record_arrives_as_stdout_has_it_with_types_ids_resource_and_scope() {
         TraceContext::continue_from("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
             .expect("valid");
     correlation::trace_scope(trace, || model.predict(&Application::typical())).expect("predicts");
+    (logger, guard, output, model)
+}
+
+#[test]
+fn every_record_arrives_as_stdout_has_it_with_types_ids_resource_and_scope() {
+    let receiver = Receiver::start("ok");
+    let (logger, guard, output, model) = both_after_a_traced_prediction(&receiver);
     let mut too_large = Application::typical();
     too_large.credit_amount = 1e12;
     let _ = model.predict(&too_large);
@@ -261,10 +288,7 @@ fn batches_are_bounded_in_records_and_compression_can_be_off() {
     let config = OtlpConfig::new(receiver.endpoint())
         .max_batch(7, 1 << 20)
         .compression(Compression::None);
-    let (logger, guard, _) = logger(LogDestination::Otlp, config, |b| b);
-    log_numbered(&logger, 100);
-    drop(logger);
-    let stats = guard.finish();
+    let stats = numbered_over_otlp(config, |b| b, 100);
     let requests = receiver.requests();
     assert!(
         requests.iter().all(|r| r["records"].as_u64() <= Some(7)),
@@ -304,14 +328,7 @@ fn a_receiver_down_at_start_gets_every_record_once_it_listens() {
 #[test]
 fn a_receiver_answering_503_for_two_seconds_loses_nothing() {
     let receiver = Receiver::start("503:2");
-    let (logger, guard, _) = logger(
-        LogDestination::Otlp,
-        OtlpConfig::new(receiver.endpoint()),
-        |b| b,
-    );
-    log_numbered(&logger, 200);
-    drop(logger);
-    let stats = guard.finish();
+    let stats = numbered_over_otlp(OtlpConfig::new(receiver.endpoint()), |b| b, 200);
     let requests = receiver.requests();
     assert!(requests.iter().any(|r| r["status"] == 503), "{requests:?}");
     assert_eq!(receiver.records().len(), 200);
@@ -322,14 +339,7 @@ fn a_receiver_answering_503_for_two_seconds_loses_nothing() {
 #[test]
 fn a_receiver_answering_400_is_not_retried_and_every_record_is_counted_failed() {
     let receiver = Receiver::start("400");
-    let (logger, guard, _) = logger(
-        LogDestination::Otlp,
-        OtlpConfig::new(receiver.endpoint()),
-        |b| b,
-    );
-    log_numbered(&logger, 30);
-    drop(logger);
-    let stats = guard.finish();
+    let stats = numbered_over_otlp(OtlpConfig::new(receiver.endpoint()), |b| b, 30);
     let requests = receiver.requests();
     let carried: u64 = requests.iter().filter_map(|r| r["records"].as_u64()).sum();
     // Each record was sent once; the loss report that tried to follow them
@@ -350,10 +360,7 @@ fn a_receiver_answering_400_is_not_retried_and_every_record_is_counted_failed() 
 fn a_partial_success_counts_the_rejected_records_failed() {
     let receiver = Receiver::start("partial:1");
     let config = OtlpConfig::new(receiver.endpoint()).max_batch(10, 1 << 20);
-    let (logger, guard, _) = logger(LogDestination::Otlp, config, |b| b);
-    log_numbered(&logger, 40);
-    drop(logger);
-    let stats = guard.finish();
+    let stats = numbered_over_otlp(config, |b| b, 40);
     // Every request loses one record: those that carried the logged
     // records, and those that carried the report of the loss.
     let requests = receiver.requests().len() as u64;
@@ -515,16 +522,7 @@ fn readme_mapping() -> Vec<(String, String, String)> {
 #[test]
 fn the_readmes_mapping_table_is_what_the_receiver_decodes() {
     let receiver = Receiver::start("ok");
-    let (logger, guard, output) = logger(
-        LogDestination::Both,
-        OtlpConfig::new(receiver.endpoint()),
-        |b| b,
-    );
-    let model = Logged::new(CreditModel, &logger).expect("wraps");
-    let trace =
-        TraceContext::continue_from("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-            .expect("valid");
-    correlation::trace_scope(trace, || model.predict(&Application::typical())).expect("predicts");
+    let (logger, guard, output, model) = both_after_a_traced_prediction(&receiver);
     slog::error!(logger, "Of our own."; "big" => u64::MAX, "list" => "x");
     drop(model);
     drop(logger);
@@ -633,4 +631,16 @@ fn sensitive_values_stay_redacted_and_the_size_caps_apply_over_otlp() {
             .expect("JSON")
             .contains("5550123")
     );
+}
+
+#[test]
+fn a_receiver_refusing_past_the_retry_time_has_every_record_counted_failed_once() {
+    let receiver = Receiver::start("503:3600");
+    let config = OtlpConfig::new(receiver.endpoint()).retry_for(Duration::from_millis(1500));
+    let stats = numbered_over_otlp(config, |b| b, 25);
+    let requests = receiver.requests();
+    assert!(requests.len() >= 2, "retried: {requests:?}");
+    assert!(requests.iter().all(|r| r["status"] == 503));
+    assert_eq!((stats.exported, stats.export_failed), (0, 25), "{stats:?}");
+    assert_accounted(stats, 25);
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 /// Predictions per burst.
 const BURST: usize = 1_000;
 /// The pause after each burst.
-const IDLE: Duration = Duration::from_millis(5);
+pub const IDLE: Duration = Duration::from_millis(5);
 /// slog-async's channel: it holds a whole burst's records.
 const LARGE_CHANNEL: usize = 8_192;
 
@@ -31,10 +31,7 @@ pub fn run(bursts: usize) {
          caller's time per prediction",
         IDLE.as_millis()
     );
-    println!(
-        "{:<50} {:>10} {:>10} {:>10} {:>10}",
-        "row", "p50", "p99", "p99.9", "max"
-    );
+    print_header();
     let bare = crate::workload::model();
     let histogram = bursts_of(bursts, || {
         let _ = black_box(bare.predict(black_box(&input)));
@@ -67,12 +64,18 @@ pub fn run(bursts: usize) {
 }
 
 /// The time of each call of `predict`, in nanoseconds, over `bursts` bursts.
-fn bursts_of(bursts: usize, mut predict: impl FnMut()) -> Histogram<u64> {
+fn bursts_of(bursts: usize, predict: impl FnMut()) -> Histogram<u64> {
+    bursts_of_size(bursts, BURST, predict)
+}
+
+/// The time of each call of `predict`, in nanoseconds, over `bursts`
+/// bursts of `size` calls, each followed by [`IDLE`].
+pub fn bursts_of_size(bursts: usize, size: usize, mut predict: impl FnMut()) -> Histogram<u64> {
     // Three significant figures from 1 ns to 10 s.
     let mut histogram =
         Histogram::new_with_bounds(1, 10_000_000_000, 3).expect("valid histogram bounds");
     for _ in 0..bursts {
-        for _ in 0..BURST {
+        for _ in 0..size {
             let started = Instant::now();
             predict();
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -83,7 +86,16 @@ fn bursts_of(bursts: usize, mut predict: impl FnMut()) -> Histogram<u64> {
     histogram
 }
 
-fn print_row(name: &str, histogram: &Histogram<u64>) {
+/// The columns of [`print_row`].
+pub fn print_header() {
+    println!(
+        "{:<50} {:>10} {:>10} {:>10} {:>10}",
+        "row", "p50", "p99", "p99.9", "max"
+    );
+}
+
+/// A row's percentiles of the caller's time per call.
+pub fn print_row(name: &str, histogram: &Histogram<u64>) {
     let micros = |quantile: f64| histogram.value_at_quantile(quantile) as f64 / 1_000.0;
     println!(
         "{:<50} {:>8.2}µs {:>8.2}µs {:>8.2}µs {:>8.1}µs",

@@ -6,26 +6,23 @@
 //! The caller's work does not depend on the output (mapping, encoding,
 //! gzip and the requests happen on the writer thread), so the comparison
 //! paces the predictions the way a service sees them: bursts of
-//! [`BURST`] predictions, then [`IDLE`], which every output keeps up with.
+//! [`BURST`] predictions, then [`burst::IDLE`], which every output keeps up with.
 //! A tight loop instead measures the writer: that is the second table.
 //!
 //! The receiver is this process's own thread (loopback, answers 200 to
 //! every request after reading it whole), so that the figures are the
 //! exporter's and not a collector's.
 
-use crate::{bench_file, file_output, logged, report_losses};
-use hdrhistogram::Histogram;
+use crate::{bench_file, burst, file_output, logged, report_losses};
 use logged_model::otlp::OtlpConfig;
 use logged_model::{LogDestination, Model};
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Predictions per burst: 200 records, well inside the channel.
 const BURST: usize = 100;
-/// The pause after each burst.
-const IDLE: Duration = Duration::from_millis(5);
 /// Records of the throughput run (a tenth under `cargo test`).
 fn records(bursts: usize) -> usize {
     if bursts >= 100 { 40_000 } else { 4_000 }
@@ -80,12 +77,9 @@ pub fn run(bursts: usize) {
     println!(
         "otlp/loopback: {bursts} bursts of {BURST} predictions, {} ms idle after each; \
          caller's time per prediction",
-        IDLE.as_millis()
+        burst::IDLE.as_millis()
     );
-    println!(
-        "{:<50} {:>10} {:>10} {:>10} {:>10}",
-        "row", "p50", "p99", "p99.9", "max"
-    );
+    burst::print_header();
     let rows = [
         ("logged-model, to a file", LogDestination::Stdout),
         ("logged-model, OTLP to loopback", LogDestination::Otlp),
@@ -97,29 +91,12 @@ pub fn run(bursts: usize) {
             |builder| builder.destination(destination).otlp(config),
             file_output(),
         );
-        let mut histogram =
-            Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("valid bounds");
-        for _ in 0..bursts {
-            for _ in 0..BURST {
-                let started = Instant::now();
-                let _ = black_box(model.predict(black_box(&input)));
-                histogram.saturating_record(
-                    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX),
-                );
-            }
-            std::thread::sleep(IDLE);
-        }
+        let histogram = burst::bursts_of_size(bursts, BURST, || {
+            let _ = black_box(model.predict(black_box(&input)));
+        });
         drop(model);
         report_losses(name, guard.finish());
-        let micros = |quantile: f64| histogram.value_at_quantile(quantile) as f64 / 1_000.0;
-        println!(
-            "{:<50} {:>8.2}µs {:>8.2}µs {:>8.2}µs {:>8.1}µs",
-            name,
-            micros(0.5),
-            micros(0.99),
-            micros(0.999),
-            histogram.max() as f64 / 1_000.0
-        );
+        burst::print_row(name, &histogram);
     }
     let records = records(bursts);
     println!("otlp/throughput: {records} records from one thread, block mode, until all are out");

@@ -45,6 +45,21 @@ pub fn default_settings() -> TrainingSettings {
     }
 }
 
+/// The row indexes of each class (good, then bad), each shuffled by
+/// `rng`.
+fn shuffled_by_class(rows: &[LabelledApplication], rng: &mut ChaCha8Rng) -> [Vec<usize>; 2] {
+    [Creditability::Good, Creditability::Bad].map(|class| {
+        let mut indexes: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| row.creditability == class)
+            .map(|(i, _)| i)
+            .collect();
+        indexes.shuffle(rng);
+        indexes
+    })
+}
+
 /// Row indexes of the training and test sides, each class split in the same
 /// proportion, shuffled by a generator seeded with `seed`.
 pub fn stratified_split(
@@ -55,14 +70,7 @@ pub fn stratified_split(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut train = Vec::new();
     let mut test = Vec::new();
-    for class in [Creditability::Good, Creditability::Bad] {
-        let mut indexes: Vec<usize> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, row)| row.creditability == class)
-            .map(|(i, _)| i)
-            .collect();
-        indexes.shuffle(&mut rng);
+    for indexes in shuffled_by_class(rows, &mut rng) {
         let test_count = (indexes.len() as f64 * test_fraction).round() as usize;
         test.extend_from_slice(&indexes[..test_count]);
         train.extend_from_slice(&indexes[test_count..]);
@@ -133,14 +141,7 @@ pub fn stratified_folds(rows: &[LabelledApplication], folds: usize, seed: u64) -
     let folds = folds.max(1);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut assigned = vec![Vec::new(); folds];
-    for class in [Creditability::Good, Creditability::Bad] {
-        let mut indexes: Vec<usize> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, row)| row.creditability == class)
-            .map(|(i, _)| i)
-            .collect();
-        indexes.shuffle(&mut rng);
+    for indexes in shuffled_by_class(rows, &mut rng) {
         for (position, index) in indexes.into_iter().enumerate() {
             assigned[position % folds].push(index);
         }

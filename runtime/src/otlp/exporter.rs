@@ -254,3 +254,224 @@ impl OtlpExporter {
         eprintln!("logged-model: {records} log records were not exported over OTLP: {reason}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    /// What a test receiver saw: the records of each request, in order.
+    type Seen = Arc<Mutex<Vec<usize>>>;
+
+    /// A receiver on loopback answering each request with `answer` (its
+    /// status line and headers, given the request's number); it decodes
+    /// every body (gzip, then protobuf) and notes its records.
+    fn receiver(answer: fn(usize) -> &'static str) -> (String, Seen) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+        let port = listener.local_addr().expect("an address").port();
+        let seen: Seen = Arc::default();
+        let kept = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let kept = Arc::clone(&kept);
+                std::thread::spawn(move || {
+                    let mut writer = stream.try_clone().expect("a clone");
+                    let mut reader = BufReader::new(stream);
+                    loop {
+                        let (mut length, mut gzip, mut line) = (0, false, String::new());
+                        loop {
+                            line.clear();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let header = line.trim_end().to_ascii_lowercase();
+                            if header.is_empty() {
+                                break;
+                            }
+                            if let Some(value) = header.strip_prefix("content-length:") {
+                                length = value.trim().parse().unwrap_or(0);
+                            }
+                            gzip |= header == "content-encoding: gzip";
+                        }
+                        let mut body = vec![0; length];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        if gzip {
+                            let mut plain = Vec::new();
+                            flate2::read::GzDecoder::new(body.as_slice())
+                                .read_to_end(&mut plain)
+                                .expect("gzip");
+                            body = plain;
+                        }
+                        let request =
+                            ExportLogsServiceRequest::decode(body.as_slice()).expect("protobuf");
+                        let records = request
+                            .resource_logs
+                            .iter()
+                            .flat_map(|r| &r.scope_logs)
+                            .map(|s| s.log_records.len())
+                            .sum();
+                        let number = {
+                            let mut seen = kept.lock().expect("not poisoned");
+                            seen.push(records);
+                            seen.len()
+                        };
+                        let head = answer(number);
+                        let reply = if head.starts_with("HTTP/1.1 200") && head.contains("partial")
+                        {
+                            let partial = ExportLogsServiceResponse {
+                                partial_success: Some(
+                                    opentelemetry_proto::tonic::collector::logs::v1::ExportLogsPartialSuccess {
+                                        rejected_log_records: 2,
+                                        error_message: String::new(),
+                                    },
+                                ),
+                            }
+                            .encode_to_vec();
+                            let mut reply = format!(
+                                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+                                partial.len()
+                            )
+                            .into_bytes();
+                            reply.extend_from_slice(&partial);
+                            reply
+                        } else {
+                            format!("{head}\r\ncontent-length: 0\r\n\r\n").into_bytes()
+                        };
+                        if writer.write_all(&reply).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (format!("http://127.0.0.1:{port}/v1/logs"), seen)
+    }
+
+    /// `count` lines of one length each.
+    fn lines(count: usize) -> (Vec<u8>, usize) {
+        let mut lines = Vec::new();
+        for n in 0..count {
+            lines.extend_from_slice(
+                format!("{{\"message\":\"Numbered.\",\"n\":{}}}\n", 1000 + n).as_bytes(),
+            );
+        }
+        (lines, 33)
+    }
+
+    fn exporter(config: OtlpConfig) -> OtlpExporter {
+        OtlpExporter::new(config, Vec::new())
+    }
+
+    fn ok(_: usize) -> &'static str {
+        "HTTP/1.1 200 OK"
+    }
+
+    #[test]
+    fn batches_are_cut_at_the_record_and_the_byte_bound() {
+        let (endpoint, seen) = receiver(ok);
+        let (all, line) = lines(20);
+        assert_eq!(all.len(), 20 * line);
+        let mut by_records = exporter(OtlpConfig::new(endpoint.clone()).max_batch(7, 1 << 20));
+        assert_eq!(
+            by_records.export_lines(&all),
+            Exported {
+                exported: 20,
+                failed: 0
+            }
+        );
+        assert_eq!(*seen.lock().expect("not poisoned"), [7, 7, 6]);
+        seen.lock().expect("not poisoned").clear();
+        // Exactly three lines fit: a fourth would pass the bound by its length.
+        let mut by_bytes = exporter(OtlpConfig::new(endpoint).max_batch(100, 3 * line));
+        assert_eq!(by_bytes.export_lines(&all).exported, 20);
+        assert_eq!(*seen.lock().expect("not poisoned"), [3, 3, 3, 3, 3, 3, 2]);
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_record_fails_alone() {
+        let (endpoint, seen) = receiver(ok);
+        let mut exporter = exporter(OtlpConfig::new(endpoint));
+        let outcome = exporter.export_lines(b"not json\n{\"message\":\"m\"}\n");
+        assert_eq!(
+            outcome,
+            Exported {
+                exported: 1,
+                failed: 1
+            }
+        );
+        assert_eq!(*seen.lock().expect("not poisoned"), [1]);
+    }
+
+    #[test]
+    fn refusals_fail_the_batch_and_a_partial_success_its_rejected_records() {
+        let (endpoint, seen) = receiver(|_| "HTTP/1.1 400 Bad Request");
+        let (all, _) = lines(5);
+        let mut refused = exporter(OtlpConfig::new(endpoint));
+        assert_eq!(
+            refused.export_lines(&all),
+            Exported {
+                exported: 0,
+                failed: 5
+            }
+        );
+        assert_eq!(seen.lock().expect("not poisoned").len(), 1, "not retried");
+        let (endpoint, _) = receiver(|_| "HTTP/1.1 200 OK partial");
+        let mut partial = exporter(OtlpConfig::new(endpoint));
+        assert_eq!(
+            partial.export_lines(&all),
+            Exported {
+                exported: 3,
+                failed: 2
+            }
+        );
+    }
+
+    #[test]
+    fn a_retried_batch_backs_off_and_fails_once_the_retry_time_is_over() {
+        let (endpoint, seen) = receiver(|_| "HTTP/1.1 503 Service Unavailable");
+        let (all, _) = lines(4);
+        let mut exporter =
+            exporter(OtlpConfig::new(endpoint).retry_for(Duration::from_millis(1000)));
+        assert_eq!(
+            exporter.export_lines(&all),
+            Exported {
+                exported: 0,
+                failed: 4
+            }
+        );
+        // 100, 200, 400 ms, then the deadline: a handful of attempts, not a
+        // busy loop.
+        let attempts = seen.lock().expect("not poisoned").len();
+        assert!((3..=6).contains(&attempts), "{attempts} attempts");
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_then_the_batch_goes_through() {
+        let (endpoint, seen) = receiver(|number| {
+            if number == 1 {
+                "HTTP/1.1 429 Too Many Requests\r\nretry-after: 1"
+            } else {
+                "HTTP/1.1 200 OK"
+            }
+        });
+        let (all, _) = lines(3);
+        let mut exporter = exporter(OtlpConfig::new(endpoint));
+        let started = Instant::now();
+        assert_eq!(
+            exporter.export_lines(&all),
+            Exported {
+                exported: 3,
+                failed: 0
+            }
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "waited as told"
+        );
+        assert_eq!(*seen.lock().expect("not poisoned"), [3, 3]);
+    }
+}
