@@ -306,8 +306,12 @@ mod tests {
                                 .expect("gzip");
                             body = plain;
                         }
-                        let request =
-                            ExportLogsServiceRequest::decode(body.as_slice()).expect("protobuf");
+                        let Ok(request) = ExportLogsServiceRequest::decode(body.as_slice()) else {
+                            let _ = writer.write_all(
+                                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n",
+                            );
+                            continue;
+                        };
                         let records = request
                             .resource_logs
                             .iter()
@@ -389,6 +393,17 @@ mod tests {
         let mut by_bytes = exporter(OtlpConfig::new(endpoint).max_batch(100, 3 * line));
         assert_eq!(by_bytes.export_lines(&all).exported, 20);
         assert_eq!(*seen.lock().expect("not poisoned"), [3, 3, 3, 3, 3, 3, 2]);
+    }
+
+    #[test]
+    fn no_request_carries_no_record() {
+        let (endpoint, seen) = receiver(ok);
+        let (all, line) = lines(3);
+        // Each line alone is over the byte bound: a request each, none empty.
+        let mut exporter = exporter(OtlpConfig::new(endpoint).max_batch(100, line / 2));
+        assert_eq!(exporter.export_lines(&all).exported, 3);
+        assert_eq!(exporter.export_lines(b""), Exported::default());
+        assert_eq!(*seen.lock().expect("not poisoned"), [1, 1, 1]);
     }
 
     #[test]
