@@ -5,7 +5,7 @@
 //! truncated in searches), so the types are better given up front.
 //!
 //! The runtime's own keys carry their Elastic Common Schema types
-//! ([`keys::ES_TYPES`](crate::keys::ES_TYPES)); each logged field gets the
+//! ([`keys::ES_TYPES`]); each logged field gets the
 //! type of its Rust type through [`EsType`] (integers `long`, floats
 //! `double`, strings and chars `keyword`, booleans `boolean`; an `Option`, a
 //! `Vec` or a reference the type of what it holds), redacted and hashed

@@ -22,7 +22,7 @@ pub struct Standardization {
 pub struct Encoder {
     /// The name of every column of the feature vector, in order.
     pub feature_names: Vec<String>,
-    /// The scaling of the numeric attributes, in the order of [`numeric_values`].
+    /// The scaling of the numeric attributes, in the order of `numeric_values`.
     pub numeric: Vec<Standardization>,
 }
 

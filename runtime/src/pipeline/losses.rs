@@ -19,7 +19,7 @@ pub struct LogStats {
     pub dropped: u64,
     /// Records the output failed to write.
     pub failed_writes: u64,
-    /// Records still queued when [`LogGuard::finish_within`] gave up on a
+    /// Records still queued when [`LogGuard::finish_within`](crate::LogGuard::finish_within) gave up on a
     /// stalled output.
     pub unwritten_at_shutdown: u64,
     /// Records the OTLP receiver accepted (with `LOG_OUTPUT=otlp` or

@@ -6,10 +6,10 @@
 //! are counted, never sketched.
 //!
 //! The caller copies its fields' values into a buffer of its thread's own
-//! ([`collector`]); the logger's profiler thread sketches them and, every
+//! (`collector.rs`); the logger's profiler thread sketches them and, every
 //! `LOG_PROFILE_INTERVAL` (60 s by default) and at shutdown, writes one
 //! "Model profile." record per model ([`PROFILE_MESSAGE`]) under
-//! [`keys::MODEL_PROFILE`](crate::keys::MODEL_PROFILE): the window, the
+//! [`keys::MODEL_PROFILE`]: the window, the
 //! predictions made, logged, sampled out and failed in it, and each field's
 //! sketches as base64 of their DataSketches images (which the Java, C++ and
 //! Python libraries read). [`ModelProfile`] reads such a record back, and
