@@ -6,6 +6,7 @@ use crate::hashing::{HashHex, HashKey};
 use crate::keys;
 use crate::profile::value::{self, ProfileValue};
 use crate::record::capture::FieldCapture;
+use crate::record::sendable::Sendable;
 use crate::sensitive::REDACTED;
 use serde::Serialize;
 use serde_json::Value;
@@ -308,6 +309,17 @@ impl slog::Value for BorrowedField<'_, '_> {
     }
 }
 
+/// An erased value, as `Serialize`.
+fn erased<'v>(value: &'v dyn erased_serde::Serialize) -> impl Serialize + 'v {
+    struct Erased<'v>(&'v dyn erased_serde::Serialize);
+    impl Serialize for Erased<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            erased_serde::serialize(self.0, serializer)
+        }
+    }
+    Erased(value)
+}
+
 impl slog::SerdeValue for BorrowedField<'_, '_> {
     fn as_serde(&self) -> &dyn erased_serde::Serialize {
         // The value itself: wrapping it again would cost an allocation.
@@ -322,9 +334,14 @@ impl slog::SerdeValue for BorrowedField<'_, '_> {
     /// sent as null, its error noted for `field_errors`.
     fn to_sendable(&self) -> Box<dyn slog::SerdeValue + Send + 'static> {
         let _redacting = crate::sensitive::RedactionScope::enter();
-        match serde_json::value::to_raw_value(self) {
-            Ok(json) => Box::new(slog::Serde(json)),
-            Err(_) => Box::new(slog::Serde(Value::Null)),
-        }
+        // A scalar as it is (see `record/sendable.rs`); anything else, and
+        // a value whose serialization fails (its error noted), as its text.
+        let sendable = Sendable::scalar(&erased(self.value)).unwrap_or_else(|| {
+            match serde_json::value::to_raw_value(self) {
+                Ok(json) => Sendable::Json(json),
+                Err(_) => Sendable::Null,
+            }
+        });
+        Box::new(slog::Serde(sendable))
     }
 }
