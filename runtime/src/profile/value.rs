@@ -4,8 +4,8 @@
 //! are appended to a byte buffer, field index first, so that the caller
 //! copies a few bytes and the profiler thread does the sketching.
 
-use serde::ser::{self, Impossible, Serialize, Serializer};
-use std::fmt;
+use crate::record::not_scalar::{NotScalar, not_scalar_compounds};
+use serde::ser::{Impossible, Serialize, Serializer};
 
 /// A text value is profiled by its first bytes: enough for any category.
 pub(crate) const MAX_TEXT: usize = 255;
@@ -109,81 +109,6 @@ pub(crate) fn decode(bytes: &[u8]) -> impl Iterator<Item = (u8, ProfileValue<'_>
         rest = after;
         Some((field, value))
     })
-}
-
-/// A value that is not a scalar: profiled as [`ProfileValue::Present`].
-#[derive(Debug)]
-struct NotScalar;
-
-impl fmt::Display for NotScalar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("not a scalar")
-    }
-}
-
-impl std::error::Error for NotScalar {}
-
-impl ser::Error for NotScalar {
-    fn custom<T: fmt::Display>(_msg: T) -> Self {
-        NotScalar
-    }
-}
-
-/// A profile looks into no compound value (a sequence, a map, a struct):
-/// each is "not a scalar", and the field is counted as present.
-macro_rules! not_scalar_compounds {
-    (types $ok:ty) => {
-        type SerializeSeq = Impossible<$ok, NotScalar>;
-        type SerializeTuple = Impossible<$ok, NotScalar>;
-        type SerializeTupleStruct = Impossible<$ok, NotScalar>;
-        type SerializeTupleVariant = Impossible<$ok, NotScalar>;
-        type SerializeMap = Impossible<$ok, NotScalar>;
-        type SerializeStruct = Impossible<$ok, NotScalar>;
-        type SerializeStructVariant = Impossible<$ok, NotScalar>;
-    };
-    () => {
-        fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, NotScalar> {
-            Err(NotScalar)
-        }
-        fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, NotScalar> {
-            Err(NotScalar)
-        }
-        fn serialize_tuple_struct(
-            self,
-            _name: &'static str,
-            _len: usize,
-        ) -> Result<Self::SerializeTupleStruct, NotScalar> {
-            Err(NotScalar)
-        }
-        fn serialize_tuple_variant(
-            self,
-            _name: &'static str,
-            _index: u32,
-            _variant: &'static str,
-            _len: usize,
-        ) -> Result<Self::SerializeTupleVariant, NotScalar> {
-            Err(NotScalar)
-        }
-        fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, NotScalar> {
-            Err(NotScalar)
-        }
-        fn serialize_struct(
-            self,
-            _name: &'static str,
-            _len: usize,
-        ) -> Result<Self::SerializeStruct, NotScalar> {
-            Err(NotScalar)
-        }
-        fn serialize_struct_variant(
-            self,
-            _name: &'static str,
-            _index: u32,
-            _variant: &'static str,
-            _len: usize,
-        ) -> Result<Self::SerializeStructVariant, NotScalar> {
-            Err(NotScalar)
-        }
-    };
 }
 
 /// A serde serializer that writes a scalar's [`ProfileValue`].

@@ -12,6 +12,7 @@
 //! | `trace_context.rs` | [`TraceContext`](crate::TraceContext), the W3C trace a record belongs to, and its scope |
 //! | `prediction_record.rs` | a prediction record's shape: its event (message, level, outcome) and its own pairs, in order |
 //! | `capture.rs` | a prediction record's compact form, written into the channel by the caller and read by the writer |
+//! | `not_scalar.rs` | the refusals of a serializer that takes only scalars, shared by the profile and `sendable.rs` |
 //! | `sendable.rs` | the owned copy of a field that slog-async sends to its thread: a scalar as it is, else its JSON text |
 //! | `template.rs` | what all the prediction records of one wrapped model share, made once |
 //! | `json_line.rs` | formats a record as a JSON line into a byte buffer |
@@ -26,6 +27,7 @@ pub(crate) mod head;
 pub(crate) mod json_line;
 pub(crate) mod json_text;
 pub(crate) mod loss_report;
+pub(crate) mod not_scalar;
 pub(crate) mod prediction_record;
 pub(crate) mod sendable;
 pub(crate) mod template;

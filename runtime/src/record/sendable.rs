@@ -9,7 +9,8 @@
 //! 2,900 instructions per prediction of the benchmark's workload; a scalar
 //! copied as it is costs a fraction of that.
 
-use serde::ser::{self, Impossible, Serialize, Serializer};
+use crate::record::not_scalar::{NotScalar, not_scalar_compounds};
+use serde::ser::{Impossible, Serialize, Serializer};
 use std::fmt;
 
 /// A field's value, owned.
@@ -49,37 +50,13 @@ impl Serialize for Sendable {
     }
 }
 
-/// Not a scalar: the caller falls back to the JSON text.
-#[derive(Debug)]
-pub(crate) struct NotScalar;
-
-impl fmt::Display for NotScalar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("not a scalar")
-    }
-}
-
-impl std::error::Error for NotScalar {}
-
-impl ser::Error for NotScalar {
-    fn custom<T: fmt::Display>(_message: T) -> Self {
-        NotScalar
-    }
-}
-
 /// Takes a scalar; refuses anything else.
 struct ScalarSerializer;
 
 impl Serializer for ScalarSerializer {
     type Ok = Sendable;
     type Error = NotScalar;
-    type SerializeSeq = Impossible<Sendable, NotScalar>;
-    type SerializeTuple = Impossible<Sendable, NotScalar>;
-    type SerializeTupleStruct = Impossible<Sendable, NotScalar>;
-    type SerializeTupleVariant = Impossible<Sendable, NotScalar>;
-    type SerializeMap = Impossible<Sendable, NotScalar>;
-    type SerializeStruct = Impossible<Sendable, NotScalar>;
-    type SerializeStructVariant = Impossible<Sendable, NotScalar>;
+    not_scalar_compounds!(types Sendable);
 
     fn serialize_bool(self, v: bool) -> Result<Sendable, NotScalar> {
         Ok(Sendable::Bool(v))
@@ -159,47 +136,7 @@ impl Serializer for ScalarSerializer {
     ) -> Result<Sendable, NotScalar> {
         Err(NotScalar)
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, NotScalar> {
-        Err(NotScalar)
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, NotScalar> {
-        Err(NotScalar)
-    }
+    not_scalar_compounds!();
     fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<Sendable, NotScalar> {
         Ok(Sendable::Text(value.to_string()))
     }
