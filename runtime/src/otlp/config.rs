@@ -46,6 +46,8 @@ pub struct OtlpConfig {
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:4318/v1/logs";
 /// The specification's default request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest request timeout taken: an hour.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// How long a batch is retried (connection errors, 429, 502, 503, 504)
 /// before its records are counted as failed.
 pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(30);
@@ -127,12 +129,12 @@ impl OtlpConfig {
                 .trim()
                 .parse::<u64>()
                 .ok()
-                .filter(|millis| *millis > 0)
                 .map(Duration::from_millis)
+                .filter(|timeout| (Duration::from_millis(1)..=MAX_TIMEOUT).contains(timeout))
                 .ok_or(ConfigError::InvalidValue {
                     variable,
                     value: millis,
-                    expected: "a whole number of milliseconds, 1 or more",
+                    expected: "a whole number of milliseconds, 1 to 3600000",
                 })?;
         }
         if let Some((variable, compression)) = either(
@@ -168,7 +170,8 @@ impl OtlpConfig {
         self
     }
 
-    /// The longest one request may take (10 s by default).
+    /// The longest one request may take (10 s by default; 1 ms to
+    /// [`MAX_TIMEOUT`], else building the logger fails).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -248,8 +251,16 @@ impl OtlpConfig {
         attributes
     }
 
-    /// Refuses an endpoint this build cannot send to.
+    /// Refuses an endpoint this build cannot send to, and a timeout out of
+    /// bounds.
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        if !(Duration::from_millis(1)..=MAX_TIMEOUT).contains(&self.timeout) {
+            return Err(ConfigError::InvalidValue {
+                variable: "OTEL_EXPORTER_OTLP_TIMEOUT",
+                value: format!("{}", self.timeout.as_millis()),
+                expected: "a whole number of milliseconds, 1 to 3600000",
+            });
+        }
         let supported = self.endpoint.starts_with("http://")
             || (cfg!(feature = "otlp-tls") && self.endpoint.starts_with("https://"));
         if !supported || self.endpoint.len() <= "https://".len() {
@@ -440,6 +451,10 @@ mod tests {
             assert!(OtlpConfig::new(endpoint).check().is_err(), "{endpoint}");
         }
         assert!(OtlpConfig::new("http://c:4318/v1/logs").check().is_ok());
+        for timeout in [Duration::ZERO, Duration::MAX] {
+            let config = OtlpConfig::new("http://c:4318/v1/logs").timeout(timeout);
+            assert!(config.check().is_err(), "{timeout:?}");
+        }
     }
 
     #[test]
@@ -447,6 +462,7 @@ mod tests {
         for (variable, value) in [
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "0"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "3600001"),
             ("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "zstd"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
             ("OTEL_EXPORTER_OTLP_HEADERS", "novalue"),

@@ -132,7 +132,8 @@ impl OtlpExporter {
                 return;
             }
         };
-        let deadline = Instant::now() + self.config.retry_duration();
+        // A retry time too long to add to the clock never runs out.
+        let deadline = Instant::now().checked_add(self.config.retry_duration());
         let mut backoff = FIRST_BACKOFF;
         loop {
             let (after, reason) = match self.post(&body) {
@@ -156,7 +157,7 @@ impl OtlpExporter {
                 Attempt::Retry { after, reason } => (after, reason),
             };
             let now = Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|deadline| now >= deadline) {
                 self.report_failure(
                     records,
                     &format!(
@@ -167,7 +168,8 @@ impl OtlpExporter {
                 total.failed += records;
                 return;
             }
-            let wait = after.unwrap_or(backoff).min(deadline - now);
+            let left = deadline.map_or(Duration::MAX, |deadline| deadline - now);
+            let wait = after.unwrap_or(backoff).min(left);
             std::thread::sleep(wait);
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
@@ -462,6 +464,27 @@ mod tests {
         // busy loop.
         let attempts = seen.lock().expect("not poisoned").len();
         assert!((3..=6).contains(&attempts), "{attempts} attempts");
+    }
+
+    #[test]
+    fn a_retry_time_too_long_for_the_clock_retries_until_it_goes_through() {
+        let (endpoint, seen) = receiver(|number| {
+            if number == 1 {
+                "HTTP/1.1 503 Service Unavailable"
+            } else {
+                "HTTP/1.1 200 OK"
+            }
+        });
+        let (all, _) = lines(2);
+        let mut exporter = exporter(OtlpConfig::new(endpoint).retry_for(Duration::MAX));
+        assert_eq!(
+            exporter.export_lines(&all),
+            Exported {
+                exported: 2,
+                failed: 0
+            }
+        );
+        assert_eq!(*seen.lock().expect("not poisoned"), [2, 2]);
     }
 
     #[test]

@@ -56,5 +56,5 @@ pub(crate) mod mapping;
 
 pub use config::{
     Compression, DEFAULT_ENDPOINT, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_RECORDS,
-    DEFAULT_RETRY_FOR, DEFAULT_TIMEOUT, OtlpConfig,
+    DEFAULT_RETRY_FOR, DEFAULT_TIMEOUT, MAX_TIMEOUT, OtlpConfig,
 };
