@@ -18,6 +18,8 @@ pub(crate) struct Entries {
     /// the index of its template (4 bytes), then its bytes.
     bytes: Vec<u8>,
     templates: Vec<Arc<RecordTemplate>>,
+    /// Entries appended: each is one record.
+    records: usize,
 }
 
 /// One entry.
@@ -39,6 +41,7 @@ impl Entries {
 
     /// Appends the line `write` appends to the buffer it is given.
     pub(crate) fn push_line_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        self.records += 1;
         self.bytes.push(LINE);
         let length_at = self.bytes.len();
         self.bytes.extend_from_slice(&[0; 8]);
@@ -67,6 +70,7 @@ impl Entries {
                 self.templates.len() - 1
             }
         };
+        self.records += 1;
         self.bytes.reserve(1 + 8 + 4 + length);
         self.bytes.push(CAPTURED);
         self.bytes.extend_from_slice(&(length as u64).to_le_bytes());
@@ -79,6 +83,11 @@ impl Entries {
             length,
             "a capture of the length it said"
         );
+    }
+
+    /// How many entries (records) there are.
+    pub(crate) fn records(&self) -> usize {
+        self.records
     }
 
     /// The entries, in order.
@@ -108,6 +117,7 @@ impl Entries {
     pub(crate) fn clear(&mut self, retained: usize) {
         self.bytes.clear();
         self.templates.clear();
+        self.records = 0;
         if self.bytes.capacity() > retained {
             self.bytes = Vec::new();
         }
@@ -185,8 +195,10 @@ mod tests {
             2,
             "a template is held once per batch"
         );
+        assert_eq!(entries.records(), 5);
         entries.clear(0);
         assert!(entries.iter().next().is_none() && entries.templates.is_empty());
+        assert_eq!(entries.records(), 0);
         assert_eq!(Arc::strong_count(&first), 1);
     }
 }

@@ -5,6 +5,7 @@
 //! `record/loss_report.rs`); [`LogStats`] is what a user reads of them.
 
 use crate::pipeline::output::Delivery;
+use crate::pipeline::room::Admission;
 use crate::record::loss_report::{LossKind, Report};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -69,6 +70,16 @@ impl LossCounters {
     pub(crate) fn count_dropped(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
         self.dropped_unreported.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Counts a record the channel did not admit: dropped, or logged after
+    /// shutdown.
+    pub(crate) fn count_lost(&self, lost: Admission) {
+        match lost {
+            Admission::Dropped => self.count_dropped(),
+            Admission::Closed => self.count_after_shutdown(),
+            Admission::Admitted => {}
+        }
     }
 
     /// Counts a record logged after the guard stopped the writer thread. It

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `mod.rs` | [`build`]: the root logger over the configured drain, its pipeline, and its guard |
 //! | `parts.rs` | what every drain is built from (its configuration, what its two sides share) and the `Pipeline` it hands back |
-//! | `room.rs` | room in a channel: admission, waiting, reservations for async callers, stall detection |
+//! | `room.rs` | room in a channel: lock-free admission, waiting, reservations for async callers, stall detection |
 //! | `log_output.rs` | [`LogOutput`](crate::LogOutput): the output's state for probes, and room awaited by async code |
 //! | `guard.rs` | [`LogGuard`](crate::LogGuard): owns the writer thread, flushes it, reports losses |
 //! | `losses.rs` | counting lost records, once each, and [`LogStats`](crate::LogStats) |
@@ -18,7 +18,8 @@
 //! | `line_drain.rs` | the line drain's slog side (records formatted by their caller) and its assembly |
 //! | `link.rs` | the line drain's capture path a pipeline hands to each wrapped model, and its records captured into the channel |
 //! | `entries.rs` | what waits in the line drain's channel: lines and captured records, framed in one buffer |
-//! | `queue.rs` | the line drain's channel: admission, overflow policy, drop reports, batches for the writer |
+//! | `producers.rs` | the line drain's per-thread buffers, which only their thread and the writer lock |
+//! | `queue.rs` | the line drain's channel: a room and per-thread buffers, waking the writer, batches for it |
 //! | `writer.rs` | the line drain's writer thread: formats captured records, writes batches, counts |
 //! | `slog_async/` | the design's alternative: slog-async over slog-json, with the same room, caps and reports |
 
@@ -33,6 +34,7 @@ pub(crate) mod log_output;
 pub(crate) mod losses;
 pub(crate) mod output;
 pub(crate) mod parts;
+pub(crate) mod producers;
 pub(crate) mod queue;
 pub(crate) mod room;
 pub(crate) mod slog_async;

@@ -1,25 +1,26 @@
-//! [`LineQueue`]: the line drain's channel. Entries (finished lines and
-//! captured records, see [`Entries`]) wait under one short lock, at most
-//! `capacity` records, until the writer thread takes them all at once
-//! ([`LineQueue::take_batch`]). Admission, the overflow policy and the
-//! drop reports are here; what the writer does with a batch is in
-//! `writer.rs`. Nothing is allocated once the buffers have grown to their
-//! working size.
+//! [`LineQueue`]: the line drain's channel. A caller admits its record into
+//! the channel's [`Room`] (one atomic compare-and-swap while there is room:
+//! the overflow policy, the block timeout and stall detection are the
+//! room's) and appends it to its own thread's buffer ([`Producers`]); the
+//! writer thread takes every buffer at once ([`LineQueue::take_batch`]) and
+//! reports the drops counted so far before the records it took. What the
+//! writer does with a batch is in `writer.rs`. Nothing is allocated once the
+//! buffers have grown to their working size.
 
-use crate::pipeline::entries::Entries;
+use crate::pipeline::entries::{Entries, Entry};
 use crate::pipeline::log_output::LogOutput;
 use crate::pipeline::losses::LossCounters;
+use crate::pipeline::producers::{Producer, Producers};
 use crate::pipeline::room::{
-    Admission, Channel, Occupancy, OutputState, Patience, Reservation, Room, RoomLock, RoomSignals,
-    Waiter,
+    Admission, Channel, OutputState, Patience, Reservation, Room, RoomSignals, Waiter,
 };
 use crate::record::capture::Capture;
-use crate::record::loss_report::LossKind;
-use crate::record::loss_report::ReportFormatter;
+use crate::record::loss_report::{LossKind, ReportFormatter};
 use crate::record::template::RecordTemplate;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering, fence};
+use std::sync::{Arc, OnceLock};
 use std::task::Waker;
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 /// While records keep coming, the writer looks for more this often instead
@@ -38,34 +39,86 @@ pub(crate) struct LineQueue {
 }
 
 struct QueueShared {
-    pending: Mutex<Pending>,
-    not_empty: Condvar,
-    not_full: Condvar,
-    /// The channel's capacity, patience and signals.
+    /// Admission, capacity, patience, reservations, stall detection.
     room: Room,
+    producers: Producers,
+    writer: WriterWake,
     losses: Arc<LossCounters>,
     reports: ReportFormatter,
     /// Records the writer has taken and not yet written or lost.
     in_writer: AtomicUsize,
 }
 
-struct Pending {
-    entries: Entries,
-    /// Records in `entries`, and slots reserved by async callers.
-    occupancy: Occupancy,
-    closed: bool,
-    /// The writer waits on `not_empty`, with a timeout.
-    writer_waiting: bool,
-    /// The writer waits on `not_empty` with no timeout: it must be woken.
-    writer_parked: bool,
+/// The writer is taking and writing records.
+const RUNNING: u8 = 0;
+/// The writer waits up to [`BATCH_INTERVAL`]: a caller wakes it only when
+/// the channel is half full.
+const POLLING: u8 = 1;
+/// The writer sleeps until woken: the next caller wakes it.
+const PARKED: u8 = 2;
+
+/// How callers wake the writer thread, without a lock: the writer says how
+/// it waits, then looks for records; a caller appends its record, then
+/// looks at how the writer waits. The fences between make sure one of the
+/// two sees the other.
+#[derive(Default)]
+struct WriterWake {
+    state: AtomicU8,
+    thread: OnceLock<Thread>,
 }
 
-impl Pending {
-    /// Whether a caller that just queued a record must wake the writer: it
-    /// sleeps for good, or the queue is half full.
-    fn writer_needs_waking(&self, capacity: usize) -> bool {
-        self.writer_waiting
-            && (self.writer_parked || self.occupancy.records >= capacity.div_ceil(2))
+impl WriterWake {
+    /// Wakes the writer if it waits, or if it polls and `urgent`.
+    #[inline]
+    fn after_append(&self, urgent: bool) {
+        fence(Ordering::SeqCst);
+        match self.state.load(Ordering::Relaxed) {
+            RUNNING => {}
+            POLLING if !urgent => {}
+            _ => self.wake(),
+        }
+    }
+
+    /// Wakes the writer now, however it waits.
+    fn wake(&self) {
+        if self.state.swap(RUNNING, Ordering::SeqCst) != RUNNING {
+            if let Some(thread) = self.thread.get() {
+                thread.unpark();
+            }
+        }
+    }
+
+    /// The writer is about to wait as `how` says.
+    fn waiting(&self, how: u8) {
+        self.state.store(how, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+    }
+}
+
+/// What the writer took, and what it keeps between batches.
+#[derive(Default)]
+pub(crate) struct Batch {
+    /// The buffers taken, one per thread that appended since the last batch.
+    taken: Vec<Entries>,
+    /// Empty buffers, swapped into the threads' places.
+    spare: Vec<Entries>,
+    /// The writer's copy of the registry of buffers, and its generation.
+    known: Vec<Arc<Producer>>,
+    seen: u64,
+}
+
+impl Batch {
+    /// The entries taken, each thread's in order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
+        self.taken.iter().flat_map(Entries::iter)
+    }
+
+    /// Empties the batch, keeping buffers up to `retained` bytes each.
+    pub(crate) fn clear(&mut self, retained: usize) {
+        for mut entries in self.taken.drain(..) {
+            entries.clear(retained);
+            self.spare.push(entries);
+        }
     }
 }
 
@@ -76,19 +129,11 @@ impl LineQueue {
         losses: Arc<LossCounters>,
         reports: ReportFormatter,
     ) -> Self {
-        let pending = Pending {
-            entries: Entries::default(),
-            occupancy: Occupancy::default(),
-            closed: false,
-            writer_waiting: false,
-            writer_parked: false,
-        };
         LineQueue {
             shared: Arc::new(QueueShared {
-                pending: Mutex::new(pending),
-                not_empty: Condvar::new(),
-                not_full: Condvar::new(),
                 room: Room::new(capacity, patience),
+                producers: Producers::default(),
+                writer: WriterWake::default(),
                 losses,
                 reports,
                 in_writer: AtomicUsize::new(0),
@@ -104,19 +149,13 @@ impl LineQueue {
         )
     }
 
-    fn lock(&self) -> MutexGuard<'_, Pending> {
-        self.shared
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Queues a finished line.
     pub(crate) fn push_line(&self, line: &[u8]) {
         self.push(|entries| entries.push_line(line));
     }
 
     /// Queues a captured record of `template`.
+    #[inline]
     pub(crate) fn push_captured<F>(
         &self,
         template: &Arc<RecordTemplate>,
@@ -127,115 +166,95 @@ impl LineQueue {
         });
     }
 
-    /// Queues one record with `append` (or drops and counts it when the
-    /// queue is full in `drop` mode). A pending drop count is reported
-    /// first, in the same critical section, so written records plus
-    /// reported drops add up exactly.
+    /// Queues one record with `append`, or drops and counts it when the
+    /// channel has no room in time (at once in `drop` mode). The count is
+    /// taken under the room's lock, before the channel can be seen closed,
+    /// so the writer's last report covers every drop.
+    #[inline]
     fn push(&self, append: impl FnOnce(&mut Entries)) {
-        let shared = &self.shared;
-        let pending = self.lock();
-        let (mut pending, admission) = shared.room.admit(pending, &shared.not_full, |pending| {
-            if pending.writer_waiting {
-                shared.not_empty.notify_one();
-            }
-        });
-        match admission {
-            Admission::Admitted => {}
-            // Counted under the lock, so the report appended by the next
-            // push (under the lock too) covers it exactly.
-            Admission::Dropped => return shared.losses.count_dropped(),
-            Admission::Closed => return shared.losses.count_after_shutdown(),
+        let shared = &*self.shared;
+        let (admission, records) = shared.room.admit(
+            || shared.writer.wake(),
+            |lost| shared.losses.count_lost(lost),
+        );
+        if admission != Admission::Admitted {
+            return;
         }
-        self.append_drop_report(&mut pending);
-        append(&mut pending.entries);
-        let wake_writer = pending.writer_needs_waking(shared.room.capacity);
-        if wake_writer {
-            pending.writer_parked = false;
-        }
-        drop(pending);
-        if wake_writer {
-            shared.not_empty.notify_one();
-        }
+        shared.producers.append(append);
+        shared
+            .writer
+            .after_append(shared.room.is_half_full(records));
     }
 
-    /// Appends the report of the drops counted so far; called under the
-    /// lock that every drop is counted under.
-    fn append_drop_report(&self, pending: &mut Pending) {
-        self.shared.losses.report(LossKind::Dropped, |report| {
-            let reports = &self.shared.reports;
-            pending
-                .entries
-                .push_line_with(|out| reports.format(out, report));
-            pending.occupancy.records += 1;
-            true
-        });
-    }
-
-    /// Reports the last drops, and lets the writer finish once it has
-    /// written everything queued.
+    /// Lets the writer finish once it has written everything queued.
     pub(crate) fn close(&self) {
-        let mut pending = self.lock();
-        self.append_drop_report(&mut pending);
-        pending.closed = true;
-        drop(pending);
-        self.shared.not_empty.notify_all();
-        self.shared.not_full.notify_all();
-        // Async callers waiting for room go on, and are counted as late.
-        self.shared.room.signals.wake_waiters();
+        self.shared.room.close();
+        self.shared.writer.wake();
     }
 
-    /// Waits until records are queued or the queue is closed, and swaps
-    /// them all into `batch` (which must be empty). Returns how many
-    /// records it took, or `None` once the queue is closed and empty.
-    /// `last_record` is when the writer last took records: after a while
-    /// without any, it sleeps until a caller wakes it.
-    pub(crate) fn take_batch(&self, batch: &mut Entries, last_record: Instant) -> Option<usize> {
-        let shared = &self.shared;
-        let (records, callers_to_wake) = {
-            let mut pending = self.lock();
-            while pending.occupancy.records == 0 && !pending.closed {
-                let park = last_record.elapsed() >= IDLE_BEFORE_PARKING;
-                pending.writer_waiting = true;
-                pending.writer_parked = park;
-                pending = if park {
-                    shared
-                        .not_empty
-                        .wait(pending)
-                        .unwrap_or_else(PoisonError::into_inner)
-                } else {
-                    shared
-                        .not_empty
-                        .wait_timeout(pending, BATCH_INTERVAL)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                };
-                pending.writer_waiting = false;
-                pending.writer_parked = false;
+    /// Waits until records are queued or the queue is closed, and takes
+    /// them all into `batch` (which must be empty). Returns how many records
+    /// it took, or `None` once the queue is closed and empty. `last_record`
+    /// is when the writer last took records: after a while without any, it
+    /// sleeps until a caller wakes it. Called by the writer thread only.
+    pub(crate) fn take_batch(&self, batch: &mut Batch, last_record: Instant) -> Option<usize> {
+        let shared = &*self.shared;
+        let writer = &shared.writer;
+        writer.thread.get_or_init(std::thread::current);
+        loop {
+            let records = shared.producers.take(
+                &mut batch.known,
+                &mut batch.seen,
+                &mut batch.spare,
+                &mut batch.taken,
+            );
+            if records > 0 {
+                // Before they leave the room, so that they are always
+                // counted somewhere.
+                shared.in_writer.fetch_add(records, Ordering::AcqRel);
+                shared.room.taken(records);
+                return Some(records);
             }
-            if pending.occupancy.records == 0 {
-                return None;
+            if shared.room.is_closed() {
+                if shared.room.records() == 0 {
+                    return None;
+                }
+                // A record admitted before the close, whose caller has not
+                // appended it yet: it comes in a moment.
+                std::thread::park_timeout(Duration::from_micros(50));
+                continue;
             }
-            std::mem::swap(batch, &mut pending.entries);
-            let records = pending.occupancy.records;
-            pending.occupancy.records = 0;
-            shared.room.signals.relieved();
-            // Under the lock, so that the records are always counted somewhere.
-            shared.in_writer.fetch_add(records, Ordering::AcqRel);
-            // There is room now: report drops without waiting for the
-            // next record to arrive.
-            self.append_drop_report(&mut pending);
-            (records, pending.occupancy.blocked_callers)
-        };
-        shared.room.signals.wake_waiters();
-        if callers_to_wake > 0 {
-            shared.not_full.notify_all();
+            let park = last_record.elapsed() >= IDLE_BEFORE_PARKING;
+            writer.waiting(if park { PARKED } else { POLLING });
+            if shared.room.is_closed() {
+                // Closed since: take the last records now.
+            } else if park && shared.room.records() == 0 {
+                std::thread::park();
+            } else {
+                // Polling, or a record is admitted and not yet appended (its
+                // caller is between the two): taken at the next poll.
+                std::thread::park_timeout(BATCH_INTERVAL);
+            }
+            writer.state.store(RUNNING, Ordering::Relaxed);
         }
-        Some(records)
     }
 
     /// Says that `records` the writer took were written or lost.
     pub(crate) fn done_with(&self, records: usize) {
         self.shared.in_writer.fetch_sub(records, Ordering::AcqRel);
+    }
+
+    /// Appends to `lines` the report of the drops counted so far, if there
+    /// were any, and says whether it did.
+    pub(crate) fn report_drops(&self, lines: &mut Vec<u8>) -> bool {
+        let mut reported = false;
+        let reports = &self.shared.reports;
+        self.shared.losses.report(LossKind::Dropped, |report| {
+            reports.format(lines, report);
+            reported = true;
+            true
+        });
+        reported
     }
 
     /// What was lost.
@@ -249,44 +268,28 @@ impl LineQueue {
     }
 }
 
-impl RoomLock for Pending {
-    fn occupancy(&mut self) -> &mut Occupancy {
-        &mut self.occupancy
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed
-    }
-}
-
 impl Channel for QueueShared {
     fn state(&self) -> OutputState {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        self.room.state(&mut *pending)
+        self.room.state()
     }
 
     fn try_reserve(&self, count: usize, waiter: &mut Waiter, waker: &Waker) -> Reservation {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let reservation = self.room.reserve(&mut *pending, count, waiter, waker);
-        if matches!(reservation, Reservation::Wait) && pending.writer_waiting {
-            // A writer on its timed wait takes the batch now.
-            self.not_empty.notify_one();
+        let reservation = self.room.try_reserve(count, waiter, waker);
+        if matches!(reservation, Reservation::Wait) {
+            // A writer that polls or sleeps takes the records now.
+            self.writer.wake();
         }
         reservation
     }
 
     fn unreserve(&self, count: usize) {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        pending.occupancy.unreserve(count);
-        drop(pending);
-        self.not_full.notify_all();
+        self.room.unreserve(count);
     }
 
     /// Records in the channel, and those the writer took and has not yet
     /// written (a stalled output holds them in its write).
     fn waiting(&self) -> usize {
-        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        pending.occupancy.records + self.in_writer.load(Ordering::Acquire)
+        self.room.records() + self.in_writer.load(Ordering::Acquire)
     }
 
     fn signals(&self) -> &RoomSignals {

@@ -1,6 +1,7 @@
 //! Room in a drain's channel: who may add a record, who waits, and whether
-//! the output is stalled. Both drains keep an [`Occupancy`] under their own
-//! lock and share the logic here: admission (a record enters while the
+//! the output is stalled. Both drains hold a [`Room`]: an [`Occupancy`] (one
+//! atomic word, so a record that finds room enters without a lock), and the
+//! logic of everything else: admission (a record enters while the
 //! channel has room, or with a reservation its thread holds), reservations
 //! made by [`LogOutput::room`](crate::LogOutput::room) for async callers, the
 //! wakers of those callers (each counted while it waits, and no longer once
@@ -64,53 +65,116 @@ pub(crate) trait Channel: Send + Sync {
 /// for room or the channel is full, the output counts as stalled.
 pub(crate) const STALL_AFTER: Duration = Duration::from_millis(500);
 
-/// How full a drain's channel is; kept under the drain's own lock.
+/// The most slots one reservation holds; a caller awaiting room for more
+/// records holds this many, and the rest are admitted one by one.
+pub(crate) const MAX_RESERVATION: usize = 1 << 30;
+
+/// The records in a channel (the low 32 bits of [`Occupancy`]'s word).
+const RECORDS: u64 = (1 << 32) - 1;
+/// One reserved slot (the reserved count is in bits 32 to 62).
+const ONE_RESERVED: u64 = 1 << 32;
+/// The channel is closed (bit 63).
+const CLOSED: u64 = 1 << 63;
+
+/// How full a drain's channel is: the records in it, the slots reserved by
+/// async callers and whether it is closed, in one atomic word, so that a
+/// record is admitted with one compare-and-swap and no lock, and admission,
+/// reservation and closing never disagree. The drain's lock is taken only
+/// to wait for room.
 #[derive(Default)]
 pub(crate) struct Occupancy {
-    /// Records in the channel.
-    pub(crate) records: usize,
-    /// Slots held for callers that awaited room.
-    reserved: usize,
-    /// Callers blocked waiting for room.
-    pub(crate) blocked_callers: usize,
+    counts: AtomicU64,
+}
+
+fn records_of(counts: u64) -> usize {
+    (counts & RECORDS) as usize
+}
+
+fn reserved_of(counts: u64) -> usize {
+    ((counts & !CLOSED) >> 32) as usize
 }
 
 impl Occupancy {
-    /// Lets one record in if the channel has room for it, counting it; a
-    /// thread holding a reservation of `signals`' drain uses it.
+    /// Lets one record in if the channel is open and has room for it,
+    /// counting it, and says how many records it then holds; a thread holding
+    /// a reservation of `signals`' drain uses it.
     #[inline]
-    pub(crate) fn admit(&mut self, capacity: usize, signals: &RoomSignals) -> bool {
-        if self.reserved > 0 && signals.take_reservation() {
-            self.reserved -= 1;
-            self.records += 1;
-            return true;
-        }
-        if self.records + self.reserved < capacity {
-            self.records += 1;
-            true
-        } else {
-            false
+    pub(crate) fn admit(&self, capacity: usize, signals: &RoomSignals) -> Option<usize> {
+        let mut counts = self.counts.load(Ordering::Acquire);
+        let reserving =
+            reserved_of(counts) > 0 && counts & CLOSED == 0 && signals.take_reservation();
+        loop {
+            if counts & CLOSED != 0 {
+                return None;
+            }
+            let next = if reserving {
+                counts - ONE_RESERVED + 1
+            } else if records_of(counts) + reserved_of(counts) < capacity {
+                counts + 1
+            } else {
+                return None;
+            };
+            match self.counts.compare_exchange_weak(
+                counts,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(records_of(next)),
+                Err(now) => counts = now,
+            }
         }
     }
 
-    /// Holds `count` slots, if there is room for them.
-    pub(crate) fn reserve(&mut self, count: usize, capacity: usize) -> bool {
-        if self.records + self.reserved + count <= capacity.max(count) {
-            self.reserved += count;
-            true
-        } else {
-            false
-        }
+    /// Holds `count` slots (at most [`MAX_RESERVATION`]), if the channel is
+    /// open and has room for them.
+    pub(crate) fn reserve(&self, count: usize, capacity: usize) -> bool {
+        let count = count.min(MAX_RESERVATION);
+        self.update(|counts| {
+            let fits = records_of(counts) + reserved_of(counts) + count <= capacity.max(count);
+            (counts & CLOSED == 0 && fits).then(|| counts + ONE_RESERVED * count as u64)
+        })
     }
 
     /// Gives back `count` slots reserved and not used.
-    pub(crate) fn unreserve(&mut self, count: usize) {
-        self.reserved = self.reserved.saturating_sub(count);
+    pub(crate) fn unreserve(&self, count: usize) {
+        self.update(|counts| {
+            let given = count.min(reserved_of(counts)) as u64;
+            Some(counts - ONE_RESERVED * given)
+        });
+    }
+
+    /// `count` records left the channel.
+    pub(crate) fn remove(&self, count: usize) {
+        self.update(|counts| Some(counts - count.min(records_of(counts)) as u64));
+    }
+
+    /// Closes the channel: no record enters any more.
+    pub(crate) fn close(&self) {
+        self.counts.fetch_or(CLOSED, Ordering::AcqRel);
+    }
+
+    /// Whether the channel is closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.counts.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// Records in the channel.
+    pub(crate) fn records(&self) -> usize {
+        records_of(self.counts.load(Ordering::Acquire))
     }
 
     /// Whether a record without a reservation would have to wait.
     pub(crate) fn is_full(&self, capacity: usize) -> bool {
-        self.records + self.reserved >= capacity
+        let counts = self.counts.load(Ordering::Acquire);
+        records_of(counts) + reserved_of(counts) >= capacity
+    }
+
+    /// Applies `change` to the counts, unless it answers `None`.
+    fn update(&self, change: impl Fn(u64) -> Option<u64>) -> bool {
+        self.counts
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, change)
+            .is_ok()
     }
 }
 
@@ -366,53 +430,102 @@ fn wake_when_due(receiver: &std::sync::mpsc::Receiver<(Instant, Waker)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn a_reservation_lets_its_thread_in_and_holds_the_slot_from_others() {
-        let signals = std::sync::Arc::new(RoomSignals::default());
-        let occupancy = std::sync::Arc::new(Mutex::new(Occupancy::default()));
-        let lock = |o: &Mutex<Occupancy>| o.lock().unwrap_or_else(PoisonError::into_inner).records;
-        assert!(lock_reserve(&occupancy, 1, 2));
+        let signals = Arc::new(RoomSignals::default());
+        let occupancy = Arc::new(Occupancy::default());
+        assert!(occupancy.reserve(1, 2));
         signals.hold_reservations(1);
         let other = {
-            let (signals, occupancy) = (
-                std::sync::Arc::clone(&signals),
-                std::sync::Arc::clone(&occupancy),
-            );
+            let (signals, occupancy) = (Arc::clone(&signals), Arc::clone(&occupancy));
             std::thread::spawn(move || {
-                let mut occupancy = occupancy.lock().unwrap_or_else(PoisonError::into_inner);
                 let first = occupancy.admit(2, &signals);
                 let second = occupancy.admit(2, &signals);
                 (first, second)
             })
         };
-        let (first, second) = other.join().unwrap_or((false, true));
-        assert!(first, "another thread gets the free slot");
-        assert!(!second, "but not the reserved one");
-        let mut guard = occupancy.lock().unwrap_or_else(PoisonError::into_inner);
-        assert!(guard.admit(2, &signals), "the reserving thread gets it");
-        drop(guard);
-        assert_eq!(lock(&occupancy), 2);
+        let (first, second) = other.join().unwrap_or((None, Some(0)));
+        assert_eq!(first, Some(1), "another thread gets the free slot");
+        assert_eq!(second, None, "but not the reserved one");
+        assert_eq!(
+            occupancy.admit(2, &signals),
+            Some(2),
+            "the reserving thread gets it"
+        );
+        assert_eq!(occupancy.records(), 2);
+        assert!(occupancy.is_full(2));
     }
 
-    fn lock_reserve(occupancy: &Mutex<Occupancy>, count: usize, capacity: usize) -> bool {
-        occupancy
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .reserve(count, capacity)
+    #[test]
+    fn a_closed_channel_admits_nothing_and_reserves_nothing() {
+        let (signals, occupancy) = (RoomSignals::default(), Occupancy::default());
+        assert_eq!(occupancy.admit(4, &signals), Some(1));
+        occupancy.close();
+        assert!(occupancy.is_closed());
+        assert_eq!(occupancy.admit(4, &signals), None);
+        assert!(!occupancy.reserve(1, 4));
+        assert_eq!(occupancy.records(), 1, "what was admitted stays counted");
+        occupancy.remove(1);
+        assert_eq!(occupancy.records(), 0);
+    }
+
+    #[test]
+    fn counts_never_go_below_zero_and_reservations_are_bounded() {
+        let occupancy = Occupancy::default();
+        occupancy.remove(3);
+        occupancy.unreserve(3);
+        assert_eq!(occupancy.records(), 0);
+        assert!(!occupancy.is_full(1));
+        assert!(
+            occupancy.reserve(usize::MAX, 4),
+            "an empty channel holds any reservation"
+        );
+        assert!(occupancy.is_full(4));
+        occupancy.unreserve(usize::MAX);
+        assert!(
+            !occupancy.is_full(1),
+            "all given back, no borrow into the record count"
+        );
+        assert_eq!(occupancy.records(), 0);
+    }
+
+    #[test]
+    fn admissions_from_many_threads_never_exceed_the_capacity() {
+        let (signals, occupancy) = (
+            Arc::new(RoomSignals::default()),
+            Arc::new(Occupancy::default()),
+        );
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (signals, occupancy) = (Arc::clone(&signals), Arc::clone(&occupancy));
+                std::thread::spawn(move || {
+                    (0..1000)
+                        .filter(|_| occupancy.admit(1500, &signals).is_some())
+                        .count()
+                })
+            })
+            .collect();
+        let admitted: usize = threads.into_iter().map(|t| t.join().unwrap_or(0)).sum();
+        assert_eq!(admitted, 1500);
+        assert_eq!(occupancy.records(), 1500);
     }
 
     use crate::pipeline::log_output::{LogOutput, RoomFuture};
     use crate::pipeline::losses::LossCounters;
     use std::future::Future;
-    use std::sync::Arc;
     use std::task::{Context, Poll};
 
     /// A little longer than a stall takes to show.
     const PAST_STALL: Duration = Duration::from_millis(STALL_AFTER.as_millis() as u64 + 100);
 
-    fn counted(capacity: usize, patience: Patience) -> (Arc<CountedRoom>, LogOutput) {
-        let room = Arc::new(CountedRoom::new(capacity, patience));
+    fn admit(room: &Room) -> Admission {
+        room.admit(|| {}, |_| {}).0
+    }
+
+    fn counted(capacity: usize, patience: Patience) -> (Arc<Room>, LogOutput) {
+        let room = Arc::new(Room::new(capacity, patience));
         let output = LogOutput::new(
             Arc::clone(&room) as Arc<dyn Channel>,
             Arc::new(LossCounters::default()),
@@ -427,8 +540,8 @@ mod tests {
     #[test]
     fn records_waiting_behind_an_async_caller_with_no_progress_are_a_stall() {
         let (room, output) = counted(2, Patience::Unlimited);
-        assert_eq!(room.admit(), Admission::Admitted);
-        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(admit(&room), Admission::Admitted);
+        assert_eq!(admit(&room), Admission::Admitted);
         let mut waiting = output.room();
         assert!(poll_once(&mut waiting).is_pending());
         assert_eq!(
@@ -449,17 +562,15 @@ mod tests {
     /// A full channel of two, an async caller waiting for two slots, and
     /// no progress for the stall interval; then the writer drains it, and
     /// `after_the_drain` goes on.
-    fn stalled_then_drained(
-        after_the_drain: impl FnOnce(&CountedRoom, &LogOutput, RoomFuture<'_>),
-    ) {
+    fn stalled_then_drained(after_the_drain: impl FnOnce(&Room, &LogOutput, RoomFuture<'_>)) {
         let (room, output) = counted(2, Patience::Unlimited);
-        assert_eq!(room.admit(), Admission::Admitted);
-        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(admit(&room), Admission::Admitted);
+        assert_eq!(admit(&room), Admission::Admitted);
         let mut waiting = output.room_for(2);
         assert!(poll_once(&mut waiting).is_pending());
         std::thread::sleep(PAST_STALL);
         assert!(output.is_stalled());
-        room.written(2);
+        room.taken(2);
         assert_eq!(output.state(), OutputState::Taking, "drained");
         after_the_drain(&room, &output, waiting);
     }
@@ -474,7 +585,7 @@ mod tests {
             drop(waiting);
             std::thread::sleep(PAST_STALL);
             assert_eq!(output.state(), OutputState::Taking, "idle, long after");
-            assert_eq!(room.room.signals.async_waiters(), 0);
+            assert_eq!(room.signals.async_waiters(), 0);
         });
     }
 
@@ -492,21 +603,20 @@ mod tests {
         // Room for four; three records wait; a caller needs two slots.
         let (room, output) = counted(4, Patience::Unlimited);
         for _ in 0..3 {
-            assert_eq!(room.admit(), Admission::Admitted);
+            assert_eq!(admit(&room), Admission::Admitted);
         }
         let mut waiting = output.room_for(2);
         assert!(poll_once(&mut waiting).is_pending());
-        assert_eq!(room.room.signals.async_waiters(), 1);
+        assert_eq!(room.signals.async_waiters(), 1);
         std::thread::sleep(PAST_STALL);
         assert!(
             output.is_stalled(),
             "a caller waits behind records that do not move"
         );
         drop(waiting);
-        assert_eq!(room.room.signals.async_waiters(), 0);
+        assert_eq!(room.signals.async_waiters(), 0);
         assert!(
-            room.room
-                .signals
+            room.signals
                 .wakers
                 .lock()
                 .map(|w| w.is_empty())
@@ -522,7 +632,7 @@ mod tests {
     #[test]
     fn an_async_caller_whose_bounded_wait_ran_out_is_no_longer_counted() {
         let (room, output) = counted(1, Patience::Limited(Duration::from_millis(50)));
-        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(admit(&room), Admission::Admitted);
         let mut waiting = output.room();
         assert!(poll_once(&mut waiting).is_pending());
         std::thread::sleep(Duration::from_millis(60));
@@ -530,8 +640,8 @@ mod tests {
             panic!("the bounded wait is over");
         };
         assert_eq!(permit.held(), 0);
-        assert_eq!(room.room.signals.async_waiters(), 0);
-        room.written(1);
+        assert_eq!(room.signals.async_waiters(), 0);
+        room.taken(1);
         std::thread::sleep(PAST_STALL);
         assert_eq!(output.state(), OutputState::Taking);
         drop(waiting);
@@ -540,14 +650,14 @@ mod tests {
     #[test]
     fn a_thread_that_gave_up_waiting_is_no_longer_counted() {
         let (room, output) = counted(1, Patience::Limited(Duration::from_millis(50)));
-        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(admit(&room), Admission::Admitted);
         let other = {
             let room = Arc::clone(&room);
-            std::thread::spawn(move || room.admit())
+            std::thread::spawn(move || admit(&room))
         };
         assert_eq!(other.join().ok(), Some(Admission::Dropped));
-        assert_eq!(room.lock().occupancy.blocked_callers, 0);
-        room.written(1);
+        assert_eq!(*room.lock(), 0);
+        room.taken(1);
         std::thread::sleep(PAST_STALL);
         assert_eq!(output.state(), OutputState::Taking);
     }
@@ -555,12 +665,12 @@ mod tests {
     #[test]
     fn a_full_channel_is_stalled_only_while_nothing_is_taken() {
         let (room, output) = counted(1, Patience::Unlimited);
-        assert_eq!(room.admit(), Admission::Admitted);
+        assert_eq!(admit(&room), Admission::Admitted);
         assert_eq!(output.state(), OutputState::Taking, "first seen full now");
         std::thread::sleep(PAST_STALL);
         assert!(output.is_stalled(), "full, and nothing taken since");
-        room.written(1);
-        assert_eq!(room.admit(), Admission::Admitted);
+        room.taken(1);
+        assert_eq!(admit(&room), Admission::Admitted);
         assert_eq!(
             output.state(),
             OutputState::Taking,
@@ -571,7 +681,7 @@ mod tests {
     #[test]
     fn an_unused_reservation_is_given_back() {
         let signals = RoomSignals::default();
-        let mut occupancy = Occupancy::default();
+        let occupancy = Occupancy::default();
         assert!(occupancy.reserve(2, 2));
         signals.hold_reservations(2);
         assert_eq!(signals.drop_reservations(2), 2);
@@ -614,19 +724,19 @@ impl Waiter {
     }
 }
 
-/// A drain's lock, as the admission logic needs it.
-pub(crate) trait RoomLock {
-    fn occupancy(&mut self) -> &mut Occupancy;
-    fn is_closed(&self) -> bool;
-}
-
-/// A channel's room: its capacity, how long callers wait, and the signals
-/// its callers and writer share. Each drain holds one, and its occupancy
-/// under its own lock.
+/// A channel's room, shared by both drains: its capacity, how long callers
+/// wait, its [`Occupancy`], and the signals its callers and writer share.
+/// A record that finds room enters without a lock; the lock (and its
+/// condition variable) is for callers that wait for room, and for the
+/// writer making room while they do.
 pub(crate) struct Room {
     pub(crate) capacity: usize,
-    pub(crate) patience: Patience,
+    patience: Patience,
     pub(crate) signals: RoomSignals,
+    occupancy: Occupancy,
+    /// Callers blocked waiting for room.
+    blocked: Mutex<usize>,
+    not_full: Condvar,
 }
 
 impl Room {
@@ -635,26 +745,49 @@ impl Room {
             capacity,
             patience,
             signals: RoomSignals::default(),
+            occupancy: Occupancy::default(),
+            blocked: Mutex::new(0),
+            not_full: Condvar::new(),
         }
     }
 
-    /// Lets one record in, waiting on `not_full` as the patience allows;
-    /// `wake_writer` is called before each wait.
-    pub(crate) fn admit<'a, T: RoomLock>(
+    fn lock(&self) -> MutexGuard<'_, usize> {
+        self.blocked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Lets one record in, waiting for room as the patience allows, and
+    /// says how many records the channel then holds. `wake_writer` is called
+    /// before each wait; `on_loss` is called with [`Admission::Dropped`] or
+    /// [`Admission::Closed`] under the lock the channel is closed under, so
+    /// that a drop is counted before the writer can see the channel closed.
+    #[inline]
+    pub(crate) fn admit(
         &self,
-        mut guard: MutexGuard<'a, T>,
-        not_full: &Condvar,
-        wake_writer: impl Fn(&T),
-    ) -> (MutexGuard<'a, T>, Admission) {
+        wake_writer: impl Fn(),
+        on_loss: impl FnOnce(Admission),
+    ) -> (Admission, usize) {
+        match self.occupancy.admit(self.capacity, &self.signals) {
+            Some(records) => (Admission::Admitted, records),
+            None => self.admit_waiting(&wake_writer, on_loss),
+        }
+    }
+
+    #[cold]
+    fn admit_waiting(
+        &self,
+        wake_writer: &dyn Fn(),
+        on_loss: impl FnOnce(Admission),
+    ) -> (Admission, usize) {
+        let mut blocked = self.lock();
         let mut deadline = None;
-        loop {
-            if guard.is_closed() {
-                return (guard, Admission::Closed);
+        let lost = loop {
+            if let Some(records) = self.occupancy.admit(self.capacity, &self.signals) {
+                return (Admission::Admitted, records);
             }
-            if guard.occupancy().admit(self.capacity, &self.signals) {
-                return (guard, Admission::Admitted);
+            if self.occupancy.is_closed() {
+                break Admission::Closed;
             }
-            if guard.occupancy().records > 0 {
+            if self.occupancy.records() > 0 {
                 self.signals.under_pressure();
             }
             // A caller that already waited out its bounded wait (awaiting
@@ -666,85 +799,105 @@ impl Room {
                 self.patience
             };
             let limit = match patience {
-                Patience::None => return (guard, Admission::Dropped),
+                Patience::None => break Admission::Dropped,
                 Patience::Unlimited => None,
                 Patience::Limited(timeout) => {
                     let deadline = *deadline.get_or_insert_with(|| Instant::now() + timeout);
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
-                        return (guard, Admission::Dropped);
+                        break Admission::Dropped;
                     }
                     Some(left)
                 }
             };
-            wake_writer(&guard);
-            guard.occupancy().blocked_callers += 1;
-            guard = match limit {
+            wake_writer();
+            *blocked += 1;
+            blocked = match limit {
                 Some(left) => {
-                    not_full
-                        .wait_timeout(guard, left)
+                    self.not_full
+                        .wait_timeout(blocked, left)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0
                 }
-                None => not_full.wait(guard).unwrap_or_else(PoisonError::into_inner),
+                None => self
+                    .not_full
+                    .wait(blocked)
+                    .unwrap_or_else(PoisonError::into_inner),
             };
-            guard.occupancy().blocked_callers -= 1;
-        }
+            *blocked -= 1;
+        };
+        on_loss(lost);
+        (lost, 0)
     }
 
-    /// The output's state, from the drain's lock: stalled when records are
-    /// in the channel, callers wait for room (or the channel is full), and
-    /// the writer has taken nothing for [`STALL_AFTER`]. A drained channel
-    /// is taking records however long it has been idle, and a caller that
-    /// gave up or went away no longer counts as waiting.
-    pub(crate) fn state<T: RoomLock>(&self, guard: &mut T) -> OutputState {
-        if guard.is_closed() {
-            return OutputState::Taking;
+    /// Lets one record in only if there is room now (a loss report, which
+    /// waits for no one: without room it stays counted for the next try).
+    pub(crate) fn admit_now(&self) -> bool {
+        self.occupancy.admit(self.capacity, &self.signals).is_some()
+    }
+
+    /// The writer took `count` records: there is room again.
+    pub(crate) fn taken(&self, count: usize) {
+        self.occupancy.remove(count);
+        let blocked = {
+            let blocked = self.lock();
+            self.signals.relieved();
+            *blocked > 0
+        };
+        if blocked {
+            self.not_full.notify_all();
         }
-        let occupancy = guard.occupancy();
-        let waiting = occupancy.blocked_callers > 0 || self.signals.async_waiters() > 0;
-        if occupancy.records == 0 || !(waiting || occupancy.is_full(self.capacity)) {
-            return OutputState::Taking;
-        }
-        let since = self.signals.under_pressure();
-        if since >= STALL_AFTER {
-            OutputState::Stalled {
-                waiting: occupancy.records,
-                since,
-            }
-        } else {
-            OutputState::Taking
-        }
+        self.signals.wake_waiters();
+    }
+
+    /// No more records: waiters go on, and are counted as late.
+    pub(crate) fn close(&self) {
+        let blocked = self.lock();
+        self.occupancy.close();
+        drop(blocked);
+        self.not_full.notify_all();
+        self.signals.wake_waiters();
+    }
+
+    /// Whether the channel is closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.occupancy.is_closed()
+    }
+
+    /// Records in the channel.
+    pub(crate) fn records(&self) -> usize {
+        self.occupancy.records()
+    }
+
+    /// Whether a record admitted now with `records` in the channel should
+    /// wake a writer that waits with a timeout: the channel is half full.
+    pub(crate) fn is_half_full(&self, records: usize) -> bool {
+        records >= self.capacity.div_ceil(2)
     }
 
     /// Reserves `count` slots for an async caller, or registers its waker
-    /// (under the drain's lock, so the writer's next progress wakes it).
-    pub(crate) fn reserve<T: RoomLock>(
-        &self,
-        guard: &mut T,
-        count: usize,
-        waiter: &mut Waiter,
-        waker: &Waker,
-    ) -> Reservation {
-        let reservation = self.try_reserve(guard, count, waiter, waker);
+    /// (under the lock, so the writer's next progress wakes it).
+    fn reserve(&self, count: usize, waiter: &mut Waiter, waker: &Waker) -> Reservation {
+        let reservation = self.try_reserve_or_wait(count, waiter, waker);
         if !matches!(reservation, Reservation::Wait) {
             self.signals.stop_waiting(&mut waiter.ticket);
         }
         reservation
     }
 
-    fn try_reserve<T: RoomLock>(
-        &self,
-        guard: &mut T,
-        count: usize,
-        waiter: &mut Waiter,
-        waker: &Waker,
-    ) -> Reservation {
-        if self.patience == Patience::None || guard.is_closed() {
+    fn try_reserve_or_wait(&self, count: usize, waiter: &mut Waiter, waker: &Waker) -> Reservation {
+        if self.patience == Patience::None || self.occupancy.is_closed() {
             return Reservation::NotNeeded;
         }
-        if guard.occupancy().reserve(count, self.capacity) {
+        if self.occupancy.reserve(count, self.capacity) {
             return Reservation::Held;
+        }
+        let _blocked = self.lock();
+        if self.occupancy.reserve(count, self.capacity) {
+            return Reservation::Held;
+        }
+        if self.occupancy.is_closed() {
+            return Reservation::NotNeeded;
         }
         let waiting_since = *waiter.since.get_or_insert_with(Instant::now);
         if let Patience::Limited(timeout) = self.patience {
@@ -756,7 +909,7 @@ impl Room {
             }
             self.signals.wake_at(deadline, waker);
         }
-        if guard.occupancy().records > 0 {
+        if self.occupancy.records() > 0 {
             self.signals.under_pressure();
         }
         self.signals.wait_for_room(&mut waiter.ticket, waker);
@@ -764,100 +917,48 @@ impl Room {
     }
 }
 
-/// Room for a drain whose channel keeps no count of its own (slog-async's):
-/// records admitted and not yet written, under a lock of its own.
-pub(crate) struct CountedRoom {
-    state: Mutex<CountedState>,
-    not_full: Condvar,
-    room: Room,
-}
-
-struct CountedState {
-    occupancy: Occupancy,
-    closed: bool,
-}
-
-impl RoomLock for CountedState {
-    fn occupancy(&mut self) -> &mut Occupancy {
-        &mut self.occupancy
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed
-    }
-}
-
-impl CountedRoom {
-    pub(crate) fn new(capacity: usize, patience: Patience) -> Self {
-        CountedRoom {
-            state: Mutex::new(CountedState {
-                occupancy: Occupancy::default(),
-                closed: false,
-            }),
-            not_full: Condvar::new(),
-            room: Room::new(capacity, patience),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, CountedState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Lets one record in, as the patience allows.
-    pub(crate) fn admit(&self) -> Admission {
-        self.room.admit(self.lock(), &self.not_full, |_| {}).1
-    }
-
-    /// Lets one record in only if there is room now (a loss report, which
-    /// waits for no one: without room it stays counted for the next try).
-    pub(crate) fn admit_now(&self) -> bool {
-        let mut state = self.lock();
-        !state.closed
-            && state
-                .occupancy
-                .admit(self.room.capacity, &self.room.signals)
-    }
-
-    /// The writer handled `count` records: there is room again.
-    pub(crate) fn written(&self, count: usize) {
-        let mut state = self.lock();
-        state.occupancy.records = state.occupancy.records.saturating_sub(count);
-        self.room.signals.relieved();
-        let blocked = state.occupancy.blocked_callers > 0;
-        drop(state);
-        if blocked {
-            self.not_full.notify_all();
-        }
-        self.room.signals.wake_waiters();
-    }
-
-    /// No more records: waiters go on, and are counted as late.
-    pub(crate) fn close(&self) {
-        self.lock().closed = true;
-        self.not_full.notify_all();
-        self.room.signals.wake_waiters();
-    }
-}
-
-impl Channel for CountedRoom {
+impl Channel for Room {
+    /// Stalled when records are in the channel, callers wait for room (or
+    /// the channel is full), and the writer has taken nothing for
+    /// [`STALL_AFTER`]. A drained channel is taking records however long it
+    /// has been idle, and a caller that gave up or went away no longer
+    /// counts as waiting.
     fn state(&self) -> OutputState {
-        self.room.state(&mut *self.lock())
+        let blocked = self.lock();
+        if self.occupancy.is_closed() {
+            return OutputState::Taking;
+        }
+        let records = self.occupancy.records();
+        let waiting = *blocked > 0 || self.signals.async_waiters() > 0;
+        if records == 0 || !(waiting || self.occupancy.is_full(self.capacity)) {
+            return OutputState::Taking;
+        }
+        let since = self.signals.under_pressure();
+        if since >= STALL_AFTER {
+            OutputState::Stalled {
+                waiting: records,
+                since,
+            }
+        } else {
+            OutputState::Taking
+        }
     }
 
     fn try_reserve(&self, count: usize, waiter: &mut Waiter, waker: &Waker) -> Reservation {
-        self.room.reserve(&mut *self.lock(), count, waiter, waker)
+        self.reserve(count, waiter, waker)
     }
 
     fn unreserve(&self, count: usize) {
-        self.lock().occupancy.unreserve(count);
+        self.occupancy.unreserve(count);
+        drop(self.lock());
         self.not_full.notify_all();
     }
 
     fn waiting(&self) -> usize {
-        self.lock().occupancy.records
+        self.occupancy.records()
     }
 
     fn signals(&self) -> &RoomSignals {
-        &self.room.signals
+        &self.signals
     }
 }

@@ -3,10 +3,10 @@
 //! clock reading each one carries), writes the batch in one call, and
 //! counts what was written and what a failed write lost.
 
-use crate::pipeline::entries::{Entries, Entry};
+use crate::pipeline::entries::Entry;
 use crate::pipeline::event_clock::{EventTime, WallClock};
 use crate::pipeline::output::Output;
-use crate::pipeline::queue::LineQueue;
+use crate::pipeline::queue::{Batch, LineQueue};
 use crate::record::caps::SizeCaps;
 use crate::record::capture;
 use crate::record::head::ProcessFields;
@@ -56,7 +56,7 @@ struct Writer<W: Write> {
 
 impl<W: Write> Writer<W> {
     fn write_until_closed(mut self) {
-        let mut batch = Entries::default();
+        let mut batch = Batch::default();
         let mut lines = Vec::new();
         let mut report_line = Vec::new();
         let mut last_record = Instant::now();
@@ -68,16 +68,24 @@ impl<W: Write> Writer<W> {
                 lines = Vec::new();
             }
         }
+        // The drops counted since the last batch (a caller counts its drop
+        // before the queue can be seen closed).
+        if self.queue.report_drops(&mut lines) {
+            self.write_chunk(&mut lines, 1, 0, &mut report_line);
+        }
         self.report_failed_writes(&mut report_line);
     }
 
-    /// Formats the entries of `batch` in order, and writes their lines
+    /// Writes the report of the drops counted so far, then formats the
+    /// entries of `batch` in order, and writes their lines
     /// whenever `CHUNK_BYTES` are ready, so that the lines are written from
     /// the cache they were formatted into. Every entry is one line.
-    fn write_batch(&mut self, batch: &Entries, lines: &mut Vec<u8>, report_line: &mut Vec<u8>) {
+    fn write_batch(&mut self, batch: &Batch, lines: &mut Vec<u8>, report_line: &mut Vec<u8>) {
         let clock = WallClock::now();
-        let mut in_chunk = 0;
-        for entry in batch.iter() {
+        // Lines in `lines`, and how many of them are the batch's records.
+        let mut in_chunk = u64::from(self.queue.report_drops(lines));
+        let mut taken_in_chunk = 0;
+        for entry in batch.entries() {
             match entry {
                 Entry::Line(line) => lines.extend_from_slice(line),
                 Entry::Captured { template, capture } => {
@@ -85,24 +93,34 @@ impl<W: Write> Writer<W> {
                 }
             }
             in_chunk += 1;
+            taken_in_chunk += 1;
             if lines.len() >= CHUNK_BYTES {
-                self.write_chunk(lines, in_chunk, report_line);
+                self.write_chunk(lines, in_chunk, taken_in_chunk, report_line);
                 in_chunk = 0;
+                taken_in_chunk = 0;
             }
         }
         if in_chunk > 0 {
-            self.write_chunk(lines, in_chunk, report_line);
+            self.write_chunk(lines, in_chunk, taken_in_chunk, report_line);
         }
     }
 
-    /// Writes `lines`, `records` lines, and counts them written or lost.
-    fn write_chunk(&mut self, lines: &mut Vec<u8>, records: u64, report_line: &mut Vec<u8>) {
+    /// Writes `lines`, `records` lines of which `taken` are records taken
+    /// from the queue (the rest the writer's own reports), and counts them
+    /// written or lost.
+    fn write_chunk(
+        &mut self,
+        lines: &mut Vec<u8>,
+        records: u64,
+        taken: usize,
+        report_line: &mut Vec<u8>,
+    ) {
         let delivery = self.output.write_lines(lines);
         self.queue.losses().count_delivery(records, delivery);
         if delivery.is_ok() {
             self.report_failed_writes(report_line);
         }
-        self.queue.done_with(records as usize);
+        self.queue.done_with(taken);
         lines.clear();
     }
 

@@ -9,7 +9,7 @@ use crate::pipeline::log_output::LogOutput;
 use crate::pipeline::losses::LossCounters;
 use crate::pipeline::parts::{DrainConfig, Pipeline, Shared};
 use crate::pipeline::room::Channel;
-use crate::pipeline::room::{Admission, CountedRoom, Patience};
+use crate::pipeline::room::{Admission, Patience, Room};
 use crate::record::head::{OwnedRecordHead, ProcessFields};
 use crate::record::loss_report::LossKind;
 use crate::record::unformattable;
@@ -38,7 +38,7 @@ struct ChannelInner {
     losses: Arc<LossCounters>,
     /// Records admitted and not yet written: the channel's capacity and
     /// overflow policy are kept here, not by slog-async.
-    room: Arc<CountedRoom>,
+    room: Arc<Room>,
 }
 
 impl SlogAsyncChannel {
@@ -103,16 +103,10 @@ impl Drain for SlogAsyncChannel {
         if self.inner.may_drop {
             self.report_dropped();
         }
-        match self.inner.room.admit() {
-            Admission::Admitted => {}
-            Admission::Dropped => {
-                self.inner.losses.count_dropped();
-                return Ok(());
-            }
-            Admission::Closed => {
-                self.inner.losses.count_after_shutdown();
-                return Ok(());
-            }
+        let losses = &self.inner.losses;
+        let (admission, _) = self.inner.room.admit(|| {}, |lost| losses.count_lost(lost));
+        if admission != Admission::Admitted {
+            return Ok(());
         }
         match self.queue(record, values) {
             Ok(()) => {}
@@ -158,7 +152,7 @@ pub(crate) fn build<W: Write + Send + 'static>(
 ) -> Result<(Logger, Pipeline, LogGuard), ConfigError> {
     let patience = config.patience();
     let may_drop = patience != Patience::Unlimited;
-    let room = Arc::new(CountedRoom::new(config.channel_size, patience));
+    let room = Arc::new(Room::new(config.channel_size, patience));
     let slog_json_writer = SlogJsonWriter::new(
         writer,
         Arc::clone(&shared.losses),

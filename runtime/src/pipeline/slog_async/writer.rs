@@ -6,7 +6,7 @@
 use crate::pipeline::captured_output::CapturedOutput;
 use crate::pipeline::losses::LossCounters;
 use crate::pipeline::output::Output;
-use crate::pipeline::room::CountedRoom;
+use crate::pipeline::room::Room;
 use crate::record::caps::SizeCaps;
 use crate::record::head::{OwnedRecordHead, ProcessFields};
 use crate::record::loss_report::LossKind;
@@ -32,7 +32,7 @@ pub(crate) struct SlogJsonWriter<W: Write> {
     root_values: OwnedKVList,
     caps: SizeCaps,
     /// Told of every record written, so that callers get room again.
-    room: Arc<CountedRoom>,
+    room: Arc<Room>,
 }
 
 impl<W: Write> SlogJsonWriter<W> {
@@ -42,7 +42,7 @@ impl<W: Write> SlogJsonWriter<W> {
         process: Arc<ProcessFields>,
         root_values: OwnedKVList,
         caps: SizeCaps,
-        room: Arc<CountedRoom>,
+        room: Arc<Room>,
     ) -> Self {
         let line = LineBuffer::default();
         SlogJsonWriter {
@@ -133,7 +133,7 @@ impl<W: Write> Drain for SlogJsonWriter<W> {
         if self.write_record(record, values) {
             self.report_failed_writes();
         }
-        self.room.written(1);
+        self.room.taken(1);
         Ok(())
     }
 }
