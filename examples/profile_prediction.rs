@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo build --release --example profile_prediction
 //! valgrind --tool=callgrind target/release/examples/profile_prediction line         # line drain
+//! valgrind --tool=callgrind target/release/examples/profile_prediction profiled     # and the profile
 //! valgrind --tool=callgrind target/release/examples/profile_prediction bare         # no logging
 //! valgrind --tool=callgrind target/release/examples/profile_prediction slog-async
 //! valgrind --tool=callgrind --separate-threads=yes \
@@ -49,8 +50,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         DrainKind::Line
     };
+    // As the bench's rows: the profile only where its row says so.
+    let profile = (mode == "profiled").then_some(std::time::Duration::from_secs(60));
     let (logger, guard) = LoggerBuilder::new()
         .drain(drain)
+        .profile_interval(profile)
         .env_vars(workload::ENV_VARS)
         .build_with_writer(std::io::sink())?;
     let model = Logged::new(workload::Workload(model), &logger)?;
