@@ -17,7 +17,7 @@ use crate::pipeline::room::{
 use crate::record::capture::Capture;
 use crate::record::loss_report::{LossKind, ReportFormatter};
 use crate::record::template::RecordTemplate;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::Waker;
 use std::thread::Thread;
@@ -42,57 +42,13 @@ struct QueueShared {
     /// Admission, capacity, patience, reservations, stall detection.
     room: Room,
     producers: Producers,
-    writer: WriterWake,
+    /// The writer thread, once it runs: woken when a caller finds it
+    /// waiting (its state is in the room's word, see [`Room::must_wake_writer`]).
+    writer: OnceLock<Thread>,
     losses: Arc<LossCounters>,
     reports: ReportFormatter,
     /// Records the writer has taken and not yet written or lost.
     in_writer: AtomicUsize,
-}
-
-/// The writer is taking and writing records.
-const RUNNING: u8 = 0;
-/// The writer waits up to [`BATCH_INTERVAL`]: a caller wakes it only when
-/// the channel is half full.
-const POLLING: u8 = 1;
-/// The writer sleeps until woken: the next caller wakes it.
-const PARKED: u8 = 2;
-
-/// How callers wake the writer thread, without a lock: the writer says how
-/// it waits, then looks for records; a caller appends its record, then
-/// looks at how the writer waits. The fences between make sure one of the
-/// two sees the other.
-#[derive(Default)]
-struct WriterWake {
-    state: AtomicU8,
-    thread: OnceLock<Thread>,
-}
-
-impl WriterWake {
-    /// Wakes the writer if it waits, or if it polls and `urgent`.
-    #[inline]
-    fn after_append(&self, urgent: bool) {
-        fence(Ordering::SeqCst);
-        match self.state.load(Ordering::Relaxed) {
-            RUNNING => {}
-            POLLING if !urgent => {}
-            _ => self.wake(),
-        }
-    }
-
-    /// Wakes the writer now, however it waits.
-    fn wake(&self) {
-        if self.state.swap(RUNNING, Ordering::SeqCst) != RUNNING {
-            if let Some(thread) = self.thread.get() {
-                thread.unpark();
-            }
-        }
-    }
-
-    /// The writer is about to wait as `how` says.
-    fn waiting(&self, how: u8) {
-        self.state.store(how, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
-    }
 }
 
 /// What the writer took, and what it keeps between batches.
@@ -133,7 +89,7 @@ impl LineQueue {
             shared: Arc::new(QueueShared {
                 room: Room::new(capacity, patience),
                 producers: Producers::default(),
-                writer: WriterWake::default(),
+                writer: OnceLock::new(),
                 losses,
                 reports,
                 in_writer: AtomicUsize::new(0),
@@ -173,23 +129,23 @@ impl LineQueue {
     #[inline]
     fn push(&self, append: impl FnOnce(&mut Entries)) {
         let shared = &*self.shared;
-        let (admission, records) = shared.room.admit(
-            || shared.writer.wake(),
+        let (admission, counts) = shared.room.admit(
+            || shared.wake_writer(),
             |lost| shared.losses.count_lost(lost),
         );
         if admission != Admission::Admitted {
             return;
         }
         shared.producers.append(append);
-        shared
-            .writer
-            .after_append(shared.room.is_half_full(records));
+        if shared.room.must_wake_writer(counts) {
+            shared.unpark_writer();
+        }
     }
 
     /// Lets the writer finish once it has written everything queued.
     pub(crate) fn close(&self) {
         self.shared.room.close();
-        self.shared.writer.wake();
+        self.shared.wake_writer();
     }
 
     /// Waits until records are queued or the queue is closed, and takes
@@ -199,8 +155,7 @@ impl LineQueue {
     /// sleeps until a caller wakes it. Called by the writer thread only.
     pub(crate) fn take_batch(&self, batch: &mut Batch, last_record: Instant) -> Option<usize> {
         let shared = &*self.shared;
-        let writer = &shared.writer;
-        writer.thread.get_or_init(std::thread::current);
+        shared.writer.get_or_init(std::thread::current);
         loop {
             let records = shared.producers.take(
                 &mut batch.known,
@@ -224,18 +179,19 @@ impl LineQueue {
                 std::thread::park_timeout(Duration::from_micros(50));
                 continue;
             }
+            // Said in the room's word: the next admission sees it.
             let park = last_record.elapsed() >= IDLE_BEFORE_PARKING;
-            writer.waiting(if park { PARKED } else { POLLING });
+            let admitted = shared.room.writer_waits(park);
             if shared.room.is_closed() {
                 // Closed since: take the last records now.
-            } else if park && shared.room.records() == 0 {
+            } else if park && admitted == 0 {
                 std::thread::park();
             } else {
                 // Polling, or a record is admitted and not yet appended (its
                 // caller is between the two): taken at the next poll.
                 std::thread::park_timeout(BATCH_INTERVAL);
             }
-            writer.state.store(RUNNING, Ordering::Relaxed);
+            shared.room.writer_runs();
         }
     }
 
@@ -268,6 +224,20 @@ impl LineQueue {
     }
 }
 
+impl QueueShared {
+    /// Wakes the writer, however it waits.
+    fn wake_writer(&self) {
+        self.room.writer_runs();
+        self.unpark_writer();
+    }
+
+    fn unpark_writer(&self) {
+        if let Some(writer) = self.writer.get() {
+            writer.unpark();
+        }
+    }
+}
+
 impl Channel for QueueShared {
     fn state(&self) -> OutputState {
         self.room.state()
@@ -277,7 +247,7 @@ impl Channel for QueueShared {
         let reservation = self.room.try_reserve(count, waiter, waker);
         if matches!(reservation, Reservation::Wait) {
             // A writer that polls or sleeps takes the records now.
-            self.writer.wake();
+            self.wake_writer();
         }
         reservation
     }

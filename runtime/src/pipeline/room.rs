@@ -67,23 +67,49 @@ pub(crate) const STALL_AFTER: Duration = Duration::from_millis(500);
 
 /// The most slots one reservation holds; a caller awaiting room for more
 /// records holds this many, and the rest are admitted one by one.
-pub(crate) const MAX_RESERVATION: usize = 1 << 30;
+pub(crate) const MAX_RESERVATION: usize = 1 << 28;
 
 /// The records in a channel (the low 32 bits of [`Occupancy`]'s word).
 const RECORDS: u64 = (1 << 32) - 1;
-/// One reserved slot (the reserved count is in bits 32 to 62).
+/// One reserved slot (the reserved count is in bits 32 to 60).
 const ONE_RESERVED: u64 = 1 << 32;
+/// The writer waits with a timeout (bit 61).
+const WRITER_POLLING: u64 = 1 << 61;
+/// The writer sleeps until woken (bit 62).
+const WRITER_PARKED: u64 = 1 << 62;
 /// The channel is closed (bit 63).
 const CLOSED: u64 = 1 << 63;
+const RESERVED: u64 = !(RECORDS | WRITER_POLLING | WRITER_PARKED | CLOSED);
 
 /// How full a drain's channel is: the records in it, the slots reserved by
-/// async callers and whether it is closed, in one atomic word, so that a
-/// record is admitted with one compare-and-swap and no lock, and admission,
-/// reservation and closing never disagree. The drain's lock is taken only
-/// to wait for room.
+/// async callers, whether it is closed and whether its writer waits, in one
+/// atomic word, so that a record is admitted with one compare-and-swap and
+/// no lock, and admission, reservation, closing and the writer's sleep never
+/// disagree. The drain's lock is taken only to wait for room.
 #[derive(Default)]
 pub(crate) struct Occupancy {
     counts: AtomicU64,
+}
+
+/// The word as an admission left it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counts(u64);
+
+impl Counts {
+    /// Records in the channel.
+    pub(crate) fn records(self) -> usize {
+        records_of(self.0)
+    }
+
+    /// Whether the writer sleeps until woken.
+    pub(crate) fn writer_parked(self) -> bool {
+        self.0 & WRITER_PARKED != 0
+    }
+
+    /// Whether the writer waits with a timeout.
+    pub(crate) fn writer_polling(self) -> bool {
+        self.0 & WRITER_POLLING != 0
+    }
 }
 
 fn records_of(counts: u64) -> usize {
@@ -91,15 +117,15 @@ fn records_of(counts: u64) -> usize {
 }
 
 fn reserved_of(counts: u64) -> usize {
-    ((counts & !CLOSED) >> 32) as usize
+    ((counts & RESERVED) >> 32) as usize
 }
 
 impl Occupancy {
     /// Lets one record in if the channel is open and has room for it,
-    /// counting it, and says how many records it then holds; a thread holding
-    /// a reservation of `signals`' drain uses it.
+    /// counting it, and says what the word then holds; a thread holding a
+    /// reservation of `signals`' drain uses it.
     #[inline]
-    pub(crate) fn admit(&self, capacity: usize, signals: &RoomSignals) -> Option<usize> {
+    pub(crate) fn admit(&self, capacity: usize, signals: &RoomSignals) -> Option<Counts> {
         let mut counts = self.counts.load(Ordering::Acquire);
         let reserving =
             reserved_of(counts) > 0 && counts & CLOSED == 0 && signals.take_reservation();
@@ -120,10 +146,31 @@ impl Occupancy {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return Some(records_of(next)),
+                Ok(_) => return Some(Counts(next)),
                 Err(now) => counts = now,
             }
         }
+    }
+
+    /// The writer is about to wait, `parked` (until woken) or polling; says
+    /// how many records the channel holds now. A caller whose admission
+    /// sees the writer waiting wakes it ([`Self::wake_writer`]).
+    pub(crate) fn writer_waits(&self, parked: bool) -> usize {
+        let bit = if parked {
+            WRITER_PARKED
+        } else {
+            WRITER_POLLING
+        };
+        records_of(self.counts.fetch_or(bit, Ordering::AcqRel))
+    }
+
+    /// Marks the writer running; says whether it was waiting (and so
+    /// whether this caller is the one to wake it).
+    pub(crate) fn wake_writer(&self) -> bool {
+        let before = self
+            .counts
+            .fetch_and(!(WRITER_PARKED | WRITER_POLLING), Ordering::AcqRel);
+        before & (WRITER_PARKED | WRITER_POLLING) != 0
     }
 
     /// Holds `count` slots (at most [`MAX_RESERVATION`]), if the channel is
@@ -441,8 +488,8 @@ mod tests {
         let other = {
             let (signals, occupancy) = (Arc::clone(&signals), Arc::clone(&occupancy));
             std::thread::spawn(move || {
-                let first = occupancy.admit(2, &signals);
-                let second = occupancy.admit(2, &signals);
+                let first = occupancy.admit(2, &signals).map(Counts::records);
+                let second = occupancy.admit(2, &signals).map(Counts::records);
                 (first, second)
             })
         };
@@ -450,7 +497,7 @@ mod tests {
         assert_eq!(first, Some(1), "another thread gets the free slot");
         assert_eq!(second, None, "but not the reserved one");
         assert_eq!(
-            occupancy.admit(2, &signals),
+            occupancy.admit(2, &signals).map(Counts::records),
             Some(2),
             "the reserving thread gets it"
         );
@@ -461,7 +508,7 @@ mod tests {
     #[test]
     fn a_closed_channel_admits_nothing_and_reserves_nothing() {
         let (signals, occupancy) = (RoomSignals::default(), Occupancy::default());
-        assert_eq!(occupancy.admit(4, &signals), Some(1));
+        assert_eq!(occupancy.admit(4, &signals).map(Counts::records), Some(1));
         occupancy.close();
         assert!(occupancy.is_closed());
         assert_eq!(occupancy.admit(4, &signals), None);
@@ -469,6 +516,32 @@ mod tests {
         assert_eq!(occupancy.records(), 1, "what was admitted stays counted");
         occupancy.remove(1);
         assert_eq!(occupancy.records(), 0);
+    }
+
+    #[test]
+    fn the_first_admission_after_the_writer_waits_is_told_to_wake_it_and_only_it() {
+        let room = Room::new(4, Patience::Unlimited);
+        let (_, counts) = room.admit(|| {}, |_| {});
+        assert!(!room.must_wake_writer(counts), "the writer runs");
+        assert_eq!(room.writer_waits(true), 1, "one record waits already");
+        let (_, counts) = room.admit(|| {}, |_| {});
+        assert!(counts.writer_parked() && counts.records() == 2);
+        assert!(room.must_wake_writer(counts), "a parked writer is woken");
+        let (_, counts) = room.admit(|| {}, |_| {});
+        assert!(
+            !counts.writer_parked() && !room.must_wake_writer(counts),
+            "once"
+        );
+        // A polling writer is woken only when the channel is half full.
+        room.taken(3);
+        assert_eq!(room.writer_waits(false), 0);
+        let (_, counts) = room.admit(|| {}, |_| {});
+        assert!(counts.writer_polling() && !room.must_wake_writer(counts));
+        let (_, counts) = room.admit(|| {}, |_| {});
+        assert!(room.must_wake_writer(counts), "two of four");
+        assert_eq!(room.records(), 2, "the writer's bits are not records");
+        assert!(!room.occupancy.is_full(4) && room.occupancy.reserve(2, 4));
+        assert!(room.occupancy.is_full(4), "nor reservations");
     }
 
     #[test]
@@ -756,7 +829,8 @@ impl Room {
     }
 
     /// Lets one record in, waiting for room as the patience allows, and
-    /// says how many records the channel then holds. `wake_writer` is called
+    /// says what the channel's word then holds (its records, whether the
+    /// writer waits). `wake_writer` is called
     /// before each wait; `on_loss` is called with [`Admission::Dropped`] or
     /// [`Admission::Closed`] under the lock the channel is closed under, so
     /// that a drop is counted before the writer can see the channel closed.
@@ -765,9 +839,9 @@ impl Room {
         &self,
         wake_writer: impl Fn(),
         on_loss: impl FnOnce(Admission),
-    ) -> (Admission, usize) {
+    ) -> (Admission, Counts) {
         match self.occupancy.admit(self.capacity, &self.signals) {
-            Some(records) => (Admission::Admitted, records),
+            Some(counts) => (Admission::Admitted, counts),
             None => self.admit_waiting(&wake_writer, on_loss),
         }
     }
@@ -777,12 +851,12 @@ impl Room {
         &self,
         wake_writer: &dyn Fn(),
         on_loss: impl FnOnce(Admission),
-    ) -> (Admission, usize) {
+    ) -> (Admission, Counts) {
         let mut blocked = self.lock();
         let mut deadline = None;
         let lost = loop {
-            if let Some(records) = self.occupancy.admit(self.capacity, &self.signals) {
-                return (Admission::Admitted, records);
+            if let Some(counts) = self.occupancy.admit(self.capacity, &self.signals) {
+                return (Admission::Admitted, counts);
             }
             if self.occupancy.is_closed() {
                 break Admission::Closed;
@@ -827,7 +901,7 @@ impl Room {
             *blocked -= 1;
         };
         on_loss(lost);
-        (lost, 0)
+        (lost, Counts::default())
     }
 
     /// Lets one record in only if there is room now (a loss report, which
@@ -864,15 +938,29 @@ impl Room {
         self.occupancy.is_closed()
     }
 
+    /// Whether a caller that was just admitted with `counts` must wake the
+    /// writer: it sleeps, or it polls and the channel is half full. Only
+    /// one caller is told to.
+    #[inline]
+    pub(crate) fn must_wake_writer(&self, counts: Counts) -> bool {
+        let urgent = counts.writer_parked()
+            || (counts.writer_polling() && counts.records() >= self.capacity.div_ceil(2));
+        urgent && self.occupancy.wake_writer()
+    }
+
+    /// See [`Occupancy::writer_waits`].
+    pub(crate) fn writer_waits(&self, parked: bool) -> usize {
+        self.occupancy.writer_waits(parked)
+    }
+
+    /// The writer runs again.
+    pub(crate) fn writer_runs(&self) {
+        self.occupancy.wake_writer();
+    }
+
     /// Records in the channel.
     pub(crate) fn records(&self) -> usize {
         self.occupancy.records()
-    }
-
-    /// Whether a record admitted now with `records` in the channel should
-    /// wake a writer that waits with a timeout: the channel is half full.
-    pub(crate) fn is_half_full(&self, records: usize) -> bool {
-        records >= self.capacity.div_ceil(2)
     }
 
     /// Reserves `count` slots for an async caller, or registers its waker
