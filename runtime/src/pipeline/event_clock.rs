@@ -2,8 +2,9 @@
 //! record ([`EventTime`]), the same reading that times the prediction, and
 //! the line drain's writer thread turns it into wall-clock time for
 //! `@timestamp` ([`WallClock`]), against a pair of readings of both clocks it
-//! takes for each batch. A change of the system clock shows in the records
-//! of the next batch.
+//! takes for each batch, with integer arithmetic (nanoseconds since the
+//! epoch). A change of the system clock shows in the records of the next
+//! batch.
 //!
 //! The monotonic clock is quanta's: the CPU's time-stamp counter where it
 //! is invariant, calibrated against the operating system's monotonic clock
@@ -11,6 +12,7 @@
 //! of `std::time::Instant::now()` on the machine the README's figures come
 //! from.
 
+use crate::record::timestamp::{TimestampFormatter, TimestampText, unix_nanos};
 use quanta::Instant;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
@@ -67,7 +69,10 @@ impl EventTime {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct WallClock {
     wall: SystemTime,
+    /// `wall` in nanoseconds since the epoch.
+    wall_nanos: u64,
     monotonic: EventTime,
+    formatter: TimestampFormatter,
 }
 
 impl WallClock {
@@ -84,7 +89,9 @@ impl WallClock {
             let width = after.since(before);
             let pair = WallClock {
                 wall,
+                wall_nanos: unix_nanos(wall),
                 monotonic: EventTime(before.0 + width / 2),
+                formatter: TimestampFormatter::default(),
             };
             (width, pair)
         };
@@ -100,6 +107,22 @@ impl WallClock {
             }
         }
         best.1
+    }
+
+    /// The wall-clock time of `event`, in nanoseconds since the epoch.
+    pub(crate) fn unix_nanos(&self, event: EventTime) -> u64 {
+        if event >= self.monotonic {
+            self.wall_nanos.saturating_add(event.0 - self.monotonic.0)
+        } else {
+            self.wall_nanos.saturating_sub(self.monotonic.0 - event.0)
+        }
+    }
+
+    /// The `@timestamp` text of `event`.
+    #[inline]
+    pub(crate) fn timestamp(&mut self, event: EventTime) -> TimestampText {
+        let nanos = self.unix_nanos(event);
+        self.formatter.format(nanos)
     }
 
     /// The wall-clock time of `event`.
@@ -139,6 +162,16 @@ mod tests {
         let late = EventTime::from_nanos(clock.monotonic.to_nanos() + 13_000);
         let gap = clock.wall_time(late).duration_since(clock.wall_time(early));
         assert_eq!(gap.ok(), Some(Duration::from_nanos(12_000)));
+        assert_eq!(
+            clock.unix_nanos(late) - clock.unix_nanos(early),
+            12_000,
+            "the same in integers"
+        );
+        assert_eq!(
+            unix_nanos(clock.wall_time(late)),
+            clock.unix_nanos(late),
+            "and the same time"
+        );
         let past = clock.wall_time(EventTime::from_nanos(0));
         assert!(
             past <= clock.wall,

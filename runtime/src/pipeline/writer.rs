@@ -81,7 +81,7 @@ impl<W: Write> Writer<W> {
     /// whenever `CHUNK_BYTES` are ready, so that the lines are written from
     /// the cache they were formatted into. Every entry is one line.
     fn write_batch(&mut self, batch: &Batch, lines: &mut Vec<u8>, report_line: &mut Vec<u8>) {
-        let clock = WallClock::now();
+        let mut clock = WallClock::now();
         // Lines in `lines`, and how many of them are the batch's records.
         let mut in_chunk = u64::from(self.queue.report_drops(lines));
         let mut taken_in_chunk = 0;
@@ -89,7 +89,7 @@ impl<W: Write> Writer<W> {
             match entry {
                 Entry::Line(line) => lines.extend_from_slice(line),
                 Entry::Captured { template, capture } => {
-                    self.format_captured(lines, &clock, template, capture);
+                    self.format_captured(lines, &mut clock, template, capture);
                 }
             }
             in_chunk += 1;
@@ -128,7 +128,7 @@ impl<W: Write> Writer<W> {
     fn format_captured(
         &self,
         out: &mut Vec<u8>,
-        clock: &WallClock,
+        clock: &mut WallClock,
         template: &RecordTemplate,
         capture: &[u8],
     ) {
@@ -140,7 +140,7 @@ impl<W: Write> Writer<W> {
                 .and_then(|(event, time, pairs)| {
                     format_with_constant_part(
                         out,
-                        clock.wall_time(EventTime::from_nanos(*time)),
+                        &clock.timestamp(EventTime::from_nanos(*time)),
                         template.constant_part(*event),
                         self.caps,
                         |line| {

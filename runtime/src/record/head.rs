@@ -7,7 +7,7 @@
 
 use crate::keys;
 use crate::record::constant_values::{ConstantValue, ConstantValues};
-use crate::record::timestamp::format_rfc3339_micros;
+use crate::record::timestamp::{TimestampText, format_rfc3339_micros};
 use slog::{KV, Level, OwnedKVList, Record, Serializer};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -70,8 +70,8 @@ pub(crate) use fixed_key;
 /// Where pairs of fixed keys are written: the line drain's byte buffer, or
 /// any slog serializer (slog-json, on the slog-async drain's thread).
 pub(crate) trait PairSink {
-    /// `@timestamp`.
-    fn timestamp(&mut self, key: FixedKey, time: SystemTime) -> slog::Result;
+    /// `@timestamp`, as its text.
+    fn timestamp(&mut self, key: FixedKey, text: &TimestampText) -> slog::Result;
     /// Text that needs no escaping: the level, the ECS version, an id.
     fn plain_text(&mut self, key: FixedKey, value: &str) -> slog::Result;
     /// ASCII text that needs no escaping, as bytes: an id.
@@ -97,7 +97,7 @@ pub(crate) fn write_head<S: PairSink + ?Sized>(
     record: &Record<'_>,
     process: &ProcessFields,
 ) -> slog::Result {
-    write_timestamp(sink, time)?;
+    write_timestamp(sink, &format_rfc3339_micros(time))?;
     write_head_after_timestamp(sink, record, process)
 }
 
@@ -105,9 +105,9 @@ pub(crate) fn write_head<S: PairSink + ?Sized>(
 #[inline(always)]
 pub(crate) fn write_timestamp<S: PairSink + ?Sized>(
     sink: &mut S,
-    time: SystemTime,
+    text: &TimestampText,
 ) -> slog::Result {
-    sink.timestamp(fixed_key!(keys::TIMESTAMP), time)
+    sink.timestamp(fixed_key!(keys::TIMESTAMP), text)
 }
 
 /// The rest of the head, the same for every record of a level, message and
@@ -130,10 +130,9 @@ pub(crate) fn write_head_after_timestamp<S: PairSink + ?Sized>(
 }
 
 impl PairSink for dyn Serializer + '_ {
-    fn timestamp(&mut self, key: FixedKey, time: SystemTime) -> slog::Result {
-        let text = format_rfc3339_micros(time);
+    fn timestamp(&mut self, key: FixedKey, text: &TimestampText) -> slog::Result {
         // Only ASCII digits and punctuation were written into it.
-        self.emit_str(key.name, std::str::from_utf8(&text).unwrap_or_default())
+        self.emit_str(key.name, std::str::from_utf8(text).unwrap_or_default())
     }
 
     fn plain_text(&mut self, key: FixedKey, value: &str) -> slog::Result {

@@ -10,7 +10,7 @@ use crate::record::head::{
     FixedKey, PairSink, ProcessFields, write_head, write_head_after_timestamp, write_timestamp,
 };
 use crate::record::json_text::{write_arguments, write_float, write_key, write_string};
-use crate::record::timestamp::format_rfc3339_micros;
+use crate::record::timestamp::TimestampText;
 use crate::record::unformattable;
 use crate::sensitive::RedactionScope;
 use slog::{KV, Key, OwnedKVList, Record, Serializer};
@@ -71,14 +71,14 @@ pub(crate) fn render_values(
 /// On failure, `out` is as it was.
 pub(crate) fn format_with_constant_part(
     out: &mut Vec<u8>,
-    time: SystemTime,
+    timestamp: &TimestampText,
     constant_part: &[u8],
     caps: SizeCaps,
     write_pairs: impl FnOnce(&mut LineSerializer<'_>) -> slog::Result,
 ) -> slog::Result {
     let start = out.len();
     let mut serializer = LineSerializer::new(out);
-    let written = write_timestamp(&mut serializer, time).and_then(|()| {
+    let written = write_timestamp(&mut serializer, timestamp).and_then(|()| {
         serializer.out.extend_from_slice(constant_part);
         write_pairs(&mut serializer)
     });
@@ -193,10 +193,10 @@ pub(crate) fn render_key(key: &'static str) -> Box<[u8]> {
 /// need no escaping, and the constant pairs are copied as one fragment.
 impl PairSink for LineSerializer<'_> {
     #[inline(always)]
-    fn timestamp(&mut self, key: FixedKey, time: SystemTime) -> slog::Result {
+    fn timestamp(&mut self, key: FixedKey, text: &TimestampText) -> slog::Result {
         self.out.extend_from_slice(key.json);
         self.out.push(b'"');
-        self.out.extend_from_slice(&format_rfc3339_micros(time));
+        self.out.extend_from_slice(text);
         self.out.push(b'"');
         Ok(())
     }

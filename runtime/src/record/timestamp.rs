@@ -1,33 +1,67 @@
 //! `@timestamp` as RFC 3339 in UTC with microseconds, formatted on the
-//! stack: `2026-11-28T16:22:43.261113Z`.
+//! stack from nanoseconds since the epoch with integer arithmetic only:
+//! `2026-11-28T16:22:43.261113Z`.
 
 use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The text of `@timestamp`.
+pub(crate) type TimestampText = [u8; 27];
+
+/// Formats times, remembering the last second it formatted: consecutive
+/// records mostly share it, and then only the microseconds are written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TimestampFormatter {
+    second: u64,
+    date_and_time: [u8; 19],
+}
+
+impl Default for TimestampFormatter {
+    fn default() -> Self {
+        TimestampFormatter {
+            second: u64::MAX,
+            date_and_time: [0; 19],
+        }
+    }
+}
+
+impl TimestampFormatter {
+    /// The text of the time `unix_nanos` nanoseconds after the epoch.
+    #[inline]
+    pub(crate) fn format(&mut self, unix_nanos: u64) -> TimestampText {
+        let seconds = unix_nanos / 1_000_000_000;
+        if seconds != self.second {
+            self.date_and_time = format_second(seconds);
+            self.second = seconds;
+        }
+        let mut text = [0; 27];
+        text[..19].copy_from_slice(&self.date_and_time);
+        text[19..].copy_from_slice(b".000000Z");
+        put_digits(&mut text[20..26], unix_nanos % 1_000_000_000 / 1_000);
+        text
+    }
+}
+
 thread_local! {
-    /// The last second formatted on this thread and its text up to the
-    /// seconds: consecutive records mostly share it.
-    static LAST_SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+    /// The formatter of records formatted on their caller's thread.
+    static FORMATTER: Cell<TimestampFormatter> = Cell::new(TimestampFormatter::default());
+}
+
+/// Nanoseconds since the epoch of `time` (0 before 1970, the most a `u64`
+/// holds after 2554).
+pub(crate) fn unix_nanos(time: SystemTime) -> u64 {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The text of `time`. A time before 1970 is written as the epoch.
-pub(crate) fn format_rfc3339_micros(time: SystemTime) -> [u8; 27] {
-    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let seconds = since_epoch.as_secs();
-    let date_and_time = LAST_SECOND.with(|last| {
-        let (cached_second, cached_text) = last.get();
-        if cached_second == seconds {
-            return cached_text;
-        }
-        let text = format_second(seconds);
-        last.set((seconds, text));
+pub(crate) fn format_rfc3339_micros(time: SystemTime) -> TimestampText {
+    FORMATTER.with(|cell| {
+        let mut formatter = cell.get();
+        let text = formatter.format(unix_nanos(time));
+        cell.set(formatter);
         text
-    });
-    let mut text = [0; 27];
-    text[..19].copy_from_slice(&date_and_time);
-    text[19..].copy_from_slice(b".000000Z");
-    put_digits(&mut text[20..26], u64::from(since_epoch.subsec_micros()));
-    text
+    })
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` of a second since the epoch.
@@ -92,6 +126,20 @@ mod tests {
                 humantime::format_rfc3339_micros(time).to_string()
             );
             seconds += 1_234_567;
+        }
+    }
+
+    #[test]
+    fn the_formatter_agrees_with_itself_across_second_boundaries() {
+        let mut formatter = TimestampFormatter::default();
+        let mut nanos = 1_764_000_000_999_999_000u64;
+        for _ in 0..5_000 {
+            let time = UNIX_EPOCH + Duration::from_nanos(nanos);
+            assert_eq!(
+                std::str::from_utf8(&formatter.format(nanos)).ok(),
+                Some(humantime::format_rfc3339_micros(time).to_string().as_str())
+            );
+            nanos += 333_333_333;
         }
     }
 
