@@ -1,126 +1,122 @@
-//! [`Entries`]: what waits in the line drain's channel, in order: finished
-//! lines (records formatted by their caller, and the drain's own reports)
-//! and captured prediction records, framed one after another in one byte
-//! buffer, with the templates the captured records refer to. A batch of
-//! entries holds its templates, so a template lives as long as a record
-//! that needs it, and a record costs no reference count.
+//! What a thread's buffer in the line drain's channel holds: frames, one
+//! after another, each a finished line (a record formatted by its caller),
+//! a captured prediction record (formatted by the writer with its
+//! template), or a template the captured records after it refer to by its
+//! slot. [`write_line`], [`write_captured`] and [`write_template`] append a
+//! frame; [`Frames`] reads them back.
 
-use crate::record::template::RecordTemplate;
-use std::sync::Arc;
-
+/// A finished line.
 const LINE: u8 = 0;
+/// A captured record: its template's slot (4 bytes), then its capture.
 const CAPTURED: u8 = 1;
+/// A template: its slot (4 bytes); the template itself is handed over
+/// beside the frames, in the same order.
+const TEMPLATE: u8 = 2;
 
-/// Finished lines and captured records, in the order they came.
-#[derive(Default)]
-pub(crate) struct Entries {
-    /// Each entry: its kind, its length (8 bytes), for a captured record
-    /// the index of its template (4 bytes), then its bytes.
-    bytes: Vec<u8>,
-    templates: Vec<Arc<RecordTemplate>>,
-    /// Entries appended: each is one record.
-    records: usize,
-}
+/// Each frame opens with its kind and its length (8 bytes).
+const HEAD: usize = 1 + 8;
 
-/// One entry.
-pub(crate) enum Entry<'a> {
+/// One frame.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Frame<'a> {
     /// A line, written as it is.
     Line(&'a [u8]),
-    /// A captured record, formatted by the writer with its template.
-    Captured {
-        template: &'a RecordTemplate,
-        capture: &'a [u8],
-    },
+    /// A captured record of the template in `slot`.
+    Captured { slot: u32, capture: &'a [u8] },
+    /// The next template handed over fills `slot` from here on.
+    Template { slot: u32 },
 }
 
-impl Entries {
-    /// Appends a finished line.
-    pub(crate) fn push_line(&mut self, line: &[u8]) {
-        self.push_line_with(|out| out.extend_from_slice(line));
-    }
+/// The length of a line's frame.
+#[cfg(test)]
+fn line_length(line: &[u8]) -> usize {
+    HEAD + line.len()
+}
 
-    /// Appends the line `write` appends to the buffer it is given.
-    pub(crate) fn push_line_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        self.records += 1;
-        self.bytes.push(LINE);
-        let length_at = self.bytes.len();
-        self.bytes.extend_from_slice(&[0; 8]);
-        write(&mut self.bytes);
-        let length = (self.bytes.len() - length_at - 8) as u64;
-        self.bytes[length_at..length_at + 8].copy_from_slice(&length.to_le_bytes());
-    }
+/// The length of a captured record's frame.
+fn captured_length(capture: usize) -> usize {
+    HEAD + 4 + capture
+}
 
-    /// Appends a captured record of `template`: the `length` bytes that
-    /// `write` appends.
-    pub(crate) fn push_captured(
-        &mut self,
-        template: &Arc<RecordTemplate>,
-        length: usize,
-        write: impl FnOnce(&mut Vec<u8>),
-    ) {
-        // Batches hold the templates of a few models: a short search.
-        let index = match self
-            .templates
-            .iter()
-            .rposition(|known| Arc::ptr_eq(known, template))
-        {
-            Some(index) => index,
-            None => {
-                self.templates.push(Arc::clone(template));
-                self.templates.len() - 1
-            }
+/// The length of a template's frame.
+#[cfg(test)]
+const TEMPLATE_LENGTH: usize = HEAD + 4;
+
+fn head(out: &mut Vec<u8>, kind: u8, length: usize) {
+    out.push(kind);
+    out.extend_from_slice(&(length as u64).to_le_bytes());
+}
+
+/// Appends a line's frame.
+pub(crate) fn write_line(out: &mut Vec<u8>, line: &[u8]) {
+    head(out, LINE, line.len());
+    out.extend_from_slice(line);
+}
+
+/// Appends a captured record's frame: `length` bytes that `write` appends,
+/// of the template in `slot`. The length is the one `write` wrote, should
+/// it differ.
+pub(crate) fn write_captured(
+    out: &mut Vec<u8>,
+    slot: u32,
+    length: usize,
+    write: impl FnOnce(&mut Vec<u8>),
+) {
+    let start = out.len();
+    out.reserve(captured_length(length));
+    head(out, CAPTURED, length);
+    out.extend_from_slice(&slot.to_le_bytes());
+    let body = out.len();
+    write(out);
+    let written = (out.len() - body) as u64;
+    out[start + 1..start + HEAD].copy_from_slice(&written.to_le_bytes());
+}
+
+/// Appends a template's frame.
+pub(crate) fn write_template(out: &mut Vec<u8>, slot: u32) {
+    head(out, TEMPLATE, 4);
+    out.extend_from_slice(&slot.to_le_bytes());
+}
+
+/// The frames of whole frames' bytes, in order.
+pub(crate) struct Frames<'a>(pub(crate) &'a [u8]);
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = Frame<'a>;
+
+    fn next(&mut self) -> Option<Frame<'a>> {
+        let (&kind, after_kind) = self.0.split_first()?;
+        let (length, after_length) = after_kind.split_at_checked(8)?;
+        let length = usize::try_from(u64::from_le_bytes(length.try_into().ok()?)).ok()?;
+        let slot = |bytes: &[u8]| -> Option<(u32, usize)> {
+            let (slot, rest) = bytes.split_at_checked(4)?;
+            Some((u32::from_le_bytes(slot.try_into().ok()?), rest.len()))
         };
-        self.records += 1;
-        self.bytes.reserve(1 + 8 + 4 + length);
-        self.bytes.push(CAPTURED);
-        self.bytes.extend_from_slice(&(length as u64).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&u32::try_from(index).unwrap_or(u32::MAX).to_le_bytes());
-        let start = self.bytes.len();
-        write(&mut self.bytes);
-        debug_assert_eq!(
-            self.bytes.len() - start,
-            length,
-            "a capture of the length it said"
-        );
-    }
-
-    /// How many entries (records) there are.
-    pub(crate) fn records(&self) -> usize {
-        self.records
-    }
-
-    /// The entries, in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
-        let mut rest = &self.bytes[..];
-        std::iter::from_fn(move || {
-            let (&kind, after_kind) = rest.split_first()?;
-            let (length, after_length) = after_kind.split_at_checked(8)?;
-            let length = usize::try_from(u64::from_le_bytes(length.try_into().ok()?)).ok()?;
-            let (entry, after) = if kind == CAPTURED {
-                let (index, after_index) = after_length.split_at_checked(4)?;
-                let index = u32::from_le_bytes(index.try_into().ok()?) as usize;
-                let (capture, after) = after_index.split_at_checked(length)?;
-                let template = self.templates.get(index)?;
-                (Entry::Captured { template, capture }, after)
-            } else {
-                let (line, after) = after_length.split_at_checked(length)?;
-                (Entry::Line(line), after)
-            };
-            rest = after;
-            Some(entry)
-        })
-    }
-
-    /// Empties the entries, keeping the buffer unless it grew beyond
-    /// `retained` bytes, so a burst does not keep its memory.
-    pub(crate) fn clear(&mut self, retained: usize) {
-        self.bytes.clear();
-        self.templates.clear();
-        self.records = 0;
-        if self.bytes.capacity() > retained {
-            self.bytes = Vec::new();
-        }
+        let (frame, rest) = match kind {
+            LINE => {
+                let (line, rest) = after_length.split_at_checked(length)?;
+                (Frame::Line(line), rest)
+            }
+            CAPTURED => {
+                let (body, rest) = after_length.split_at_checked(4 + length)?;
+                let (slot, _) = slot(body)?;
+                (
+                    Frame::Captured {
+                        slot,
+                        capture: &body[4..],
+                    },
+                    rest,
+                )
+            }
+            TEMPLATE => {
+                let (body, rest) = after_length.split_at_checked(length)?;
+                let (slot, _) = slot(body)?;
+                (Frame::Template { slot }, rest)
+            }
+            _ => return None,
+        };
+        self.0 = rest;
+        Some(frame)
     }
 }
 
@@ -128,77 +124,65 @@ impl Entries {
 mod tests {
     use super::*;
 
-    fn template() -> Arc<RecordTemplate> {
-        static LOCATION: slog::RecordLocation = slog::RecordLocation {
-            file: "model.rs",
-            line: 1,
-            column: 0,
-            function: "",
-            module: "",
-        };
-        let values = slog::OwnedKVList::from(slog::o!("k" => "v"));
-        Arc::new(
-            RecordTemplate::new(
-                &LOCATION,
-                &crate::record::head::ProcessFields::of_this_process(),
-                &values,
-                &["f"],
-                &[],
-                None,
-            )
-            .expect("renders"),
-        )
+    #[test]
+    fn frames_come_back_in_order_with_their_lengths() {
+        let mut out = Vec::new();
+        write_line(&mut out, b"one\n");
+        assert_eq!(out.len(), line_length(b"one\n"));
+        write_template(&mut out, 3);
+        write_captured(&mut out, 3, 2, |out| out.extend_from_slice(b"ab"));
+        write_captured(&mut out, 1, 0, |_| {});
+        write_line(&mut out, b"");
+        let expected_length = line_length(b"one\n")
+            + TEMPLATE_LENGTH
+            + captured_length(2)
+            + captured_length(0)
+            + line_length(b"");
+        assert_eq!(out.len(), expected_length);
+        let frames: Vec<_> = Frames(&out).collect();
+        assert_eq!(
+            frames,
+            [
+                Frame::Line(b"one\n"),
+                Frame::Template { slot: 3 },
+                Frame::Captured {
+                    slot: 3,
+                    capture: b"ab"
+                },
+                Frame::Captured {
+                    slot: 1,
+                    capture: b""
+                },
+                Frame::Line(b""),
+            ]
+        );
     }
 
     #[test]
-    fn entries_come_back_in_order_with_their_templates() {
-        let (first, second) = (template(), template());
-        let mut entries = Entries::default();
-        entries.push_line(b"one\n");
-        let bytes = |bytes: &'static [u8]| {
-            (bytes.len(), move |out: &mut Vec<u8>| {
-                out.extend_from_slice(bytes)
-            })
-        };
-        let (length, write) = bytes(b"a");
-        entries.push_captured(&first, length, write);
-        let (length, write) = bytes(b"bb");
-        entries.push_captured(&second, length, write);
-        entries.push_line_with(|out| out.extend_from_slice(b"two\n"));
-        entries.push_captured(&first, 0, |_| {});
-        let read: Vec<_> = entries
-            .iter()
-            .map(|entry| match entry {
-                Entry::Line(line) => (line.to_vec(), None),
-                Entry::Captured { template, capture } => (
-                    capture.to_vec(),
-                    Some(if std::ptr::eq(template, &*first) {
-                        1
-                    } else {
-                        2
-                    }),
-                ),
-            })
-            .collect();
+    fn a_capture_longer_than_announced_keeps_its_frame_whole() {
+        let mut out = Vec::new();
+        write_captured(&mut out, 0, 1, |out| out.extend_from_slice(b"abc"));
+        write_line(&mut out, b"after");
+        let frames: Vec<_> = Frames(&out).collect();
         assert_eq!(
-            read,
+            frames,
             [
-                (b"one\n".to_vec(), None),
-                (b"a".to_vec(), Some(1)),
-                (b"bb".to_vec(), Some(2)),
-                (b"two\n".to_vec(), None),
-                (Vec::new(), Some(1)),
+                Frame::Captured {
+                    slot: 0,
+                    capture: b"abc"
+                },
+                Frame::Line(b"after")
             ]
         );
-        assert_eq!(
-            entries.templates.len(),
-            2,
-            "a template is held once per batch"
-        );
-        assert_eq!(entries.records(), 5);
-        entries.clear(0);
-        assert!(entries.iter().next().is_none() && entries.templates.is_empty());
-        assert_eq!(entries.records(), 0);
-        assert_eq!(Arc::strong_count(&first), 1);
+    }
+
+    #[test]
+    fn a_cut_frame_or_an_unknown_kind_ends_the_frames() {
+        let mut out = Vec::new();
+        write_line(&mut out, b"whole");
+        write_line(&mut out, b"cut");
+        let cut = &out[..out.len() - 1];
+        assert_eq!(Frames(cut).count(), 1);
+        assert_eq!(Frames(&[9, 0, 0, 0, 0, 0, 0, 0, 0]).count(), 0);
     }
 }

@@ -36,6 +36,8 @@ impl DrainLink {
 }
 
 /// Where a wrapped model's records go when its logger is a line drain's.
+/// Dropped with its model, it retires the model's template: the buffers
+/// that hold it may reuse its place.
 pub(crate) struct PredictionSink {
     queue: LineQueue,
     template: Arc<RecordTemplate>,
@@ -93,5 +95,11 @@ impl PredictionSink {
             }
             None => false,
         }
+    }
+}
+
+impl Drop for PredictionSink {
+    fn drop(&mut self) {
+        self.template.retire();
     }
 }

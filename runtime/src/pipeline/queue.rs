@@ -1,16 +1,15 @@
 //! [`LineQueue`]: the line drain's channel. A caller admits its record into
 //! the channel's [`Room`] (one atomic compare-and-swap while there is room:
 //! the overflow policy, the block timeout and stall detection are the
-//! room's) and appends it to its own thread's buffer ([`Producers`]); the
-//! writer thread takes every buffer at once ([`LineQueue::take_batch`]) and
-//! reports the drops counted so far before the records it took. What the
-//! writer does with a batch is in `writer.rs`. Nothing is allocated once the
-//! buffers have grown to their working size.
+//! room's) and writes it into its own thread's buffer ([`Producers`]); the
+//! writer thread waits for records ([`LineQueue::wait_for_records`]), reads
+//! every buffer ([`LineQueue::read`]) and says when the records it read
+//! leave the channel ([`LineQueue::taken`]). What the writer does with them
+//! is in `writer.rs`.
 
-use crate::pipeline::entries::{Entries, Entry};
 use crate::pipeline::log_output::LogOutput;
 use crate::pipeline::losses::LossCounters;
-use crate::pipeline::producers::{Producer, Producers};
+use crate::pipeline::producers::{Entry, Producer, Producers, Writing};
 use crate::pipeline::room::{
     Admission, Channel, OutputState, Patience, Reservation, Room, RoomSignals, Waiter,
 };
@@ -51,31 +50,12 @@ struct QueueShared {
     in_writer: AtomicUsize,
 }
 
-/// What the writer took, and what it keeps between batches.
+/// What the writer keeps between reads: its copy of the registry of
+/// buffers, and the registry's generation it was copied at.
 #[derive(Default)]
-pub(crate) struct Batch {
-    /// The buffers taken, one per thread that appended since the last batch.
-    taken: Vec<Entries>,
-    /// Empty buffers, swapped into the threads' places.
-    spare: Vec<Entries>,
-    /// The writer's copy of the registry of buffers, and its generation.
+pub(crate) struct Readers {
     known: Vec<Arc<Producer>>,
     seen: u64,
-}
-
-impl Batch {
-    /// The entries taken, each thread's in order.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
-        self.taken.iter().flat_map(Entries::iter)
-    }
-
-    /// Empties the batch, keeping buffers up to `retained` bytes each.
-    pub(crate) fn clear(&mut self, retained: usize) {
-        for mut entries in self.taken.drain(..) {
-            entries.clear(retained);
-            self.spare.push(entries);
-        }
-    }
 }
 
 impl LineQueue {
@@ -107,7 +87,7 @@ impl LineQueue {
 
     /// Queues a finished line.
     pub(crate) fn push_line(&self, line: &[u8]) {
-        self.push(|entries| entries.push_line(line));
+        self.push(|writing| writing.line(line));
     }
 
     /// Queues a captured record of `template`.
@@ -117,9 +97,7 @@ impl LineQueue {
         template: &Arc<RecordTemplate>,
         capture: &Capture<'_, '_, F>,
     ) {
-        self.push(|entries| {
-            entries.push_captured(template, capture.len(), |out| capture.write(out))
-        });
+        self.push(|writing| writing.captured(template, capture.len(), |out| capture.write(out)));
     }
 
     /// Queues one record with `append`, or drops and counts it when the
@@ -127,7 +105,7 @@ impl LineQueue {
     /// taken under the room's lock, before the channel can be seen closed,
     /// so the writer's last report covers every drop.
     #[inline]
-    fn push(&self, append: impl FnOnce(&mut Entries)) {
+    fn push(&self, write: impl FnOnce(&mut Writing)) {
         let shared = &*self.shared;
         let (admission, counts) = shared.room.admit(
             || shared.wake_writer(),
@@ -136,7 +114,7 @@ impl LineQueue {
         if admission != Admission::Admitted {
             return;
         }
-        shared.producers.append(append);
+        shared.producers.append(write);
         if shared.room.must_wake_writer(counts) {
             shared.unpark_writer();
         }
@@ -148,50 +126,58 @@ impl LineQueue {
         self.shared.wake_writer();
     }
 
-    /// Waits until records are queued or the queue is closed, and takes
-    /// them all into `batch` (which must be empty). Returns how many records
-    /// it took, or `None` once the queue is closed and empty. `last_record`
-    /// is when the writer last took records: after a while without any, it
+    /// Waits until records are admitted, and says so; `false` once the
+    /// queue is closed and every record admitted was read. `last_record` is
+    /// when the writer last read records: after a while without any, it
     /// sleeps until a caller wakes it. Called by the writer thread only.
-    pub(crate) fn take_batch(&self, batch: &mut Batch, last_record: Instant) -> Option<usize> {
+    pub(crate) fn wait_for_records(&self, last_record: Instant) -> bool {
         let shared = &*self.shared;
         shared.writer.get_or_init(std::thread::current);
         loop {
-            let records = shared.producers.take(
-                &mut batch.known,
-                &mut batch.seen,
-                &mut batch.spare,
-                &mut batch.taken,
-            );
-            if records > 0 {
-                // Before they leave the room, so that they are always
-                // counted somewhere.
-                shared.in_writer.fetch_add(records, Ordering::AcqRel);
-                shared.room.taken(records);
-                return Some(records);
+            if shared.room.records() > 0 {
+                return true;
             }
             if shared.room.is_closed() {
-                if shared.room.records() == 0 {
-                    return None;
-                }
-                // A record admitted before the close, whose caller has not
-                // appended it yet: it comes in a moment.
-                std::thread::park_timeout(Duration::from_micros(50));
-                continue;
+                return false;
             }
             // Said in the room's word: the next admission sees it.
             let park = last_record.elapsed() >= IDLE_BEFORE_PARKING;
             let admitted = shared.room.writer_waits(park);
             if shared.room.is_closed() {
-                // Closed since: take the last records now.
+                // Closed since: read the last records now.
             } else if park && admitted == 0 {
                 std::thread::park();
             } else {
-                // Polling, or a record is admitted and not yet appended (its
-                // caller is between the two): taken at the next poll.
                 std::thread::park_timeout(BATCH_INTERVAL);
             }
             shared.room.writer_runs();
+        }
+    }
+
+    /// Hands `each` every record written into the threads' buffers since
+    /// the last read, each thread's in order, and says how many there
+    /// were. A record admitted and not yet written (its caller is between
+    /// the two) is read next time; when there is none, the writer pauses
+    /// for a moment rather than spin. Called by the writer thread only.
+    pub(crate) fn read(&self, readers: &mut Readers, each: &mut dyn FnMut(Entry<'_>)) -> usize {
+        let records = self
+            .shared
+            .producers
+            .read(&mut readers.known, &mut readers.seen, each);
+        if records == 0 {
+            std::thread::park_timeout(Duration::from_micros(50));
+        }
+        records
+    }
+
+    /// Says that the writer read `records` records: they leave the channel,
+    /// and are counted as the writer's until [`Self::done_with`].
+    pub(crate) fn taken(&self, records: usize) {
+        if records > 0 {
+            // Before they leave the room, so that they are always counted
+            // somewhere.
+            self.shared.in_writer.fetch_add(records, Ordering::AcqRel);
+            self.shared.room.taken(records);
         }
     }
 

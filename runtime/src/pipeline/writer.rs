@@ -1,12 +1,13 @@
-//! The line drain's writer thread: takes each batch from the
-//! [`LineQueue`], formats its captured records (their `@timestamp` from the
-//! clock reading each one carries), writes the batch in one call, and
-//! counts what was written and what a failed write lost.
+//! The line drain's writer thread: reads what the callers wrote into the
+//! [`LineQueue`], formats the captured records (their `@timestamp` from the
+//! clock reading each one carries), writes the lines in pieces of about
+//! [`CHUNK_BYTES`], and counts what was written and what a failed write
+//! lost.
 
-use crate::pipeline::entries::Entry;
 use crate::pipeline::event_clock::{EventTime, WallClock};
 use crate::pipeline::output::Output;
-use crate::pipeline::queue::{Batch, LineQueue};
+use crate::pipeline::producers::Entry;
+use crate::pipeline::queue::{LineQueue, Readers};
 use crate::record::caps::SizeCaps;
 use crate::record::capture;
 use crate::record::head::ProcessFields;
@@ -20,9 +21,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime};
 
-/// A batch buffer larger than this is given back after it is written, so a
+/// A line buffer larger than this is given back after it is written, so a
 /// burst does not keep its memory for the life of the process.
-const RETAINED_BATCH_BYTES: usize = 4 << 20;
+const RETAINED_LINE_BYTES: usize = 4 << 20;
 
 /// The writer writes its lines in pieces of about this size: small enough
 /// to stay in the cache they were formatted into, large enough that a file
@@ -47,6 +48,14 @@ pub(crate) fn spawn<W: Write + Send + 'static>(
         .spawn(move || writer.write_until_closed())
 }
 
+/// Lines gathered for one write, and how many of them are records read
+/// from the queue (the others are the writer's own reports).
+#[derive(Default)]
+struct Chunk {
+    lines: u64,
+    records: usize,
+}
+
 struct Writer<W: Write> {
     queue: LineQueue,
     output: Output<W>,
@@ -56,71 +65,64 @@ struct Writer<W: Write> {
 
 impl<W: Write> Writer<W> {
     fn write_until_closed(mut self) {
-        let mut batch = Batch::default();
+        let queue = self.queue.clone();
+        let mut readers = Readers::default();
         let mut lines = Vec::new();
         let mut report_line = Vec::new();
         let mut last_record = Instant::now();
-        while self.queue.take_batch(&mut batch, last_record).is_some() {
-            last_record = Instant::now();
-            self.write_batch(&batch, &mut lines, &mut report_line);
-            batch.clear(RETAINED_BATCH_BYTES);
-            if lines.capacity() > RETAINED_BATCH_BYTES {
+        while queue.wait_for_records(last_record) {
+            let mut clock = WallClock::now();
+            let mut chunk = Chunk::default();
+            // The drops counted so far, before the records read now.
+            if queue.report_drops(&mut lines) {
+                chunk.lines += 1;
+            }
+            let read = queue.read(&mut readers, &mut |entry| {
+                match entry {
+                    Entry::Line(line) => lines.extend_from_slice(line),
+                    Entry::Captured { template, capture } => {
+                        self.format_captured(&mut lines, &mut clock, template, capture);
+                    }
+                }
+                chunk.lines += 1;
+                chunk.records += 1;
+                // Written from the cache they were formatted into.
+                if lines.len() >= CHUNK_BYTES {
+                    self.write_chunk(&mut lines, std::mem::take(&mut chunk), &mut report_line);
+                }
+            });
+            if chunk.lines > 0 {
+                self.write_chunk(&mut lines, chunk, &mut report_line);
+            }
+            if read > 0 {
+                last_record = Instant::now();
+            }
+            if lines.capacity() > RETAINED_LINE_BYTES {
                 lines = Vec::new();
             }
         }
-        // The drops counted since the last batch (a caller counts its drop
+        // The drops counted since the last read (a caller counts its drop
         // before the queue can be seen closed).
-        if self.queue.report_drops(&mut lines) {
-            self.write_chunk(&mut lines, 1, 0, &mut report_line);
+        if queue.report_drops(&mut lines) {
+            let chunk = Chunk {
+                lines: 1,
+                records: 0,
+            };
+            self.write_chunk(&mut lines, chunk, &mut report_line);
         }
         self.report_failed_writes(&mut report_line);
     }
 
-    /// Writes the report of the drops counted so far, then formats the
-    /// entries of `batch` in order, and writes their lines
-    /// whenever `CHUNK_BYTES` are ready, so that the lines are written from
-    /// the cache they were formatted into. Every entry is one line.
-    fn write_batch(&mut self, batch: &Batch, lines: &mut Vec<u8>, report_line: &mut Vec<u8>) {
-        let mut clock = WallClock::now();
-        // Lines in `lines`, and how many of them are the batch's records.
-        let mut in_chunk = u64::from(self.queue.report_drops(lines));
-        let mut taken_in_chunk = 0;
-        for entry in batch.entries() {
-            match entry {
-                Entry::Line(line) => lines.extend_from_slice(line),
-                Entry::Captured { template, capture } => {
-                    self.format_captured(lines, &mut clock, template, capture);
-                }
-            }
-            in_chunk += 1;
-            taken_in_chunk += 1;
-            if lines.len() >= CHUNK_BYTES {
-                self.write_chunk(lines, in_chunk, taken_in_chunk, report_line);
-                in_chunk = 0;
-                taken_in_chunk = 0;
-            }
-        }
-        if in_chunk > 0 {
-            self.write_chunk(lines, in_chunk, taken_in_chunk, report_line);
-        }
-    }
-
-    /// Writes `lines`, `records` lines of which `taken` are records taken
-    /// from the queue (the rest the writer's own reports), and counts them
-    /// written or lost.
-    fn write_chunk(
-        &mut self,
-        lines: &mut Vec<u8>,
-        records: u64,
-        taken: usize,
-        report_line: &mut Vec<u8>,
-    ) {
+    /// Writes `lines` and counts them written or lost; the records among
+    /// them leave the queue's channel first.
+    fn write_chunk(&mut self, lines: &mut Vec<u8>, chunk: Chunk, report_line: &mut Vec<u8>) {
+        self.queue.taken(chunk.records);
         let delivery = self.output.write_lines(lines);
-        self.queue.losses().count_delivery(records, delivery);
+        self.queue.losses().count_delivery(chunk.lines, delivery);
         if delivery.is_ok() {
             self.report_failed_writes(report_line);
         }
-        self.queue.done_with(taken);
+        self.queue.done_with(chunk.records);
         lines.clear();
     }
 
@@ -129,9 +131,12 @@ impl<W: Write> Writer<W> {
         &self,
         out: &mut Vec<u8>,
         clock: &mut WallClock,
-        template: &RecordTemplate,
+        template: Option<&RecordTemplate>,
         capture: &[u8],
     ) {
+        let Some(template) = template else {
+            return self.unreadable(out, PredictionEvent::Exception, SystemTime::now(), None);
+        };
         let decoded = capture::decode(capture, template.sample_rate());
         let written =
             decoded
@@ -157,17 +162,38 @@ impl<W: Write> Writer<W> {
                 (PredictionEvent::Exception, SystemTime::now()),
                 |(event, time, _)| (event, clock.wall_time(EventTime::from_nanos(time))),
             );
-            event.with_record(template.location(), &(), |record| {
-                unformattable::with_replacement(
-                    record,
-                    "the captured record could not be read",
-                    |replacement| {
-                        let values = LoggerValues::Rendered(template.values());
-                        format_record(out, time, &self.process, self.caps, replacement, values);
-                    },
-                );
-            });
+            self.unreadable(out, event, time, Some(template));
         }
+    }
+
+    /// Writes, in place of a captured record that could not be read, a
+    /// record that says so.
+    fn unreadable(
+        &self,
+        out: &mut Vec<u8>,
+        event: PredictionEvent,
+        time: SystemTime,
+        template: Option<&RecordTemplate>,
+    ) {
+        static UNKNOWN: slog::RecordLocation = slog::RecordLocation {
+            file: file!(),
+            line: line!(),
+            column: 0,
+            function: "",
+            module: module_path!(),
+        };
+        let location = template.map_or(&UNKNOWN, RecordTemplate::location);
+        let values = template.map_or(&b""[..], RecordTemplate::values);
+        event.with_record(location, &(), |record| {
+            unformattable::with_replacement(
+                record,
+                "the captured record could not be read",
+                |replacement| {
+                    let values = LoggerValues::Rendered(values);
+                    format_record(out, time, &self.process, self.caps, replacement, values);
+                },
+            );
+        });
     }
 
     fn report_failed_writes(&mut self, line: &mut Vec<u8>) {

@@ -11,6 +11,7 @@ use crate::record::head::ProcessFields;
 use crate::record::json_line;
 use crate::record::prediction_record::PredictionEvent;
 use slog::{OwnedKVList, RecordLocation};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The constant part of a model's prediction records.
 pub(crate) struct RecordTemplate {
@@ -24,6 +25,8 @@ pub(crate) struct RecordTemplate {
     /// Where the output fields' keys start in `keys`.
     output_keys_at: usize,
     sample_rate: Option<f64>,
+    /// Its model is gone: no record of it will come any more.
+    retired: AtomicBool,
 }
 
 impl RecordTemplate {
@@ -66,6 +69,7 @@ impl RecordTemplate {
                 .collect(),
             output_keys_at: input_keys.len(),
             sample_rate,
+            retired: AtomicBool::new(false),
         })
     }
 
@@ -110,6 +114,17 @@ impl RecordTemplate {
     }
 
     /// The `sample_rate` the records carry.
+    /// Says that its model is gone: no record of it will come any more.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+    }
+
+    /// Whether its model is gone.
+    pub(crate) fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
+    }
+
+    /// The sample rate its records carry.
     pub(crate) fn sample_rate(&self) -> Option<f64> {
         self.sample_rate
     }
