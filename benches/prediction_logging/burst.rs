@@ -63,14 +63,62 @@ pub fn run(bursts: usize) {
     print_row(name, &histogram);
 }
 
+/// Predictions of the paced rows: one per [`PACE`].
+const PACED: usize = 3_000;
+/// The pace of the paced rows.
+const PACE: Duration = Duration::from_millis(1);
+
+/// Runs the paced rows (`paced` predictions, one a millisecond) and prints
+/// their percentiles: a service's steady load, where the writer is idle
+/// between records.
+pub fn run_paced(paced: usize) {
+    let input = crate::workload::input();
+    println!(
+        "paced/file: {paced} predictions, one every {} ms; caller's time per prediction",
+        PACE.as_millis()
+    );
+    print_header();
+    let bare = crate::workload::model();
+    let histogram = bursts_of_size(paced, 1, PACE, || {
+        let _ = black_box(bare.predict(black_box(&input)));
+    });
+    print_row("bare (no logging)", &histogram);
+    let name = "logged-model";
+    let (model, guard) = logged(|builder| builder, file_output());
+    let histogram = bursts_of_size(paced, 1, PACE, || {
+        let _ = black_box(model.predict(black_box(&input)));
+    });
+    drop(model);
+    report_losses(name, guard.finish());
+    print_row(name, &histogram);
+    let name = crate::SLOG_SYNC;
+    let logger = peers::slog_sync_logger(file_output());
+    let histogram = bursts_of_size(paced, 1, PACE, || {
+        let _ = black_box(peers::slog_predict(&logger, &bare, black_box(&input)));
+    });
+    drop(logger);
+    check_output(name);
+    print_row(name, &histogram);
+}
+
+/// Paced predictions under `cargo bench`, a few under `cargo test`.
+pub fn paced(bursts: usize) -> usize {
+    (PACED * bursts / 300).max(20)
+}
+
 /// The time of each call of `predict`, in nanoseconds, over `bursts` bursts.
 fn bursts_of(bursts: usize, predict: impl FnMut()) -> Histogram<u64> {
-    bursts_of_size(bursts, BURST, predict)
+    bursts_of_size(bursts, BURST, IDLE, predict)
 }
 
 /// The time of each call of `predict`, in nanoseconds, over `bursts`
-/// bursts of `size` calls, each followed by [`IDLE`].
-pub fn bursts_of_size(bursts: usize, size: usize, mut predict: impl FnMut()) -> Histogram<u64> {
+/// bursts of `size` calls, each followed by `idle`.
+pub fn bursts_of_size(
+    bursts: usize,
+    size: usize,
+    idle: Duration,
+    mut predict: impl FnMut(),
+) -> Histogram<u64> {
     // Three significant figures from 1 ns to 10 s.
     let mut histogram =
         Histogram::new_with_bounds(1, 10_000_000_000, 3).expect("valid histogram bounds");
@@ -81,7 +129,7 @@ pub fn bursts_of_size(bursts: usize, size: usize, mut predict: impl FnMut()) -> 
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
             histogram.saturating_record(nanos);
         }
-        std::thread::sleep(IDLE);
+        std::thread::sleep(idle);
     }
     histogram
 }

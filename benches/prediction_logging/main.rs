@@ -8,9 +8,11 @@
 //!   per prediction, including the final flush.
 //! - `volume/file`: records per second through the drain into a file, from
 //!   two producer threads, including the final flush.
-//! - `burst/file` (printed after criterion's rows): percentiles of the
-//!   caller's time per call in bursts of predictions into a file (see
-//!   [`burst`]).
+//! - `burst/file` and `paced/file` (printed after criterion's rows):
+//!   percentiles of the caller's time per call in bursts of predictions into
+//!   a file, and at one prediction a millisecond (see [`burst`]).
+//! - `writer/file`: records per second of the writer thread's own CPU time,
+//!   into a file (see [`writer`]).
 //! - `otlp/loopback` and `otlp/throughput` (printed last): the caller's time
 //!   with the OTLP output on, paced, and the writer's records per second
 //!   over OTLP (see [`otlp`]).
@@ -26,6 +28,7 @@ mod burst;
 mod otlp;
 mod peers;
 mod workload;
+mod writer;
 
 use cpu_time::ProcessTime;
 use criterion::measurement::WallTime;
@@ -512,5 +515,7 @@ fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     burst::run(bursts());
+    burst::run_paced(burst::paced(bursts()));
+    writer::run(if bursts() > 2 { 500_000 } else { 2_000 });
     otlp::run(bursts());
 }

@@ -91,7 +91,7 @@ pub fn run(bursts: usize) {
             |builder| builder.destination(destination).otlp(config),
             file_output(),
         );
-        let histogram = burst::bursts_of_size(bursts, BURST, || {
+        let histogram = burst::bursts_of_size(bursts, BURST, burst::IDLE, || {
             let _ = black_box(model.predict(black_box(&input)));
         });
         drop(model);

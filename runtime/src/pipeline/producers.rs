@@ -499,7 +499,11 @@ mod tests {
             1,
             "a retired template is let go on both sides once its slot is reused"
         );
-        assert_eq!(Arc::strong_count(&second), 3, "the test's, the thread's, the writer's");
+        assert_eq!(
+            Arc::strong_count(&second),
+            3,
+            "the test's, the thread's, the writer's"
+        );
     }
 
     #[test]
