@@ -8,6 +8,7 @@
 //! valgrind --tool=callgrind target/release/examples/profile_prediction profiled     # and the profile
 //! valgrind --tool=callgrind target/release/examples/profile_prediction bare         # no logging
 //! valgrind --tool=callgrind target/release/examples/profile_prediction slog-async
+//! valgrind --tool=callgrind target/release/examples/profile_prediction hand-written # slog-async by hand
 //! valgrind --tool=callgrind --separate-threads=yes \
 //!     target/release/examples/profile_prediction line 40000                         # per thread
 //! ```
@@ -31,6 +32,11 @@ const PREDICTIONS: usize = 20_000;
 #[path = "../benches/prediction_logging/workload.rs"]
 mod workload;
 
+/// The bench's hand-written rows, for the `hand-written` mode.
+#[allow(dead_code)]
+#[path = "../benches/prediction_logging/peers.rs"]
+mod peers;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = workload::model();
     let input = workload::input();
@@ -39,6 +45,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(count) => count.parse()?,
         None => PREDICTIONS,
     };
+    if mode == "hand-written" {
+        let (logger, guard) = peers::slog_async_logger(std::io::sink());
+        for _ in 0..predictions {
+            let _ = black_box(peers::slog_predict(&logger, &model, black_box(&input)));
+        }
+        drop((logger, guard));
+        return Ok(());
+    }
     if mode == "bare" {
         for _ in 0..predictions {
             let _ = black_box(model.predict(black_box(&input)));
