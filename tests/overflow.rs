@@ -267,4 +267,113 @@ on_both_drains! {
         assert_eq!(text.lines().count(), 1);
         assert!(text.contains("Before."));
     }
+
+    /// Each of `threads` threads logs `per_thread` ticks and one prediction
+    /// per tick through a channel of `capacity`, in `overflow` mode;
+    /// returns the stats and the lines, parsed.
+    fn from_many_threads(
+        overflow: Overflow,
+        capacity: usize,
+        threads: u64,
+        per_thread: u64,
+    ) -> (logged_model::LogStats, Vec<serde_json::Value>) {
+        let output = logged_model::CapturedOutput::default();
+        let (logger, guard) = LoggerBuilder::new()
+            .drain(DRAIN)
+            .overflow(overflow)
+            .channel_size(capacity)
+            .profile_interval(None)
+            .build_with_writer(output.clone())
+            .expect("valid configuration");
+        let model = Arc::new(
+            logged_model::Logged::new(logged_model_test_support::models::CreditModel, &logger)
+                .expect("wraps"),
+        );
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| {
+                let (logger, model) = (logger.clone(), Arc::clone(&model));
+                std::thread::spawn(move || {
+                    let input = logged_model_test_support::models::Application::typical();
+                    for sequence in 0..per_thread {
+                        slog::info!(logger, "Tick."; "thread" => thread, "sequence" => sequence);
+                        let _ = logged_model::Model::predict(&*model, &input);
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().expect("a logging thread finished");
+        }
+        drop((model, logger));
+        let stats = guard.finish();
+        let records = output
+            .lines()
+            .iter()
+            .map(|line| serde_json::from_str(line).expect("every line is JSON"))
+            .collect();
+        (stats, records)
+    }
+
+    /// Checks that each thread's ticks come in its order, and that no
+    /// prediction's "requested" comes after its outcome; returns how many
+    /// ticks there were and how many outcomes came without their request
+    /// (dropped, in `drop` mode).
+    fn each_thread_in_order(records: &[serde_json::Value], threads: u64) -> (u64, usize) {
+        let mut last = vec![None; threads as usize];
+        let mut ticks = 0;
+        let mut requested = std::collections::HashSet::new();
+        let mut without_request = std::collections::HashSet::new();
+        for record in records {
+            match record["message"].as_str() {
+                Some("Tick.") => {
+                    let thread = record["thread"].as_u64().expect("a thread") as usize;
+                    let sequence = record["sequence"].as_u64().expect("a sequence");
+                    assert!(
+                        last[thread].is_none_or(|last| last < sequence),
+                        "thread {thread}: {sequence} after {:?}",
+                        last[thread]
+                    );
+                    last[thread] = Some(sequence);
+                    ticks += 1;
+                }
+                Some("Prediction requested.") => {
+                    let id = record["prediction_id"].clone();
+                    assert!(!without_request.contains(&id), "a request after its outcome: {record}");
+                    requested.insert(id);
+                }
+                Some("Prediction created.") => {
+                    let id = record["prediction_id"].clone();
+                    if !requested.contains(&id) {
+                        without_request.insert(id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        (ticks, without_request.len())
+    }
+
+    #[test]
+    fn each_threads_records_are_written_in_its_order_and_none_is_lost_in_block_mode() {
+        let (threads, per_thread) = (6, 1_000);
+        let (stats, records) = from_many_threads(Overflow::Block, 64, threads, per_thread);
+        assert_eq!(stats.dropped, 0);
+        assert_eq!(records.len() as u64, threads * per_thread * 3);
+        assert_eq!(each_thread_in_order(&records, threads), (threads * per_thread, 0));
+    }
+
+    #[test]
+    fn in_drop_mode_each_threads_records_stay_in_order_and_the_drops_add_up() {
+        let (threads, per_thread) = (6, 1_000);
+        let (stats, records) = from_many_threads(Overflow::Drop, 16, threads, per_thread);
+        let reported: u64 = records
+            .iter()
+            .filter(|record| record["message"] == DROP_REPORT)
+            .map(|record| record["dropped_records"].as_u64().expect("a count"))
+            .sum();
+        each_thread_in_order(&records, threads);
+        assert_eq!(reported, stats.dropped, "every drop is reported once");
+        let written = records.len() as u64 - records.iter().filter(|r| r["message"] == DROP_REPORT).count() as u64;
+        assert_eq!(written + reported, threads * per_thread * 3);
+    }
 }

@@ -152,6 +152,11 @@ impl LossCounters {
         }
     }
 
+    /// Whether losses of `kind` wait to be reported.
+    pub(crate) fn has_unreported(&self, kind: LossKind) -> bool {
+        self.unreported(kind).load(Ordering::Acquire) > 0
+    }
+
     fn unreported(&self, kind: LossKind) -> &AtomicU64 {
         match kind {
             LossKind::Dropped => &self.dropped_unreported,

@@ -126,15 +126,16 @@ impl LineQueue {
         self.shared.wake_writer();
     }
 
-    /// Waits until records are admitted, and says so; `false` once the
-    /// queue is closed and every record admitted was read. `last_record` is
-    /// when the writer last read records: after a while without any, it
-    /// sleeps until a caller wakes it. Called by the writer thread only.
+    /// Waits until records are admitted or drops are to be reported, and
+    /// says so; `false` once the queue is closed and every record admitted
+    /// was read. `last_record` is when the writer last read records: after a
+    /// while without any, it sleeps until a caller wakes it. Called by the
+    /// writer thread only.
     pub(crate) fn wait_for_records(&self, last_record: Instant) -> bool {
         let shared = &*self.shared;
         shared.writer.get_or_init(std::thread::current);
         loop {
-            if shared.room.records() > 0 {
+            if shared.room.records() > 0 || shared.losses.has_unreported(LossKind::Dropped) {
                 return true;
             }
             if shared.room.is_closed() {
