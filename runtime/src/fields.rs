@@ -17,25 +17,35 @@ use std::cell::RefCell;
 ///
 /// Filled by the code `#[logged_model]` generates; not meant to be used by hand.
 pub struct FieldRecorder<'a> {
+    /// The key of hashed fields, when the model has one.
+    hash_key: Option<&'a HashKey>,
+    /// Whether the fields are captured for the line drain's writer as they
+    /// are recorded, or kept as borrows for slog.
+    capture: Capturing<'a>,
+}
+
+/// The fields kept for a slog serializer, borrowed.
+#[derive(Default)]
+struct Kept<'a> {
     /// Most models log a few fields: they are kept inline, with no allocation.
     fields: SmallFields<'a>,
     /// `"key: reason"` for each field serde could not serialize.
     errors: RefCell<Vec<String>>,
-    /// The key of hashed fields, when the model has one.
-    hash_key: Option<&'a HashKey>,
     /// The hashes of the hashed fields, kept apart so that a field stays
     /// small (allocated only by a model that hashes).
     hashes: Vec<HashHex>,
-    /// Whether the fields are captured for the line drain's writer as they
-    /// are recorded, instead of kept as borrows for slog.
-    capture: Capturing<'a>,
 }
 
 /// Where a recorder's fields go: each field is recorded once, into one of
-/// them.
+/// them. Only a recorder that keeps its fields has room for them: a
+/// captured record's fields are copied into the capture and nowhere else.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a recorder lives on its caller's stack for one record; boxing the kept fields would allocate for every record slog writes"
+)]
 enum Capturing<'a> {
-    /// Kept in `fields`, borrowed, for a slog serializer.
-    No,
+    /// Kept, borrowed, for a slog serializer.
+    No(Kept<'a>),
     /// Captured, and nothing kept besides.
     Yes(FieldCapture<'a>),
     /// A field could not be captured: the record's fields are recorded again
@@ -90,13 +100,10 @@ impl<'a> FieldRecorder<'a> {
     /// and `capture`, if given, captures the fields as they are recorded.
     pub(crate) fn new(hash_key: Option<&'a HashKey>, capture: Option<FieldCapture<'a>>) -> Self {
         FieldRecorder {
-            fields: SmallFields::default(),
-            errors: RefCell::new(Vec::new()),
             hash_key,
-            hashes: Vec::new(),
             capture: match capture {
                 Some(capture) => Capturing::Yes(capture),
-                None => Capturing::No,
+                None => Capturing::No(Kept::default()),
             },
         }
     }
@@ -105,10 +112,7 @@ impl<'a> FieldRecorder<'a> {
     /// model's profile, the first one numbered `first`.
     pub(crate) fn profiling(bytes: Vec<u8>, first: u8) -> Self {
         FieldRecorder {
-            fields: SmallFields::default(),
-            errors: RefCell::new(Vec::new()),
             hash_key: None,
-            hashes: Vec::new(),
             capture: Capturing::Profile { bytes, next: first },
         }
     }
@@ -117,7 +121,7 @@ impl<'a> FieldRecorder<'a> {
     pub(crate) fn into_profile(self) -> Vec<u8> {
         match self.capture {
             Capturing::Profile { bytes, .. } => bytes,
-            Capturing::No | Capturing::Yes(_) | Capturing::GaveUp => Vec::new(),
+            Capturing::No(_) | Capturing::Yes(_) | Capturing::GaveUp => Vec::new(),
         }
     }
 
@@ -142,7 +146,7 @@ impl<'a> FieldRecorder<'a> {
     /// as `null`, and the reason is listed under `field_errors`.
     pub fn record<T: Serialize>(&mut self, key: &'static str, value: &'a T) {
         match &mut self.capture {
-            Capturing::No => self.fields.push((key, FieldValue::Borrowed(value))),
+            Capturing::No(kept) => kept.fields.push((key, FieldValue::Borrowed(value))),
             Capturing::Yes(capture) => {
                 if !(capture.key(key) && capture.value(value)) {
                     self.capture = Capturing::GaveUp;
@@ -173,7 +177,7 @@ impl<'a> FieldRecorder<'a> {
         capture: impl FnOnce(&mut FieldCapture<'a>),
     ) {
         match &mut self.capture {
-            Capturing::No => self.fields.push((key, kept)),
+            Capturing::No(recorded) => recorded.fields.push((key, kept)),
             Capturing::Yes(capturing) => {
                 if capturing.key(key) {
                     capture(capturing);
@@ -189,7 +193,7 @@ impl<'a> FieldRecorder<'a> {
     pub(crate) fn captured(&self) -> Option<&[u8]> {
         match &self.capture {
             Capturing::Yes(capture) => Some(capture.bytes()),
-            Capturing::No | Capturing::GaveUp | Capturing::Profile { .. } => None,
+            Capturing::No(_) | Capturing::GaveUp | Capturing::Profile { .. } => None,
         }
     }
 
@@ -207,20 +211,22 @@ impl<'a> FieldRecorder<'a> {
         };
         match hashed {
             Ok(Some(hex)) => {
-                let index = self.hashes.len();
-                self.field(key, FieldValue::Hashed(index), |capture| {
-                    // Only ASCII hex digits were written into it.
-                    capture.text(std::str::from_utf8(&hex).unwrap_or_default());
-                });
-                if matches!(self.capture, Capturing::No) {
-                    self.hashes.push(hex);
+                if let Capturing::No(kept) = &mut self.capture {
+                    let index = kept.hashes.len();
+                    kept.hashes.push(hex);
+                    kept.fields.push((key, FieldValue::Hashed(index)));
+                } else {
+                    self.field(key, FieldValue::Null, |capture| {
+                        // Only ASCII hex digits were written into it.
+                        capture.text(std::str::from_utf8(&hex).unwrap_or_default());
+                    });
                 }
             }
             Ok(None) => self.field(key, FieldValue::Null, FieldCapture::null),
             Err(reason) => {
-                if matches!(self.capture, Capturing::No) {
-                    self.errors.borrow_mut().push(format!("{key}: {reason}"));
-                    self.fields.push((key, FieldValue::Unhashable));
+                if let Capturing::No(kept) = &mut self.capture {
+                    kept.errors.borrow_mut().push(format!("{key}: {reason}"));
+                    kept.fields.push((key, FieldValue::Unhashable));
                 } else {
                     // The error is written with the record, by its caller.
                     self.capture = Capturing::GaveUp;
@@ -236,7 +242,11 @@ impl slog::KV for FieldRecorder<'_> {
         _record: &slog::Record<'_>,
         serializer: &mut dyn slog::Serializer,
     ) -> slog::Result {
-        for (key, value) in self.fields.iter() {
+        let Capturing::No(kept) = &self.capture else {
+            // Captured fields are the capture's to write.
+            return Ok(());
+        };
+        for (key, value) in kept.fields.iter() {
             let key = *key;
             let value = match value {
                 FieldValue::Borrowed(value) => *value,
@@ -245,7 +255,7 @@ impl slog::KV for FieldRecorder<'_> {
                     continue;
                 }
                 FieldValue::Hashed(index) => {
-                    let hex = self.hashes.get(*index).map_or(&[][..], |hex| &hex[..]);
+                    let hex = kept.hashes.get(*index).map_or(&[][..], |hex| &hex[..]);
                     // Only ASCII hex digits were written into it.
                     serializer.emit_str(key, std::str::from_utf8(hex).unwrap_or_default())?;
                     continue;
@@ -258,7 +268,7 @@ impl slog::KV for FieldRecorder<'_> {
             let field = BorrowedField {
                 key,
                 value,
-                errors: &self.errors,
+                errors: &kept.errors,
             };
             // A serializer that cannot write a field writes null in its
             // place (the line drain) and says why; the record goes on.
@@ -267,10 +277,10 @@ impl slog::KV for FieldRecorder<'_> {
                     slog::Error::Io(io) => io.to_string(),
                     other => other.to_string(),
                 };
-                self.errors.borrow_mut().push(format!("{key}: {reason}"));
+                kept.errors.borrow_mut().push(format!("{key}: {reason}"));
             }
         }
-        let errors = self.errors.borrow();
+        let errors = kept.errors.borrow();
         if !errors.is_empty() {
             serializer.emit_serde(
                 keys::FIELD_ERRORS,

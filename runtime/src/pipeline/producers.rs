@@ -237,8 +237,8 @@ thread_local! {
 
 /// The buffers of one channel's threads.
 pub(crate) struct Producers {
-    /// Names this channel among a thread's buffers: one number per channel
-    /// made in the process, never reused.
+    /// Names this channel among a thread's buffers: its room's number,
+    /// one per channel made in the process, never reused.
     id: u64,
     registry: Mutex<Vec<Arc<Producer>>>,
     /// Counts changes of `registry`, so the writer copies it only then.
@@ -247,19 +247,18 @@ pub(crate) struct Producers {
     shared: Mutex<Option<Writing>>,
 }
 
-impl Default for Producers {
-    fn default() -> Self {
-        static CHANNELS: AtomicU64 = AtomicU64::new(0);
+impl Producers {
+    /// The buffers of the channel numbered `id` (its room's: see
+    /// [`RoomSignals::id`](crate::pipeline::room::RoomSignals::id)).
+    pub(crate) fn new(id: u64) -> Self {
         Producers {
-            id: CHANNELS.fetch_add(1, Ordering::Relaxed),
+            id,
             registry: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
             shared: Mutex::new(None),
         }
     }
-}
 
-impl Producers {
     /// Writes into this thread's buffer with `write`.
     #[inline]
     pub(crate) fn append(&self, write: impl FnOnce(&mut Writing)) {
@@ -365,6 +364,11 @@ impl Producers {
 mod tests {
     use super::*;
 
+    /// Buffers of a channel of their own.
+    fn test_producers() -> Producers {
+        Producers::new(crate::pipeline::room::RoomSignals::default().id())
+    }
+
     /// The writer's side: what a read finds, as lines (a captured record as
     /// its capture after its template's first key).
     #[derive(Default)]
@@ -413,7 +417,7 @@ mod tests {
 
     #[test]
     fn each_threads_frames_arrive_in_its_order_across_rings() {
-        let producers = Arc::new(Producers::default());
+        let producers = Arc::new(test_producers());
         // Lines of 1 KiB: a thread fills several rings.
         let threads: Vec<_> = (0..3u8)
             .map(|thread| {
@@ -453,7 +457,7 @@ mod tests {
 
     #[test]
     fn a_frame_larger_than_a_ring_gets_a_ring_of_its_own() {
-        let producers = Producers::default();
+        let producers = test_producers();
         let mut reader = Reader::default();
         let large = vec![b'x'; 3 * RING_BYTES];
         producers.append(|writing| writing.line(b"before"));
@@ -467,7 +471,7 @@ mod tests {
 
     #[test]
     fn captured_records_carry_their_templates_and_a_retired_slot_is_reused() {
-        let producers = Producers::default();
+        let producers = test_producers();
         let mut reader = Reader::default();
         let (first, second) = (template("a"), template("b"));
         let capture = |template: &Arc<RecordTemplate>, bytes: &'static [u8]| {
@@ -508,7 +512,7 @@ mod tests {
 
     #[test]
     fn a_buffer_is_forgotten_once_its_thread_ended_and_it_was_read() {
-        let producers = Arc::new(Producers::default());
+        let producers = Arc::new(test_producers());
         let mut reader = Reader::default();
         producers.append(|writing| writing.line(b"main"));
         let other = {
@@ -530,15 +534,15 @@ mod tests {
 
     #[test]
     fn a_thread_keeps_one_buffer_per_channel_and_drops_those_of_channels_gone() {
-        let first = Producers::default();
+        let first = test_producers();
         first.append(|writing| writing.line(b"1"));
         let second_id = {
-            let second = Producers::default();
+            let second = test_producers();
             second.append(|writing| writing.line(b"2"));
             second.append(|writing| writing.line(b"3"));
             second.id
         };
-        let third = Producers::default();
+        let third = test_producers();
         third.append(|writing| writing.line(b"4"));
         let ids: Vec<u64> = OWN.with(|own| own.borrow().iter().map(|(id, _)| *id).collect());
         assert!(

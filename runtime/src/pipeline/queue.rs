@@ -65,10 +65,11 @@ impl LineQueue {
         losses: Arc<LossCounters>,
         reports: ReportFormatter,
     ) -> Self {
+        let room = Room::new(capacity, patience);
         LineQueue {
             shared: Arc::new(QueueShared {
-                room: Room::new(capacity, patience),
-                producers: Producers::default(),
+                producers: Producers::new(room.signals.id()),
+                room,
                 writer: OnceLock::new(),
                 losses,
                 reports,

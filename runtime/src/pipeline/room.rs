@@ -271,8 +271,9 @@ impl Default for RoomSignals {
 }
 
 impl RoomSignals {
-    /// This channel's id in the thread's reservations.
-    fn id(&self) -> u64 {
+    /// This channel's id, among the channels of the process (in a thread's
+    /// reservations, and its buffers).
+    pub(crate) fn id(&self) -> u64 {
         self.id
     }
 
