@@ -38,6 +38,13 @@ const RING_BYTES: usize = 64 << 10;
 /// A thread's staging buffer larger than this is not kept.
 const RETAINED_STAGING_BYTES: usize = 64 << 10;
 
+/// Gives back a staging buffer's memory once a large frame made it grow.
+fn let_go_if_large(buffer: &mut Vec<u8>) {
+    if buffer.capacity() > RETAINED_STAGING_BYTES {
+        *buffer = Vec::new();
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -81,14 +88,15 @@ impl Producer {
         let mut reading = lock(&self.reading);
         let mut records = 0;
         loop {
+            // Handed over under this lock after the thread's last write into
+            // the ring being read: once it is taken, that ring is read to
+            // its end below.
+            let next = lock(&self.next_rings).pop_front();
             records += reading.read_ring(&self.next_templates, each);
-            // Taken under the lock the thread hands it over with, after its
-            // last write into the ring being read: read that to its end.
-            let Some(next) = lock(&self.next_rings).pop_front() else {
-                return records;
-            };
-            records += reading.read_ring(&self.next_templates, each);
-            reading.ring = next;
+            match next {
+                Some(next) => reading.ring = next,
+                None => return records,
+            }
         }
     }
 
@@ -139,9 +147,7 @@ impl Reading {
             }
         }
         chunk.commit_all();
-        if self.scratch.capacity() > RETAINED_STAGING_BYTES {
-            self.scratch = Vec::new();
-        }
+        let_go_if_large(&mut self.scratch);
         records
     }
 }
@@ -213,9 +219,7 @@ impl Writing {
         if self.ring.push_entire_slice(&self.staging).is_err() {
             self.next_ring();
         }
-        if self.staging.capacity() > RETAINED_STAGING_BYTES {
-            self.staging = Vec::new();
-        }
+        let_go_if_large(&mut self.staging);
     }
 
     /// Goes on to a new ring, large enough for the staged frame, and writes
@@ -337,20 +341,21 @@ impl Producers {
             records += producer.read(each);
         }
         if ended {
-            self.forget_ended(known, seen);
+            self.forget_ended(known);
         }
         records
     }
 
-    /// Forgets the buffers of threads that ended, once they are read.
+    /// Forgets the buffers of threads that ended, once they are read; the
+    /// next read copies the registry again.
     #[cold]
-    fn forget_ended(&self, known: &mut Vec<Arc<Producer>>, seen: &mut u64) {
-        let mut registry = lock(&self.registry);
+    fn forget_ended(&self, known: &mut Vec<Arc<Producer>>) {
         known.clear();
+        let mut registry = lock(&self.registry);
+        // Held by the registry alone: its thread ended. One the writer has
+        // not read yet (registered since its last copy) waits for a read.
         registry.retain(|producer| Arc::strong_count(producer) > 1 || !producer.is_drained());
-        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
-        known.clone_from(&registry);
-        *seen = generation;
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// How many buffers the channel holds.
@@ -530,6 +535,54 @@ mod tests {
         assert_eq!(producers.buffers(), 1, "the ended thread's buffer is gone");
         producers.append(|writing| writing.line(b"again"));
         assert_eq!(reader.read(&producers), (1, vec![b"again".to_vec()]));
+    }
+
+    #[test]
+    fn a_threads_buffer_holds_64_kib_and_a_large_frame_does_not_keep_its_memory() {
+        let producers = test_producers();
+        producers.append(|writing| writing.line(b"small"));
+        let (ring, staging) = with_own(&producers, |writing| {
+            (writing.ring.buffer().capacity(), writing.staging.capacity())
+        });
+        assert_eq!(ring, 64 << 10, "the guide's figure");
+        assert!(staging > 0, "a small frame's staging buffer is kept");
+        producers.append(|writing| writing.line(&vec![b'x'; 100 << 10]));
+        let staging = with_own(&producers, |writing| writing.staging.capacity());
+        assert!(staging <= 64 << 10, "a large one's is let go: {staging}");
+        let mut reader = Reader::default();
+        assert_eq!(reader.read(&producers).0, 2);
+    }
+
+    #[test]
+    fn a_buffer_the_writer_has_not_read_is_not_forgotten_when_its_thread_ends() {
+        let producers = Arc::new(test_producers());
+        let mut reader = Reader::default();
+        producers.append(|writing| writing.line(b"main"));
+        assert_eq!(reader.read(&producers).0, 1);
+        // A thread registers, writes and ends after the writer's last copy
+        // of the registry; the writer forgets the ended buffers with that
+        // copy in hand.
+        let other = {
+            let producers = Arc::clone(&producers);
+            std::thread::spawn(move || producers.append(|writing| writing.line(b"other")))
+        };
+        assert!(other.join().is_ok());
+        producers.forget_ended(&mut reader.known);
+        assert_eq!(producers.buffers(), 2, "its line is not read yet");
+        assert_eq!(reader.read(&producers), (1, vec![b"other".to_vec()]));
+        assert_eq!(producers.buffers(), 1, "read, then forgotten");
+    }
+
+    /// Runs `look` on this thread's side of `producers`' buffer.
+    fn with_own<R>(producers: &Producers, look: impl FnOnce(&Writing) -> R) -> R {
+        OWN.with(|own| {
+            let own = own.borrow();
+            let (_, writing) = own
+                .iter()
+                .find(|(id, _)| *id == producers.id)
+                .expect("this thread wrote into it");
+            look(writing)
+        })
     }
 
     #[test]
