@@ -507,6 +507,26 @@ mod tests {
     }
 
     #[test]
+    fn reservations_are_used_once_each_and_only_by_the_thread_that_holds_them() {
+        let (signals, occupancy) = (RoomSignals::default(), Occupancy::default());
+        // Room for four: this thread holds two slots, someone else two.
+        assert!(occupancy.reserve(2, 4));
+        signals.hold_reservations(2);
+        assert!(occupancy.reserve(2, 4));
+        assert!(!occupancy.reserve(1, 4), "full of reservations");
+        assert!(occupancy.is_full(4));
+        let admit = || occupancy.admit(4, &signals).map(Counts::records);
+        assert_eq!(admit(), Some(1), "the first reservation");
+        assert_eq!(admit(), Some(2), "the second");
+        assert_eq!(admit(), None, "the other two are someone else's");
+        occupancy.unreserve(2);
+        assert_eq!(occupancy.records(), 2);
+        assert!(!occupancy.is_full(4), "two records, nothing reserved");
+        assert!(!occupancy.is_full(3));
+        assert!(occupancy.is_full(2));
+    }
+
+    #[test]
     fn a_closed_channel_admits_nothing_and_reserves_nothing() {
         let (signals, occupancy) = (RoomSignals::default(), Occupancy::default());
         assert_eq!(occupancy.admit(4, &signals).map(Counts::records), Some(1));
@@ -528,6 +548,10 @@ mod tests {
         let (_, counts) = room.admit(|| {}, |_| {});
         assert!(counts.writer_parked() && counts.records() == 2);
         assert!(room.must_wake_writer(counts), "a parked writer is woken");
+        assert!(
+            !room.must_wake_writer(counts),
+            "by one caller: another that saw it parked does not wake it again"
+        );
         let (_, counts) = room.admit(|| {}, |_| {});
         assert!(
             !counts.writer_parked() && !room.must_wake_writer(counts),
