@@ -216,7 +216,9 @@ impl<'a> FieldRecorder<'a> {
                     kept.hashes.push(hex);
                     kept.fields.push((key, FieldValue::Hashed(index)));
                 } else {
-                    self.field(key, FieldValue::Null, |capture| {
+                    // Captured (or given up): `field` keeps nothing here, so
+                    // the kept value it takes is never used.
+                    self.field(key, FieldValue::Unhashable, |capture| {
                         // Only ASCII hex digits were written into it.
                         capture.text(std::str::from_utf8(&hex).unwrap_or_default());
                     });
