@@ -376,4 +376,67 @@ on_both_drains! {
         let written = records.len() as u64 - records.iter().filter(|r| r["message"] == DROP_REPORT).count() as u64;
         assert_eq!(written + reported, threads * per_thread * 3);
     }
+
+    #[test]
+    fn records_ordered_across_threads_are_written_in_that_order() {
+        // Four threads take turns under a lock; each turn logs its number
+        // and a prediction. After joining them, this thread logs the last
+        // record.
+        const TURNS: u64 = 2_000;
+        let output = logged_model::CapturedOutput::default();
+        let (logger, guard) = LoggerBuilder::new()
+            .drain(DRAIN)
+            .channel_size(64)
+            .profile_interval(None)
+            .build_with_writer(output.clone())
+            .expect("valid configuration");
+        let model = Arc::new(
+            logged_model::Logged::new(logged_model_test_support::models::CreditModel, &logger)
+                .expect("wraps"),
+        );
+        let turn = Arc::new(std::sync::Mutex::new(0u64));
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (logger, model, turn) = (logger.clone(), Arc::clone(&model), Arc::clone(&turn));
+                std::thread::spawn(move || {
+                    let input = logged_model_test_support::models::Application::typical();
+                    loop {
+                        let mut turn = turn.lock().expect("not poisoned");
+                        if *turn == TURNS {
+                            return;
+                        }
+                        slog::info!(logger, "Turn."; "turn" => *turn);
+                        let _ = logged_model::Model::predict(&*model, &input);
+                        *turn += 1;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().expect("a logging thread finished");
+        }
+        slog::info!(logger, "Last.");
+        drop((model, logger));
+        let stats = guard.finish();
+        assert_eq!(stats.dropped, 0);
+        let records: Vec<serde_json::Value> = output
+            .lines()
+            .iter()
+            .map(|line| serde_json::from_str(line).expect("every line is JSON"))
+            .collect();
+        let messages: Vec<&str> = records
+            .iter()
+            .map(|record| record["message"].as_str().expect("a message"))
+            .collect();
+        let expected: Vec<&str> = (0..TURNS)
+            .flat_map(|_| ["Turn.", "Prediction requested.", "Prediction created."])
+            .chain(["Last."])
+            .collect();
+        assert_eq!(messages, expected);
+        let turns: Vec<u64> = records
+            .iter()
+            .filter_map(|record| record["turn"].as_u64())
+            .collect();
+        assert_eq!(turns, (0..TURNS).collect::<Vec<_>>());
+    }
 }

@@ -192,17 +192,6 @@ fn serve(args: &ServeArgs) -> ExitCode {
     }
     let output = guard.output();
     let result = run(args, &logger, &output);
-    // The requests' records were logged on other threads, whose records the
-    // line drain writes in turn: let them out first, so that the last record
-    // is the last one printed (for a minute at most: a stalled output is
-    // left behind and reported below).
-    let backlog_since = std::time::Instant::now();
-    while output.waiting() > 0
-        && !output.is_stalled()
-        && backlog_since.elapsed() < std::time::Duration::from_secs(60)
-    {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
     // A stalled output would hold a last record (and this thread) for
     // ever: then it is left out, and counted below with the rest.
     let stalled = output.is_stalled();

@@ -5,10 +5,19 @@
 //! frame (see `entries.rs`) and publishes it with one store of the ring's
 //! write position; the writer reads every ring up to that position. No
 //! caller waits for another, nor for the writer, and publishing a record
-//! costs no atomic read-modify-write (which would stall the caller until
-//! its stores reached the cache shared with the writer: measured, this was
-//! most of what the caller spent in the queue when each thread's buffer
-//! was behind a lock).
+//! costs no lock (which would stall the caller until its stores reached
+//! the cache shared with the writer: measured, this was most of what the
+//! caller spent in the queue when each thread's buffer was behind a lock).
+//!
+//! **Order.** Just before it publishes a record, a thread numbers it from
+//! the channel's [`Sequence`] (one atomic increment): the numbers follow
+//! the order in which the records were logged, across threads too (a
+//! record logged after another, say after joining the thread that logged
+//! it, gets a higher number; records logged at the same moment by two
+//! threads get numbers in some order). The writer merges the buffers by
+//! number, and a record waits while one numbered before it is not
+//! published yet (its thread is between the two steps). So records are
+//! written in the order they were logged.
 //!
 //! A thread's frames reach the writer in the order the thread wrote them.
 //! A ring that is full is followed by a new one: the thread hands the new
@@ -25,10 +34,11 @@
 //! a buffer of its own (its thread-local storage is being torn down) uses
 //! one shared under a lock.
 
-use crate::pipeline::entries::{self, Frame, Frames};
+use crate::pipeline::entries::{self, Frame};
 use crate::record::template::RecordTemplate;
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -49,6 +59,23 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The next number a record of the channel gets, in a cache line of its
+/// own (its threads write it, the writer never reads it).
+#[derive(Default)]
+#[repr(align(128))]
+struct Sequence(AtomicU64);
+
+impl Sequence {
+    /// Takes a number. Every increment of one atomic falls in a single
+    /// order that agrees with happens-before, so a record logged after
+    /// another (by program order or by any synchronization between the two
+    /// threads) gets a higher number; no stronger ordering is needed.
+    #[inline]
+    fn take(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
 /// One thread's buffer, held by the thread ([`Writing`]) and by the
 /// registry; its reading side is the writer thread's alone.
 pub(crate) struct Producer {
@@ -63,6 +90,8 @@ pub(crate) struct Producer {
 /// The writer's side of a buffer.
 struct Reading {
     ring: rtrb::Consumer<u8>,
+    /// The rings taken from `next_rings`, to read after `ring`.
+    later: VecDeque<rtrb::Consumer<u8>>,
     /// Frames that wrapped around the ring's end, made whole.
     scratch: Vec<u8>,
     /// The templates the frames name, by slot.
@@ -82,79 +111,205 @@ pub(crate) enum Entry<'a> {
 }
 
 impl Producer {
-    /// Hands every frame written since the last read to `each`, and says
-    /// how many records there were.
-    fn read(&self, each: &mut dyn FnMut(Entry<'_>)) -> usize {
+    /// The writer's side, on the oldest ring that has unread frames (or on
+    /// the newest ring).
+    fn reading(&self) -> MutexGuard<'_, Reading> {
         let mut reading = lock(&self.reading);
-        let mut records = 0;
-        loop {
-            // Handed over under this lock after the thread's last write into
-            // the ring being read: once it is taken, that ring is read to
-            // its end below.
-            let next = lock(&self.next_rings).pop_front();
-            records += reading.read_ring(&self.next_templates, each);
-            match next {
+        // Handed over after the thread's last write into the ring before:
+        // once taken, that ring's frames are all seen.
+        let handed = &mut *lock(&self.next_rings);
+        reading.later.extend(handed.drain(..));
+        while reading.ring.is_empty() {
+            match reading.later.pop_front() {
                 Some(next) => reading.ring = next,
-                None => return records,
+                None => break,
             }
         }
+        reading
     }
 
     /// Whether the thread has written nothing the writer has not read.
     fn is_drained(&self) -> bool {
-        lock(&self.reading).ring.is_empty() && lock(&self.next_rings).is_empty()
+        self.reading().ring.is_empty()
     }
 }
 
 impl Reading {
-    fn read_ring(
-        &mut self,
-        templates: &Mutex<VecDeque<Arc<RecordTemplate>>>,
-        each: &mut dyn FnMut(Entry<'_>),
-    ) -> usize {
-        let available = self.ring.slots();
-        let Ok(chunk) = self.ring.read_chunk(available) else {
-            return 0;
-        };
-        let (first, second) = chunk.as_slices();
-        let bytes = if second.is_empty() {
-            first
-        } else {
-            self.scratch.clear();
-            self.scratch.extend_from_slice(first);
-            self.scratch.extend_from_slice(second);
-            &self.scratch
-        };
-        let mut records = 0;
-        for frame in Frames(bytes) {
+    /// Whether the ring was read to its end and a newer one follows.
+    fn can_move_on(&self) -> bool {
+        self.ring.is_empty() && !self.later.is_empty()
+    }
+}
+
+/// One buffer's unread frames, as the writer merges them.
+struct Stream<'a> {
+    bytes: &'a [u8],
+    /// How many of `bytes` were read.
+    read: usize,
+    templates: &'a mut Vec<Option<Arc<RecordTemplate>>>,
+    handed: &'a Mutex<VecDeque<Arc<RecordTemplate>>>,
+}
+
+impl Stream<'_> {
+    /// The number of the next record, once the templates before it are
+    /// taken in; `None` when there is none.
+    fn next_number(&mut self) -> Option<u64> {
+        loop {
+            let (frame, length) = entries::next_frame(self.bytes.get(self.read..)?)?;
             match frame {
-                Frame::Line(line) => {
-                    records += 1;
-                    each(Entry::Line(line));
-                }
-                Frame::Captured { slot, capture } => {
-                    records += 1;
-                    let template = self.templates.get(slot as usize).and_then(Option::as_deref);
-                    each(Entry::Captured { template, capture });
-                }
                 Frame::Template { slot } => {
                     let slot = slot as usize;
                     if self.templates.len() <= slot {
                         self.templates.resize(slot + 1, None);
                     }
-                    self.templates[slot] = lock(templates).pop_front();
+                    self.templates[slot] = lock(self.handed).pop_front();
+                    self.read += length;
                 }
+                record => return record.sequence(),
             }
         }
-        chunk.commit_all();
-        let_go_if_large(&mut self.scratch);
-        records
     }
+
+    /// Hands the next record to `each` (call [`Self::next_number`] first).
+    fn hand_on(&mut self, each: &mut dyn FnMut(Entry<'_>)) {
+        let bytes = self.bytes.get(self.read..).unwrap_or_default();
+        let Some((frame, length)) = entries::next_frame(bytes) else {
+            return;
+        };
+        self.read += length;
+        match frame {
+            Frame::Line { line, .. } => each(Entry::Line(line)),
+            Frame::Captured { slot, capture, .. } => {
+                let template = self.templates.get(slot as usize).and_then(Option::as_deref);
+                each(Entry::Captured { template, capture });
+            }
+            Frame::Template { .. } => {}
+        }
+    }
+}
+
+/// What the writer keeps between reads.
+#[derive(Default)]
+pub(crate) struct Readers {
+    /// Its copy of the registry of buffers.
+    known: Vec<Arc<Producer>>,
+    /// The registry's generation it was copied at.
+    seen: u64,
+    /// The number of the next record to hand on.
+    next: u64,
+    /// The buffers' next records, by number (kept for its memory).
+    heads: BinaryHeap<Reverse<(u64, usize)>>,
+}
+
+impl Readers {
+    /// Reads every buffer's frames once, in order of their numbers, up to
+    /// the first number not published yet; says how many records there
+    /// were, and whether a buffer read to the end of a ring has a newer
+    /// one to read.
+    fn read_once(&mut self, each: &mut dyn FnMut(Entry<'_>)) -> (usize, bool) {
+        let Readers {
+            known, next, heads, ..
+        } = self;
+        let mut readings: Vec<MutexGuard<'_, Reading>> =
+            known.iter().map(|producer| producer.reading()).collect();
+        let mut chunks = Vec::with_capacity(readings.len());
+        let mut parts = Vec::with_capacity(readings.len());
+        for (producer, reading) in known.iter().zip(readings.iter_mut()) {
+            let Reading {
+                ring,
+                scratch,
+                templates,
+                ..
+            } = &mut **reading;
+            let Ok(chunk) = ring.read_chunk(ring.slots()) else {
+                continue;
+            };
+            let (first, second) = chunk.as_slices();
+            if !second.is_empty() {
+                scratch.clear();
+                scratch.extend_from_slice(first);
+                scratch.extend_from_slice(second);
+            }
+            let scratch: &Vec<u8> = scratch;
+            chunks.push(chunk);
+            parts.push((scratch, templates, &producer.next_templates));
+        }
+        let mut streams: Vec<Stream<'_>> = chunks
+            .iter()
+            .zip(parts)
+            .map(|(chunk, (scratch, templates, handed))| {
+                let (first, second) = chunk.as_slices();
+                let bytes = if second.is_empty() { first } else { scratch };
+                Stream {
+                    bytes,
+                    read: 0,
+                    templates,
+                    handed,
+                }
+            })
+            .collect();
+        let records = merge(&mut streams, next, heads, each);
+        let read: Vec<usize> = streams.iter().map(|stream| stream.read).collect();
+        drop(streams);
+        for (chunk, read) in chunks.into_iter().zip(read) {
+            chunk.commit(read);
+        }
+        let mut more = false;
+        for reading in &mut readings {
+            let_go_if_large(&mut reading.scratch);
+            more |= reading.can_move_on();
+        }
+        (records, more)
+    }
+}
+
+/// Hands `each` the streams' records in order of their numbers, from
+/// `next` up to the first number none of them holds (its record is not
+/// published yet); says how many there were.
+fn merge(
+    streams: &mut [Stream<'_>],
+    next: &mut u64,
+    heads: &mut BinaryHeap<Reverse<(u64, usize)>>,
+    each: &mut dyn FnMut(Entry<'_>),
+) -> usize {
+    heads.clear();
+    for (index, stream) in streams.iter_mut().enumerate() {
+        if let Some(number) = stream.next_number() {
+            heads.push(Reverse((number, index)));
+        }
+    }
+    let mut records = 0;
+    while let Some(Reverse((mut number, index))) = heads.pop() {
+        if number > *next {
+            // The record numbered `next` is not published yet: those after
+            // it wait for the next read.
+            break;
+        }
+        let Some(stream) = streams.get_mut(index) else {
+            break;
+        };
+        // The stream's records while they are the next ones.
+        loop {
+            stream.hand_on(each);
+            records += 1;
+            *next = (*next).max(number.saturating_add(1));
+            match stream.next_number() {
+                Some(following) if following <= *next => number = following,
+                Some(following) => {
+                    heads.push(Reverse((following, index)));
+                    break;
+                }
+                None => break,
+            }
+        }
+    }
+    records
 }
 
 /// The thread's side of a buffer.
 pub(crate) struct Writing {
     producer: Arc<Producer>,
+    sequence: Arc<Sequence>,
     ring: rtrb::Producer<u8>,
     /// Where a frame is made before it is copied into the ring.
     staging: Vec<u8>,
@@ -165,7 +320,7 @@ pub(crate) struct Writing {
 impl Writing {
     /// Writes a line's frame.
     pub(crate) fn line(&mut self, line: &[u8]) {
-        self.frame(|out| entries::write_line(out, line));
+        self.record(|out| entries::write_line(out, line));
     }
 
     /// Writes a captured record's frame, of `length` bytes that `write`
@@ -177,7 +332,7 @@ impl Writing {
         write: impl FnOnce(&mut Vec<u8>),
     ) {
         let slot = self.slot_of(template);
-        self.frame(|out| entries::write_captured(out, slot, length, write));
+        self.record(|out| entries::write_captured(out, slot, length, write));
     }
 
     /// The slot of `template`, handed to the writer first if it is new.
@@ -206,16 +361,36 @@ impl Writing {
         self.templates[slot] = Some(Arc::clone(template));
         let slot = u32::try_from(slot).unwrap_or(u32::MAX);
         lock(&self.producer.next_templates).push_back(Arc::clone(template));
-        self.frame(|out| entries::write_template(out, slot));
+        self.staging.clear();
+        entries::write_template(&mut self.staging, slot);
+        self.publish();
         slot
     }
 
-    /// Makes a frame with `write` and copies it into the ring (a new one if
-    /// it does not fit), which publishes it.
+    /// Makes a record's frame with `write`, numbers it and publishes it.
     #[inline]
-    fn frame(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+    fn record(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         self.staging.clear();
         write(&mut self.staging);
+        // Taken last: between the number and the frame's publication
+        // nothing can fail, so every number taken is published.
+        entries::stamp(&mut self.staging, self.sequence.take());
+        self.publish();
+    }
+
+    /// Writes a line's frame numbered `number`, as if taken earlier.
+    #[cfg(test)]
+    fn line_numbered(&mut self, line: &[u8], number: u64) {
+        self.staging.clear();
+        entries::write_line(&mut self.staging, line);
+        entries::stamp(&mut self.staging, number);
+        self.publish();
+    }
+
+    /// Copies the staged frame into the ring (a new one if it does not
+    /// fit), which publishes it.
+    #[inline]
+    fn publish(&mut self) {
         if self.ring.push_entire_slice(&self.staging).is_err() {
             self.next_ring();
         }
@@ -247,6 +422,8 @@ pub(crate) struct Producers {
     registry: Mutex<Vec<Arc<Producer>>>,
     /// Counts changes of `registry`, so the writer copies it only then.
     generation: AtomicU64,
+    /// Numbers the records, in the order they are logged.
+    sequence: Arc<Sequence>,
     /// For a thread that cannot use a buffer of its own.
     shared: Mutex<Option<Writing>>,
 }
@@ -259,6 +436,7 @@ impl Producers {
             id,
             registry: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
+            sequence: Arc::default(),
             shared: Mutex::new(None),
         }
     }
@@ -298,6 +476,7 @@ impl Producers {
         let producer = Arc::new(Producer {
             reading: Mutex::new(Reading {
                 ring: reading,
+                later: VecDeque::new(),
                 scratch: Vec::new(),
                 templates: Vec::new(),
             }),
@@ -308,40 +487,42 @@ impl Producers {
         self.generation.fetch_add(1, Ordering::Release);
         Writing {
             producer,
+            sequence: Arc::clone(&self.sequence),
             ring,
             staging: Vec::new(),
             templates: Vec::new(),
         }
     }
 
-    /// Hands `each` every entry written since the last read, each thread's
-    /// in order, and says how many records there were. `known` is the
-    /// writer's copy of the registry, `seen` the generation it was copied
-    /// at. Called by the writer thread only.
-    pub(crate) fn read(
-        &self,
-        known: &mut Vec<Arc<Producer>>,
-        seen: &mut u64,
-        each: &mut dyn FnMut(Entry<'_>),
-    ) -> usize {
+    /// Hands `each` every record written since the last read, in the
+    /// order they were logged, up to the first one whose thread has not
+    /// published it yet, and says how many there were. Called by the writer
+    /// thread only, with what it keeps between reads.
+    pub(crate) fn read(&self, readers: &mut Readers, each: &mut dyn FnMut(Entry<'_>)) -> usize {
         let generation = self.generation.load(Ordering::Acquire);
-        if generation != *seen {
-            known.clone_from(&lock(&self.registry));
-            *seen = generation;
+        if generation != readers.seen {
+            readers.known.clone_from(&lock(&self.registry));
+            readers.seen = generation;
         }
-        let mut records = 0;
         let mut ended = false;
-        for producer in known.iter() {
+        for producer in &readers.known {
             // Held by the registry and by `known` only: its thread ended.
             // The fence makes the thread's last writes visible to the read.
             if Arc::strong_count(producer) == 2 {
                 fence(Ordering::Acquire);
                 ended = true;
             }
-            records += producer.read(each);
+        }
+        let mut records = 0;
+        loop {
+            let (read, more) = readers.read_once(each);
+            records += read;
+            if !more {
+                break;
+            }
         }
         if ended {
-            self.forget_ended(known);
+            self.forget_ended(&mut readers.known);
         }
         records
     }
@@ -356,6 +537,14 @@ impl Producers {
         // not read yet (registered since its last copy) waits for a read.
         registry.retain(|producer| Arc::strong_count(producer) > 1 || !producer.is_drained());
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether the writer read every buffer to its end.
+    #[cfg(test)]
+    fn registry_is_drained(&self) -> bool {
+        lock(&self.registry)
+            .iter()
+            .all(|producer| producer.is_drained())
     }
 
     /// How many buffers the channel holds.
@@ -378,14 +567,13 @@ mod tests {
     /// its capture after its template's first key).
     #[derive(Default)]
     struct Reader {
-        known: Vec<Arc<Producer>>,
-        seen: u64,
+        readers: Readers,
     }
 
     impl Reader {
         fn read(&mut self, producers: &Producers) -> (usize, Vec<Vec<u8>>) {
             let mut lines = Vec::new();
-            let records = producers.read(&mut self.known, &mut self.seen, &mut |entry| {
+            let records = producers.read(&mut self.readers, &mut |entry| {
                 lines.push(match entry {
                     Entry::Line(line) => line.to_vec(),
                     Entry::Captured { template, capture } => {
@@ -458,6 +646,101 @@ mod tests {
                 .collect();
             assert_eq!(order, (0..200).collect::<Vec<_>>(), "thread {thread}");
         }
+    }
+
+    #[test]
+    fn a_record_logged_after_joining_a_thread_is_read_after_that_threads_records() {
+        let producers = Arc::new(test_producers());
+        let mut reader = Reader::default();
+        // This thread's buffer comes first in the registry.
+        producers.append(|writing| writing.line(b"first"));
+        assert_eq!(reader.read(&producers), (1, vec![b"first".to_vec()]));
+        let other = {
+            let producers = Arc::clone(&producers);
+            std::thread::spawn(move || {
+                for line in 0..100u8 {
+                    let mut bytes = vec![line];
+                    bytes.resize(1024, b'.');
+                    producers.append(|writing| writing.line(&bytes));
+                }
+            })
+        };
+        assert!(other.join().is_ok());
+        producers.append(|writing| writing.line(b"last"));
+        let (records, lines) = reader.read(&producers);
+        assert_eq!(records, 101);
+        assert_eq!(lines.last().map(Vec::as_slice), Some(&b"last"[..]));
+        let order: Vec<u8> = lines[..100].iter().map(|line| line[0]).collect();
+        assert_eq!(order, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_record_waits_while_one_numbered_before_it_is_not_published() {
+        let producers = Arc::new(test_producers());
+        let mut reader = Reader::default();
+        producers.append(|writing| writing.line(b"one"));
+        // Another thread took the next number and has not published its
+        // record yet.
+        let taken = producers.sequence.take();
+        producers.append(|writing| writing.line(b"three"));
+        assert_eq!(reader.read(&producers), (1, vec![b"one".to_vec()]));
+        assert_eq!(reader.read(&producers).0, 0, "three waits for two");
+        let other = {
+            let producers = Arc::clone(&producers);
+            std::thread::spawn(move || {
+                producers.append(|writing| writing.line_numbered(b"two", taken));
+            })
+        };
+        assert!(other.join().is_ok());
+        assert_eq!(
+            reader.read(&producers),
+            (2, vec![b"two".to_vec(), b"three".to_vec()])
+        );
+        assert!(producers.registry_is_drained());
+    }
+
+    #[test]
+    fn records_ordered_by_a_lock_across_threads_are_read_in_that_order() {
+        // Four threads take turns under a lock, each logging the turn's
+        // number; lines of 1 KiB, so that every thread fills several rings
+        // while the writer reads.
+        const TURNS: u32 = 2_000;
+        let producers = Arc::new(test_producers());
+        let turn = Arc::new(Mutex::new(0u32));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (producers, turn) = (Arc::clone(&producers), Arc::clone(&turn));
+                std::thread::spawn(move || {
+                    loop {
+                        let mut turn = lock(&turn);
+                        if *turn == TURNS {
+                            return;
+                        }
+                        let mut bytes = turn.to_le_bytes().to_vec();
+                        bytes.resize(1024, b'.');
+                        producers.append(|writing| writing.line(&bytes));
+                        *turn += 1;
+                    }
+                })
+            })
+            .collect();
+        let mut reader = Reader::default();
+        let mut seen = Vec::new();
+        while seen.len() < TURNS as usize {
+            let (records, lines) = reader.read(&producers);
+            assert_eq!(records, lines.len());
+            seen.extend(
+                lines
+                    .iter()
+                    .map(|line| u32::from_le_bytes([line[0], line[1], line[2], line[3]])),
+            );
+            std::thread::yield_now();
+        }
+        for thread in threads {
+            assert!(thread.join().is_ok());
+        }
+        assert_eq!(seen, (0..TURNS).collect::<Vec<_>>());
+        assert_eq!(reader.read(&producers).0, 0);
     }
 
     #[test]
@@ -567,7 +850,7 @@ mod tests {
             std::thread::spawn(move || producers.append(|writing| writing.line(b"other")))
         };
         assert!(other.join().is_ok());
-        producers.forget_ended(&mut reader.known);
+        producers.forget_ended(&mut reader.readers.known);
         assert_eq!(producers.buffers(), 2, "its line is not read yet");
         assert_eq!(reader.read(&producers), (1, vec![b"other".to_vec()]));
         assert_eq!(producers.buffers(), 1, "read, then forgotten");

@@ -9,7 +9,7 @@
 
 use crate::pipeline::log_output::LogOutput;
 use crate::pipeline::losses::LossCounters;
-use crate::pipeline::producers::{Entry, Producer, Producers, Writing};
+use crate::pipeline::producers::{Entry, Producers, Readers, Writing};
 use crate::pipeline::room::{
     Admission, Channel, OutputState, Patience, Reservation, Room, RoomSignals, Waiter,
 };
@@ -48,14 +48,6 @@ struct QueueShared {
     reports: ReportFormatter,
     /// Records the writer has taken and not yet written or lost.
     in_writer: AtomicUsize,
-}
-
-/// What the writer keeps between reads: its copy of the registry of
-/// buffers, and the registry's generation it was copied at.
-#[derive(Default)]
-pub(crate) struct Readers {
-    known: Vec<Arc<Producer>>,
-    seen: u64,
 }
 
 impl LineQueue {
@@ -157,15 +149,13 @@ impl LineQueue {
     }
 
     /// Hands `each` every record written into the threads' buffers since
-    /// the last read, each thread's in order, and says how many there
-    /// were. A record admitted and not yet written (its caller is between
-    /// the two) is read next time; when there is none, the writer pauses
-    /// for a moment rather than spin. Called by the writer thread only.
+    /// the last read, in the order they were logged, and says how many
+    /// there were. A record admitted and not yet written (its caller is
+    /// between the two), and every record logged after it, are read next
+    /// time; when there is none, the writer pauses for a moment rather than
+    /// spin. Called by the writer thread only.
     pub(crate) fn read(&self, readers: &mut Readers, each: &mut dyn FnMut(Entry<'_>)) -> usize {
-        let records = self
-            .shared
-            .producers
-            .read(&mut readers.known, &mut readers.seen, each);
+        let records = self.shared.producers.read(readers, each);
         if records == 0 {
             std::thread::park_timeout(Duration::from_micros(50));
         }

@@ -6,8 +6,8 @@
 
 use crate::pipeline::event_clock::{EventTime, WallClock};
 use crate::pipeline::output::Output;
-use crate::pipeline::producers::Entry;
-use crate::pipeline::queue::{LineQueue, Readers};
+use crate::pipeline::producers::{Entry, Readers};
+use crate::pipeline::queue::LineQueue;
 use crate::record::caps::SizeCaps;
 use crate::record::capture;
 use crate::record::head::ProcessFields;
