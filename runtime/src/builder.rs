@@ -247,7 +247,8 @@ impl LoggerBuilder {
     /// Where the records go: JSON lines (the default), OTLP/HTTP, or both
     /// (`LOG_OUTPUT`). OTLP needs the `otlp` feature; without it, building
     /// fails with [`ConfigError::FeatureNotBuilt`]. The OTLP endpoint and
-    /// its settings come from [`otlp`](Self::otlp), else from the
+    /// its settings come from `LoggerBuilder::otlp` (a method of the `otlp`
+    /// feature), else from the
     /// standard `OTEL_EXPORTER_OTLP_*` variables.
     pub fn destination(mut self, destination: LogDestination) -> Self {
         self.destination = destination;

@@ -12,7 +12,7 @@
 //! | `LOG_FIELD_MAX_BYTES` | the longest string value written whole, in bytes, 64 or more | `4096` |
 //! | `LOG_RECORD_MAX_BYTES` | the longest record, in bytes, 1024 or more | `16000` |
 //! | `LOG_PROFILE_INTERVAL` | how often each model's profile is written: `60s`, `5m`, `1h` (a bare number is seconds), at least a second, or `off` | `60s` |
-//! | `LOG_OUTPUT` | `stdout`, `otlp` (OTLP/HTTP only) or `both`; `otlp` and `both` need the `otlp` feature and read the standard `OTEL_EXPORTER_OTLP_*` variables (see [`otlp`](crate::otlp)) | `stdout` |
+//! | `LOG_OUTPUT` | `stdout`, `otlp` (OTLP/HTTP only) or `both`; `otlp` and `both` need the `otlp` feature and read the standard `OTEL_EXPORTER_OTLP_*` variables (see the `otlp` module) | `stdout` |
 //!
 //! Two more are the models' settings ([`ModelSettings`](crate::ModelSettings)),
 //! read with the rest when the logger is built and used by every model
