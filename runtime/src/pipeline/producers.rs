@@ -146,6 +146,8 @@ struct Stream<'a> {
     bytes: &'a [u8],
     /// How many of `bytes` were read.
     read: usize,
+    /// The next record's frame and its length, once found.
+    next: Option<(Frame<'a>, usize)>,
     templates: &'a mut Vec<Option<Arc<RecordTemplate>>>,
     handed: &'a Mutex<VecDeque<Arc<RecordTemplate>>>,
 }
@@ -154,26 +156,29 @@ impl Stream<'_> {
     /// The number of the next record, once the templates before it are
     /// taken in; `None` when there is none.
     fn next_number(&mut self) -> Option<u64> {
+        if let Some((frame, _)) = &self.next {
+            return frame.sequence();
+        }
         loop {
             let (frame, length) = entries::next_frame(self.bytes.get(self.read..)?)?;
-            match frame {
-                Frame::Template { slot } => {
-                    let slot = slot as usize;
-                    if self.templates.len() <= slot {
-                        self.templates.resize(slot + 1, None);
-                    }
-                    self.templates[slot] = lock(self.handed).pop_front();
-                    self.read += length;
+            if let Frame::Template { slot } = frame {
+                let slot = slot as usize;
+                if self.templates.len() <= slot {
+                    self.templates.resize(slot + 1, None);
                 }
-                record => return record.sequence(),
+                self.templates[slot] = lock(self.handed).pop_front();
+                self.read += length;
+            } else {
+                let number = frame.sequence();
+                self.next = Some((frame, length));
+                return number;
             }
         }
     }
 
-    /// Hands the next record to `each` (call [`Self::next_number`] first).
+    /// Hands the record [`Self::next_number`] found to `each`.
     fn hand_on(&mut self, each: &mut dyn FnMut(Entry<'_>)) {
-        let bytes = self.bytes.get(self.read..).unwrap_or_default();
-        let Some((frame, length)) = entries::next_frame(bytes) else {
+        let Some((frame, length)) = self.next.take() else {
             return;
         };
         self.read += length;
@@ -243,6 +248,7 @@ impl Readers {
                 Stream {
                     bytes,
                     read: 0,
+                    next: None,
                     templates,
                     handed,
                 }
