@@ -373,14 +373,21 @@ impl Writing {
         slot
     }
 
-    /// Makes a record's frame with `write`, numbers it and publishes it.
+    /// Numbers a record, makes its frame with `write` and publishes it.
+    /// `write` copies bytes and runs no code of the user's: between the
+    /// number and the frame's publication nothing can fail, so every
+    /// number taken is published.
     #[inline]
     fn record(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        // Taken before the frame is made: an atomic read-modify-write waits
+        // for the thread's pending stores to reach its cache, which are
+        // few here and a whole frame after it (measured: taken after the
+        // frame, it cost the caller about half again, 410 to 625 ns a
+        // prediction in `caller/sink`).
+        let number = self.sequence.take();
         self.staging.clear();
         write(&mut self.staging);
-        // Taken last: between the number and the frame's publication
-        // nothing can fail, so every number taken is published.
-        entries::stamp(&mut self.staging, self.sequence.take());
+        entries::stamp(&mut self.staging, number);
         self.publish();
     }
 
