@@ -2,14 +2,15 @@
 //! after another, each a finished line (a record formatted by its caller),
 //! a captured prediction record (formatted by the writer with its
 //! template), or a template the captured records after it refer to by its
-//! slot. A record's frame carries its sequence number in the channel (see
-//! `producers.rs`), stamped by [`stamp`] just before it is published.
+//! slot. A record's frame carries its number in the channel (the one its
+//! admission gave it, counted round at 2^32: see `room.rs` and
+//! `producers.rs`), stamped by [`stamp`].
 //! [`write_line`], [`write_captured`] and [`write_template`] append a
 //! frame; [`next_frame`] and [`Frames`] read them back.
 
-/// A finished line: its sequence number (8 bytes), then the line.
+/// A finished line: its number (4 bytes), then the line.
 const LINE: u8 = 0;
-/// A captured record: its sequence number (8 bytes), its template's slot
+/// A captured record: its number (4 bytes), its template's slot
 /// (4 bytes), then its capture.
 const CAPTURED: u8 = 1;
 /// A template: its slot (4 bytes); the template itself is handed over
@@ -17,20 +18,20 @@ const CAPTURED: u8 = 1;
 const TEMPLATE: u8 = 2;
 
 /// Each frame opens with its kind and the length of what follows its
-/// sequence number and slot (8 bytes).
+/// number and slot (8 bytes).
 const HEAD: usize = 1 + 8;
 
-/// A record's sequence number, after its frame's head.
-const SEQUENCE: usize = 8;
+/// A record's number, after its frame's head.
+const SEQUENCE: usize = 4;
 
 /// One frame.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Frame<'a> {
     /// A line, written as it is.
-    Line { sequence: u64, line: &'a [u8] },
+    Line { sequence: u32, line: &'a [u8] },
     /// A captured record of the template in `slot`.
     Captured {
-        sequence: u64,
+        sequence: u32,
         slot: u32,
         capture: &'a [u8],
     },
@@ -40,7 +41,7 @@ pub(crate) enum Frame<'a> {
 
 impl Frame<'_> {
     /// The record's sequence number; `None` for a template.
-    pub(crate) fn sequence(&self) -> Option<u64> {
+    pub(crate) fn sequence(&self) -> Option<u32> {
         match self {
             Frame::Line { sequence, .. } | Frame::Captured { sequence, .. } => Some(*sequence),
             Frame::Template { .. } => None,
@@ -71,7 +72,7 @@ fn head(out: &mut Vec<u8>, kind: u8, length: usize) {
 /// Appends a line's frame, numbered 0 until [`stamp`]ed.
 pub(crate) fn write_line(out: &mut Vec<u8>, line: &[u8]) {
     head(out, LINE, line.len());
-    out.extend_from_slice(&0u64.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
     out.extend_from_slice(line);
 }
 
@@ -87,7 +88,7 @@ pub(crate) fn write_captured(
     let start = out.len();
     out.reserve(captured_length(length));
     head(out, CAPTURED, length);
-    out.extend_from_slice(&0u64.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
     out.extend_from_slice(&slot.to_le_bytes());
     let body = out.len();
     write(out);
@@ -96,8 +97,8 @@ pub(crate) fn write_captured(
 }
 
 /// Gives the record whose frame `frame` holds (a line's or a captured
-/// record's, written alone) its sequence number.
-pub(crate) fn stamp(frame: &mut [u8], sequence: u64) {
+/// record's, written alone) its number.
+pub(crate) fn stamp(frame: &mut [u8], sequence: u32) {
     if let Some(number) = frame.get_mut(HEAD..HEAD + SEQUENCE) {
         number.copy_from_slice(&sequence.to_le_bytes());
     }
@@ -114,8 +115,8 @@ pub(crate) fn next_frame(bytes: &[u8]) -> Option<(Frame<'_>, usize)> {
     let (&kind, after_kind) = bytes.split_first()?;
     let (length, after_length) = after_kind.split_at_checked(8)?;
     let length = usize::try_from(u64::from_le_bytes(length.try_into().ok()?)).ok()?;
-    let sequence = |bytes: &[u8]| -> Option<u64> {
-        Some(u64::from_le_bytes(bytes.get(..SEQUENCE)?.try_into().ok()?))
+    let sequence = |bytes: &[u8]| -> Option<u32> {
+        Some(u32::from_le_bytes(bytes.get(..SEQUENCE)?.try_into().ok()?))
     };
     let slot = |bytes: &[u8]| -> Option<u32> {
         Some(u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?))
@@ -170,7 +171,7 @@ mod tests {
     use super::*;
 
     /// Appends a frame made by `write`, stamped `sequence`.
-    fn stamped(out: &mut Vec<u8>, sequence: u64, write: impl FnOnce(&mut Vec<u8>)) {
+    fn stamped(out: &mut Vec<u8>, sequence: u32, write: impl FnOnce(&mut Vec<u8>)) {
         let mut frame = Vec::new();
         write(&mut frame);
         stamp(&mut frame, sequence);
@@ -186,7 +187,7 @@ mod tests {
         stamped(&mut out, 8, |out| {
             write_captured(out, 3, 2, |out| out.extend_from_slice(b"ab"));
         });
-        stamped(&mut out, u64::MAX, |out| write_captured(out, 1, 0, |_| {}));
+        stamped(&mut out, u32::MAX, |out| write_captured(out, 1, 0, |_| {}));
         write_line(&mut out, b"");
         let expected_length = line_length(b"one\n")
             + TEMPLATE_LENGTH
@@ -209,7 +210,7 @@ mod tests {
                     capture: b"ab"
                 },
                 Frame::Captured {
-                    sequence: u64::MAX,
+                    sequence: u32::MAX,
                     slot: 1,
                     capture: b""
                 },
@@ -220,7 +221,7 @@ mod tests {
             ]
         );
         let numbers: Vec<_> = Frames(&out).map(|frame| frame.sequence()).collect();
-        assert_eq!(numbers, [Some(7), None, Some(8), Some(u64::MAX), Some(0)]);
+        assert_eq!(numbers, [Some(7), None, Some(8), Some(u32::MAX), Some(0)]);
     }
 
     #[test]

@@ -9,15 +9,16 @@
 //! the cache shared with the writer: measured, this was most of what the
 //! caller spent in the queue when each thread's buffer was behind a lock).
 //!
-//! **Order.** Just before it publishes a record, a thread numbers it from
-//! the channel's [`Sequence`] (one atomic increment): the numbers follow
-//! the order in which the records were logged, across threads too (a
-//! record logged after another, say after joining the thread that logged
-//! it, gets a higher number; records logged at the same moment by two
-//! threads get numbers in some order). The writer merges the buffers by
-//! number, and a record waits while one numbered before it is not
-//! published yet (its thread is between the two steps). So records are
-//! written in the order they were logged.
+//! **Order.** Each record carries the number its admission into the
+//! channel gave it (the count of admissions, from the same compare-and-swap
+//! that admits it: see `room.rs`): the numbers follow the order in which
+//! the records were logged, across threads too (a record logged after
+//! another, say after joining the thread that logged it, gets a higher
+//! number; records logged at the same moment by two threads get numbers in
+//! some order). The writer merges the buffers by number, and a record waits
+//! while one numbered before it is not published yet (its thread is
+//! between admitting and publishing it). So records are written in the
+//! order they were logged.
 //!
 //! A thread's frames reach the writer in the order the thread wrote them.
 //! A ring that is full is followed by a new one: the thread hands the new
@@ -57,23 +58,6 @@ fn let_go_if_large(buffer: &mut Vec<u8>) {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The next number a record of the channel gets, in a cache line of its
-/// own (its threads write it, the writer never reads it).
-#[derive(Default)]
-#[repr(align(128))]
-struct Sequence(AtomicU64);
-
-impl Sequence {
-    /// Takes a number. Every increment of one atomic falls in a single
-    /// order that agrees with happens-before, so a record logged after
-    /// another (by program order or by any synchronization between the two
-    /// threads) gets a higher number; no stronger ordering is needed.
-    #[inline]
-    fn take(&self) -> u64 {
-        self.0.fetch_add(1, Ordering::Relaxed)
-    }
 }
 
 /// One thread's buffer, held by the thread ([`Writing`]) and by the
@@ -155,7 +139,7 @@ struct Stream<'a> {
 impl Stream<'_> {
     /// The number of the next record, once the templates before it are
     /// taken in; `None` when there is none.
-    fn next_number(&mut self) -> Option<u64> {
+    fn next_number(&mut self) -> Option<u32> {
         if let Some((frame, _)) = &self.next {
             return frame.sequence();
         }
@@ -200,10 +184,10 @@ pub(crate) struct Readers {
     known: Vec<Arc<Producer>>,
     /// The registry's generation it was copied at.
     seen: u64,
-    /// The number of the next record to hand on.
-    next: u64,
+    /// The number of the next record to hand on (counted round at 2^32).
+    next: u32,
     /// The buffers' next records, by number (kept for its memory).
-    heads: BinaryHeap<Reverse<(u64, usize)>>,
+    heads: BinaryHeap<Reverse<(u32, usize)>>,
 }
 
 impl Readers {
@@ -271,22 +255,26 @@ impl Readers {
 
 /// Hands `each` the streams' records in order of their numbers, from
 /// `next` up to the first number none of them holds (its record is not
-/// published yet); says how many there were.
+/// published yet); says how many there were. Numbers are counted round at
+/// 2^32: every number in the streams is at most 2^31 past `next` (the
+/// channel holds fewer records), so they are compared by their distance
+/// from it.
 fn merge(
     streams: &mut [Stream<'_>],
-    next: &mut u64,
-    heads: &mut BinaryHeap<Reverse<(u64, usize)>>,
+    next: &mut u32,
+    heads: &mut BinaryHeap<Reverse<(u32, usize)>>,
     each: &mut dyn FnMut(Entry<'_>),
 ) -> usize {
+    let base = *next;
     heads.clear();
     for (index, stream) in streams.iter_mut().enumerate() {
         if let Some(number) = stream.next_number() {
-            heads.push(Reverse((number, index)));
+            heads.push(Reverse((number.wrapping_sub(base), index)));
         }
     }
     let mut records = 0;
-    while let Some(Reverse((mut number, index))) = heads.pop() {
-        if number > *next {
+    while let Some(Reverse((mut distance, index))) = heads.pop() {
+        if distance > next.wrapping_sub(base) {
             // The record numbered `next` is not published yet: those after
             // it wait for the next read.
             break;
@@ -298,12 +286,16 @@ fn merge(
         loop {
             stream.hand_on(each);
             records += 1;
-            *next = (*next).max(number.saturating_add(1));
+            if distance >= next.wrapping_sub(base) {
+                *next = base.wrapping_add(distance).wrapping_add(1);
+            }
             match stream.next_number() {
-                Some(following) if following <= *next => number = following,
                 Some(following) => {
-                    heads.push(Reverse((following, index)));
-                    break;
+                    distance = following.wrapping_sub(base);
+                    if distance > next.wrapping_sub(base) {
+                        heads.push(Reverse((distance, index)));
+                        break;
+                    }
                 }
                 None => break,
             }
@@ -315,7 +307,6 @@ fn merge(
 /// The thread's side of a buffer.
 pub(crate) struct Writing {
     producer: Arc<Producer>,
-    sequence: Arc<Sequence>,
     ring: rtrb::Producer<u8>,
     /// Where a frame is made before it is copied into the ring.
     staging: Vec<u8>,
@@ -324,21 +315,25 @@ pub(crate) struct Writing {
 }
 
 impl Writing {
-    /// Writes a line's frame.
-    pub(crate) fn line(&mut self, line: &[u8]) {
-        self.record(|out| entries::write_line(out, line));
+    /// Writes the frame of a line, the record numbered `number`.
+    pub(crate) fn line(&mut self, number: u32, line: &[u8]) {
+        self.record(number, |out| entries::write_line(out, line));
     }
 
-    /// Writes a captured record's frame, of `length` bytes that `write`
-    /// appends, after its template's frame if the writer does not have it.
+    /// Writes the frame of a captured record numbered `number`, of
+    /// `length` bytes that `write` appends, after its template's frame if
+    /// the writer does not have it.
     pub(crate) fn captured(
         &mut self,
+        number: u32,
         template: &Arc<RecordTemplate>,
         length: usize,
         write: impl FnOnce(&mut Vec<u8>),
     ) {
         let slot = self.slot_of(template);
-        self.record(|out| entries::write_captured(out, slot, length, write));
+        self.record(number, |out| {
+            entries::write_captured(out, slot, length, write)
+        });
     }
 
     /// The slot of `template`, handed to the writer first if it is new.
@@ -373,29 +368,14 @@ impl Writing {
         slot
     }
 
-    /// Numbers a record, makes its frame with `write` and publishes it.
-    /// `write` copies bytes and runs no code of the user's: between the
-    /// number and the frame's publication nothing can fail, so every
-    /// number taken is published.
+    /// Makes the frame of the record numbered `number` with `write` and
+    /// publishes it. `write` copies bytes and runs no code of the user's:
+    /// between its admission and its publication nothing can fail, so every
+    /// number is published.
     #[inline]
-    fn record(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        // Taken before the frame is made: an atomic read-modify-write waits
-        // for the thread's pending stores to reach its cache, which are
-        // few here and a whole frame after it (measured: taken after the
-        // frame, it cost the caller about half again, 410 to 625 ns a
-        // prediction in `caller/sink`).
-        let number = self.sequence.take();
+    fn record(&mut self, number: u32, write: impl FnOnce(&mut Vec<u8>)) {
         self.staging.clear();
         write(&mut self.staging);
-        entries::stamp(&mut self.staging, number);
-        self.publish();
-    }
-
-    /// Writes a line's frame numbered `number`, as if taken earlier.
-    #[cfg(test)]
-    fn line_numbered(&mut self, line: &[u8], number: u64) {
-        self.staging.clear();
-        entries::write_line(&mut self.staging, line);
         entries::stamp(&mut self.staging, number);
         self.publish();
     }
@@ -435,8 +415,9 @@ pub(crate) struct Producers {
     registry: Mutex<Vec<Arc<Producer>>>,
     /// Counts changes of `registry`, so the writer copies it only then.
     generation: AtomicU64,
-    /// Numbers the records, in the order they are logged.
-    sequence: Arc<Sequence>,
+    /// Numbers the tests' records, as admissions do the channel's.
+    #[cfg(test)]
+    numbers: std::sync::atomic::AtomicU32,
     /// For a thread that cannot use a buffer of its own.
     shared: Mutex<Option<Writing>>,
 }
@@ -449,7 +430,8 @@ impl Producers {
             id,
             registry: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
-            sequence: Arc::default(),
+            #[cfg(test)]
+            numbers: std::sync::atomic::AtomicU32::new(0),
             shared: Mutex::new(None),
         }
     }
@@ -500,7 +482,6 @@ impl Producers {
         self.generation.fetch_add(1, Ordering::Release);
         Writing {
             producer,
-            sequence: Arc::clone(&self.sequence),
             ring,
             staging: Vec::new(),
             templates: Vec::new(),
@@ -550,6 +531,19 @@ impl Producers {
         // not read yet (registered since its last copy) waits for a read.
         registry.retain(|producer| Arc::strong_count(producer) > 1 || !producer.is_drained());
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The next record's number, as its admission would give it.
+    #[cfg(test)]
+    fn number(&self) -> u32 {
+        self.numbers.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Writes a line with the next number into this thread's buffer.
+    #[cfg(test)]
+    fn line(&self, line: &[u8]) {
+        let number = self.number();
+        self.append(|writing| writing.line(number, line));
     }
 
     /// Whether the writer read every buffer to its end.
@@ -632,7 +626,7 @@ mod tests {
                     for line in 0..200u8 {
                         let mut bytes = vec![thread, line];
                         bytes.resize(1024, b'.');
-                        producers.append(|writing| writing.line(&bytes));
+                        producers.line(&bytes);
                     }
                 })
             })
@@ -666,7 +660,7 @@ mod tests {
         let producers = Arc::new(test_producers());
         let mut reader = Reader::default();
         // This thread's buffer comes first in the registry.
-        producers.append(|writing| writing.line(b"first"));
+        producers.line(b"first");
         assert_eq!(reader.read(&producers), (1, vec![b"first".to_vec()]));
         let other = {
             let producers = Arc::clone(&producers);
@@ -674,12 +668,12 @@ mod tests {
                 for line in 0..100u8 {
                     let mut bytes = vec![line];
                     bytes.resize(1024, b'.');
-                    producers.append(|writing| writing.line(&bytes));
+                    producers.line(&bytes);
                 }
             })
         };
         assert!(other.join().is_ok());
-        producers.append(|writing| writing.line(b"last"));
+        producers.line(b"last");
         let (records, lines) = reader.read(&producers);
         assert_eq!(records, 101);
         assert_eq!(lines.last().map(Vec::as_slice), Some(&b"last"[..]));
@@ -691,17 +685,17 @@ mod tests {
     fn a_record_waits_while_one_numbered_before_it_is_not_published() {
         let producers = Arc::new(test_producers());
         let mut reader = Reader::default();
-        producers.append(|writing| writing.line(b"one"));
+        producers.line(b"one");
         // Another thread took the next number and has not published its
         // record yet.
-        let taken = producers.sequence.take();
-        producers.append(|writing| writing.line(b"three"));
+        let taken = producers.number();
+        producers.line(b"three");
         assert_eq!(reader.read(&producers), (1, vec![b"one".to_vec()]));
         assert_eq!(reader.read(&producers).0, 0, "three waits for two");
         let other = {
             let producers = Arc::clone(&producers);
             std::thread::spawn(move || {
-                producers.append(|writing| writing.line_numbered(b"two", taken));
+                producers.append(|writing| writing.line(taken, b"two"));
             })
         };
         assert!(other.join().is_ok());
@@ -710,6 +704,28 @@ mod tests {
             (2, vec![b"two".to_vec(), b"three".to_vec()])
         );
         assert!(producers.registry_is_drained());
+    }
+
+    #[test]
+    fn numbers_counted_round_past_2_to_the_32_keep_their_order() {
+        let producers = Arc::new(test_producers());
+        let mut reader = Reader::default();
+        producers.numbers.store(u32::MAX - 1, Ordering::Relaxed);
+        reader.readers.next = u32::MAX - 1;
+        producers.line(b"a");
+        let other = {
+            let producers = Arc::clone(&producers);
+            std::thread::spawn(move || {
+                producers.line(b"b");
+                producers.line(b"c");
+            })
+        };
+        assert!(other.join().is_ok());
+        producers.line(b"d");
+        let (records, lines) = reader.read(&producers);
+        assert_eq!(records, 4);
+        assert_eq!(lines, [b"a", b"b", b"c", b"d"].map(|line| line.to_vec()));
+        assert_eq!(reader.readers.next, 2);
     }
 
     #[test]
@@ -731,7 +747,7 @@ mod tests {
                         }
                         let mut bytes = turn.to_le_bytes().to_vec();
                         bytes.resize(1024, b'.');
-                        producers.append(|writing| writing.line(&bytes));
+                        producers.line(&bytes);
                         *turn += 1;
                     }
                 })
@@ -761,9 +777,9 @@ mod tests {
         let producers = test_producers();
         let mut reader = Reader::default();
         let large = vec![b'x'; 3 * RING_BYTES];
-        producers.append(|writing| writing.line(b"before"));
-        producers.append(|writing| writing.line(&large));
-        producers.append(|writing| writing.line(b"after"));
+        producers.line(b"before");
+        producers.line(&large);
+        producers.line(b"after");
         let (records, lines) = reader.read(&producers);
         assert_eq!(records, 3);
         assert_eq!(lines, [b"before".to_vec(), large, b"after".to_vec()]);
@@ -776,8 +792,11 @@ mod tests {
         let mut reader = Reader::default();
         let (first, second) = (template("a"), template("b"));
         let capture = |template: &Arc<RecordTemplate>, bytes: &'static [u8]| {
+            let number = producers.number();
             producers.append(|writing| {
-                writing.captured(template, bytes.len(), |out| out.extend_from_slice(bytes));
+                writing.captured(number, template, bytes.len(), |out| {
+                    out.extend_from_slice(bytes);
+                });
             });
         };
         capture(&first, b"1");
@@ -815,10 +834,10 @@ mod tests {
     fn a_buffer_is_forgotten_once_its_thread_ended_and_it_was_read() {
         let producers = Arc::new(test_producers());
         let mut reader = Reader::default();
-        producers.append(|writing| writing.line(b"main"));
+        producers.line(b"main");
         let other = {
             let producers = Arc::clone(&producers);
-            std::thread::spawn(move || producers.append(|writing| writing.line(b"other")))
+            std::thread::spawn(move || producers.line(b"other"))
         };
         assert!(other.join().is_ok());
         assert_eq!(producers.buffers(), 2);
@@ -829,20 +848,20 @@ mod tests {
             (2, vec![b"main".to_vec(), b"other".to_vec()])
         );
         assert_eq!(producers.buffers(), 1, "the ended thread's buffer is gone");
-        producers.append(|writing| writing.line(b"again"));
+        producers.line(b"again");
         assert_eq!(reader.read(&producers), (1, vec![b"again".to_vec()]));
     }
 
     #[test]
     fn a_threads_buffer_holds_64_kib_and_a_large_frame_does_not_keep_its_memory() {
         let producers = test_producers();
-        producers.append(|writing| writing.line(b"small"));
+        producers.line(b"small");
         let (ring, staging) = with_own(&producers, |writing| {
             (writing.ring.buffer().capacity(), writing.staging.capacity())
         });
         assert_eq!(ring, 64 << 10, "the guide's figure");
         assert!(staging > 0, "a small frame's staging buffer is kept");
-        producers.append(|writing| writing.line(&vec![b'x'; 100 << 10]));
+        producers.line(&vec![b'x'; 100 << 10]);
         let staging = with_own(&producers, |writing| writing.staging.capacity());
         assert!(staging <= 64 << 10, "a large one's is let go: {staging}");
         let mut reader = Reader::default();
@@ -853,14 +872,14 @@ mod tests {
     fn a_buffer_the_writer_has_not_read_is_not_forgotten_when_its_thread_ends() {
         let producers = Arc::new(test_producers());
         let mut reader = Reader::default();
-        producers.append(|writing| writing.line(b"main"));
+        producers.line(b"main");
         assert_eq!(reader.read(&producers).0, 1);
         // A thread registers, writes and ends after the writer's last copy
         // of the registry; the writer forgets the ended buffers with that
         // copy in hand.
         let other = {
             let producers = Arc::clone(&producers);
-            std::thread::spawn(move || producers.append(|writing| writing.line(b"other")))
+            std::thread::spawn(move || producers.line(b"other"))
         };
         assert!(other.join().is_ok());
         producers.forget_ended(&mut reader.readers.known);
@@ -884,15 +903,15 @@ mod tests {
     #[test]
     fn a_thread_keeps_one_buffer_per_channel_and_drops_those_of_channels_gone() {
         let first = test_producers();
-        first.append(|writing| writing.line(b"1"));
+        first.line(b"1");
         let second_id = {
             let second = test_producers();
-            second.append(|writing| writing.line(b"2"));
-            second.append(|writing| writing.line(b"3"));
+            second.line(b"2");
+            second.line(b"3");
             second.id
         };
         let third = test_producers();
-        third.append(|writing| writing.line(b"4"));
+        third.line(b"4");
         let ids: Vec<u64> = OWN.with(|own| own.borrow().iter().map(|(id, _)| *id).collect());
         assert!(
             !ids.contains(&second_id),

@@ -80,7 +80,7 @@ impl LineQueue {
 
     /// Queues a finished line.
     pub(crate) fn push_line(&self, line: &[u8]) {
-        self.push(|writing| writing.line(line));
+        self.push(|writing, number| writing.line(number, line));
     }
 
     /// Queues a captured record of `template`.
@@ -90,15 +90,18 @@ impl LineQueue {
         template: &Arc<RecordTemplate>,
         capture: &Capture<'_, '_, F>,
     ) {
-        self.push(|writing| writing.captured(template, capture.len(), |out| capture.write(out)));
+        self.push(|writing, number| {
+            writing.captured(number, template, capture.len(), |out| capture.write(out));
+        });
     }
 
-    /// Queues one record with `append`, or drops and counts it when the
-    /// channel has no room in time (at once in `drop` mode). The count is
-    /// taken under the room's lock, before the channel can be seen closed,
-    /// so the writer's last report covers every drop.
+    /// Queues one record with `write` (given the number its admission
+    /// gave it), or drops and counts it when the channel has no room in
+    /// time (at once in `drop` mode). The count is taken under the room's
+    /// lock, before the channel can be seen closed, so the writer's last
+    /// report covers every drop.
     #[inline]
-    fn push(&self, write: impl FnOnce(&mut Writing)) {
+    fn push(&self, write: impl FnOnce(&mut Writing, u32)) {
         let shared = &*self.shared;
         let (admission, counts) = shared.room.admit(
             || shared.wake_writer(),
@@ -107,7 +110,9 @@ impl LineQueue {
         if admission != Admission::Admitted {
             return;
         }
-        shared.producers.append(write);
+        shared
+            .producers
+            .append(|writing| write(writing, counts.number()));
         if shared.room.must_wake_writer(counts) {
             shared.unpark_writer();
         }

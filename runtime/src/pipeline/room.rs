@@ -9,7 +9,7 @@
 //! with no progress, which makes the output's [`OutputState`].
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -69,8 +69,10 @@ pub(crate) const STALL_AFTER: Duration = Duration::from_millis(500);
 /// records holds this many, and the rest are admitted one by one.
 pub(crate) const MAX_RESERVATION: usize = 1 << 28;
 
-/// The records in a channel (the low 32 bits of [`Occupancy`]'s word).
-const RECORDS: u64 = (1 << 32) - 1;
+/// The records admitted into a channel, counted round at 2^32 (the low 32
+/// bits of [`Occupancy`]'s word): less those taken out, the records in the
+/// channel; the count an admission leaves numbers the admitted record.
+const ADMITTED: u64 = (1 << 32) - 1;
 /// One reserved slot (the reserved count is in bits 32 to 60).
 const ONE_RESERVED: u64 = 1 << 32;
 /// The writer waits with a timeout (bit 61).
@@ -79,41 +81,77 @@ const WRITER_POLLING: u64 = 1 << 61;
 const WRITER_PARKED: u64 = 1 << 62;
 /// The channel is closed (bit 63).
 const CLOSED: u64 = 1 << 63;
-const RESERVED: u64 = !(RECORDS | WRITER_POLLING | WRITER_PARKED | CLOSED);
+const RESERVED: u64 = !(ADMITTED | WRITER_POLLING | WRITER_PARKED | CLOSED);
 
-/// How full a drain's channel is: the records in it, the slots reserved by
-/// async callers, whether it is closed and whether its writer waits, in one
-/// atomic word, so that a record is admitted with one compare-and-swap and
-/// no lock, and admission, reservation, closing and the writer's sleep never
-/// disagree. The drain's lock is taken only to wait for room.
+/// How full a drain's channel is: the records admitted into it, the slots
+/// reserved by async callers, whether it is closed and whether its writer
+/// waits, in one atomic word, so that a record is admitted with one
+/// compare-and-swap and no lock, and admission, reservation, closing and
+/// the writer's sleep never disagree; and, beside it, the records the writer
+/// took out. The drain's lock is taken only to wait for room.
+///
+/// Admissions are counted rather than the records in the channel so that
+/// the compare-and-swap that admits a record also numbers it: every
+/// admission changes the one word, in a single order that agrees with
+/// happens-before, so a record logged after another (on any thread that
+/// synchronized with the other's) gets a higher number. The line drain's
+/// writer writes the records in that order (see `producers.rs`). Taking
+/// records out does not touch the word, which callers then share with no
+/// one but each other.
 #[derive(Default)]
 pub(crate) struct Occupancy {
     counts: AtomicU64,
+    taken: Taken,
 }
 
-/// The word as an admission left it.
+/// The records taken out of a channel, counted round at 2^32 like the
+/// admissions; written by the drain's writer only, in a cache line of its own.
+#[derive(Default)]
+#[repr(align(128))]
+struct Taken(AtomicU32);
+
+/// The word as an admission left it, and the records taken out as the
+/// admission saw them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Counts(u64);
+pub(crate) struct Counts {
+    word: u64,
+    taken: u32,
+}
 
 impl Counts {
-    /// Records in the channel.
+    /// Records in the channel (at most: the writer may have taken more
+    /// since).
     pub(crate) fn records(self) -> usize {
-        records_of(self.0)
+        records_of(self.word, self.taken)
+    }
+
+    /// The admitted record's number, counted round at 2^32: one more than
+    /// the record admitted before it in the channel.
+    pub(crate) fn number(self) -> u32 {
+        (self.word as u32).wrapping_sub(1)
     }
 
     /// Whether the writer sleeps until woken.
     pub(crate) fn writer_parked(self) -> bool {
-        self.0 & WRITER_PARKED != 0
+        self.word & WRITER_PARKED != 0
     }
 
     /// Whether the writer waits with a timeout.
     pub(crate) fn writer_polling(self) -> bool {
-        self.0 & WRITER_POLLING != 0
+        self.word & WRITER_POLLING != 0
     }
 }
 
-fn records_of(counts: u64) -> usize {
-    (counts & RECORDS) as usize
+/// The records in the channel: admitted less taken, both counted round
+/// (the channel never holds 2^31 records: see [`MAX_RESERVATION`]).
+fn records_of(counts: u64, taken: u32) -> usize {
+    (counts as u32).wrapping_sub(taken) as usize
+}
+
+/// `counts` with one more admission (counted round, never carrying into
+/// the reserved slots).
+fn one_more_admitted(counts: u64) -> u64 {
+    (counts & !ADMITTED) | u64::from((counts as u32).wrapping_add(1))
 }
 
 fn reserved_of(counts: u64) -> usize {
@@ -126,6 +164,8 @@ impl Occupancy {
     /// reservation of `signals`' drain uses it.
     #[inline]
     pub(crate) fn admit(&self, capacity: usize, signals: &RoomSignals) -> Option<Counts> {
+        // Read first: the admissions read after it are at least as many.
+        let taken = self.taken();
         let mut counts = self.counts.load(Ordering::Acquire);
         let reserving =
             reserved_of(counts) > 0 && counts & CLOSED == 0 && signals.take_reservation();
@@ -134,9 +174,9 @@ impl Occupancy {
                 return None;
             }
             let next = if reserving {
-                counts - ONE_RESERVED + 1
-            } else if records_of(counts) + reserved_of(counts) < capacity {
-                counts + 1
+                one_more_admitted(counts - ONE_RESERVED)
+            } else if records_of(counts, taken) + reserved_of(counts) < capacity {
+                one_more_admitted(counts)
             } else {
                 return None;
             };
@@ -146,7 +186,7 @@ impl Occupancy {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return Some(Counts(next)),
+                Ok(_) => return Some(Counts { word: next, taken }),
                 Err(now) => counts = now,
             }
         }
@@ -161,7 +201,8 @@ impl Occupancy {
         } else {
             WRITER_POLLING
         };
-        records_of(self.counts.fetch_or(bit, Ordering::AcqRel))
+        let taken = self.taken();
+        records_of(self.counts.fetch_or(bit, Ordering::AcqRel), taken)
     }
 
     /// Marks the writer running; says whether it was waiting (and so
@@ -177,8 +218,10 @@ impl Occupancy {
     /// open and has room for them.
     pub(crate) fn reserve(&self, count: usize, capacity: usize) -> bool {
         let count = count.min(MAX_RESERVATION);
+        let taken = self.taken();
         self.update(|counts| {
-            let fits = records_of(counts) + reserved_of(counts) + count <= capacity.max(count);
+            let fits =
+                records_of(counts, taken) + reserved_of(counts) + count <= capacity.max(count);
             (counts & CLOSED == 0 && fits).then(|| counts + ONE_RESERVED * count as u64)
         })
     }
@@ -191,9 +234,21 @@ impl Occupancy {
         });
     }
 
-    /// `count` records left the channel.
+    /// `count` records left the channel (called by the drain's writer).
     pub(crate) fn remove(&self, count: usize) {
-        self.update(|counts| Some(counts - count.min(records_of(counts)) as u64));
+        let counts = self.counts.load(Ordering::Acquire);
+        let _ = self
+            .taken
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |taken| {
+                let count = count.min(records_of(counts, taken));
+                Some(taken.wrapping_add(count as u32))
+            });
+    }
+
+    /// The records taken out so far, counted round.
+    fn taken(&self) -> u32 {
+        self.taken.0.load(Ordering::Acquire)
     }
 
     /// Closes the channel: no record enters any more.
@@ -208,13 +263,15 @@ impl Occupancy {
 
     /// Records in the channel.
     pub(crate) fn records(&self) -> usize {
-        records_of(self.counts.load(Ordering::Acquire))
+        let taken = self.taken();
+        records_of(self.counts.load(Ordering::Acquire), taken)
     }
 
     /// Whether a record without a reservation would have to wait.
     pub(crate) fn is_full(&self, capacity: usize) -> bool {
+        let taken = self.taken();
         let counts = self.counts.load(Ordering::Acquire);
-        records_of(counts) + reserved_of(counts) >= capacity
+        records_of(counts, taken) + reserved_of(counts) >= capacity
     }
 
     /// Applies `change` to the counts, unless it answers `None`.
@@ -587,6 +644,45 @@ mod tests {
             "all given back, no borrow into the record count"
         );
         assert_eq!(occupancy.records(), 0);
+    }
+
+    #[test]
+    fn each_admission_numbers_its_record_one_past_the_one_before() {
+        let (signals, occupancy) = (RoomSignals::default(), Occupancy::default());
+        let number = || occupancy.admit(3, &signals).map(Counts::number);
+        assert_eq!((number(), number()), (Some(0), Some(1)));
+        occupancy.remove(2);
+        assert_eq!(number(), Some(2), "taking records out numbers nothing");
+        assert!(occupancy.reserve(1, 3));
+        signals.hold_reservations(1);
+        assert_eq!(number(), Some(3), "nor does a reservation: its use does");
+        assert_eq!(occupancy.records(), 2);
+        assert_eq!(number(), Some(4));
+        assert_eq!(number(), None, "full: no number");
+        assert_eq!(occupancy.records(), 3);
+    }
+
+    #[test]
+    fn admissions_counted_round_past_2_to_the_32_never_touch_the_reservations() {
+        let (signals, occupancy) = (RoomSignals::default(), Occupancy::default());
+        let start = u32::MAX - 1;
+        occupancy.counts.store(u64::from(start), Ordering::Relaxed);
+        occupancy.taken.0.store(start, Ordering::Relaxed);
+        assert_eq!(occupancy.records(), 0);
+        let number = || occupancy.admit(4, &signals).map(Counts::number);
+        assert_eq!(
+            (number(), number(), number()),
+            (Some(u32::MAX - 1), Some(u32::MAX), Some(0))
+        );
+        assert_eq!(occupancy.records(), 3);
+        assert_eq!(reserved_of(occupancy.counts.load(Ordering::Relaxed)), 0);
+        assert!(!occupancy.is_full(4));
+        assert_eq!(number(), Some(1));
+        assert!(occupancy.is_full(4));
+        occupancy.remove(4);
+        assert_eq!(occupancy.records(), 0);
+        occupancy.remove(1);
+        assert_eq!(occupancy.records(), 0, "never below zero across the wrap");
     }
 
     #[test]
