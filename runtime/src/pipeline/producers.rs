@@ -196,6 +196,64 @@ impl Readers {
     /// were, and whether a buffer read to the end of a ring has a newer
     /// one to read.
     fn read_once(&mut self, each: &mut dyn FnMut(Entry<'_>)) -> (usize, bool) {
+        // Most reads find one thread's records: those are read without
+        // gathering the others' (no allocation).
+        let mut unread = self
+            .known
+            .iter()
+            .filter(|producer| !producer.reading().ring.is_empty());
+        match (unread.next(), unread.next()) {
+            (None, _) => (0, false),
+            (Some(producer), None) => {
+                let producer = Arc::clone(producer);
+                self.read_one(&producer, each)
+            }
+            (Some(_), Some(_)) => self.read_all(each),
+        }
+    }
+
+    /// [`Self::read_once`] when only `producer` has unread frames.
+    fn read_one(&mut self, producer: &Producer, each: &mut dyn FnMut(Entry<'_>)) -> (usize, bool) {
+        let mut reading = producer.reading();
+        let Reading {
+            ring,
+            scratch,
+            templates,
+            ..
+        } = &mut *reading;
+        let Ok(chunk) = ring.read_chunk(ring.slots()) else {
+            return (0, false);
+        };
+        let (first, second) = chunk.as_slices();
+        let bytes: &[u8] = if second.is_empty() {
+            first
+        } else {
+            scratch.clear();
+            scratch.extend_from_slice(first);
+            scratch.extend_from_slice(second);
+            scratch
+        };
+        let mut stream = Stream {
+            bytes,
+            read: 0,
+            next: None,
+            templates,
+            handed: &producer.next_templates,
+        };
+        let records = merge(
+            std::slice::from_mut(&mut stream),
+            &mut self.next,
+            &mut self.heads,
+            each,
+        );
+        let read = stream.read;
+        chunk.commit(read);
+        let_go_if_large(&mut reading.scratch);
+        (records, reading.can_move_on())
+    }
+
+    /// [`Self::read_once`] over every buffer.
+    fn read_all(&mut self, each: &mut dyn FnMut(Entry<'_>)) -> (usize, bool) {
         let Readers {
             known, next, heads, ..
         } = self;

@@ -28,6 +28,14 @@ use std::time::{Duration, Instant};
 /// longest a record waits before it is written.
 const BATCH_INTERVAL: Duration = Duration::from_millis(1);
 
+/// A read that found fewer records than this, while the channel is less
+/// than half full, is followed by a pause of 50 µs, so that the next one
+/// finds a batch: a writer that reads each record as soon as it is
+/// published pulls the cache lines its caller is writing into, which slowed
+/// the caller by a fifth and took a fifth more CPU in all (`caller/sink`
+/// and `cpu/sink`, 2026-12-07: 540 against 432 ns, 876 against 623 ns).
+const SMALL_READ: usize = 32;
+
 /// After this long without a record, the writer sleeps until woken.
 const IDLE_BEFORE_PARKING: Duration = Duration::from_millis(20);
 
@@ -160,8 +168,10 @@ impl LineQueue {
     /// time; when there is none, the writer pauses for a moment rather than
     /// spin. Called by the writer thread only.
     pub(crate) fn read(&self, readers: &mut Readers, each: &mut dyn FnMut(Entry<'_>)) -> usize {
-        let records = self.shared.producers.read(readers, each);
-        if records == 0 {
+        let shared = &*self.shared;
+        let records = shared.producers.read(readers, each);
+        let room = &shared.room;
+        if records == 0 || (records < SMALL_READ && room.records() < room.capacity.div_ceil(2)) {
             std::thread::park_timeout(Duration::from_micros(50));
         }
         records
