@@ -277,18 +277,7 @@ on_both_drains! {
         threads: u64,
         per_thread: u64,
     ) -> (logged_model::LogStats, Vec<serde_json::Value>) {
-        let output = logged_model::CapturedOutput::default();
-        let (logger, guard) = LoggerBuilder::new()
-            .drain(DRAIN)
-            .overflow(overflow)
-            .channel_size(capacity)
-            .profile_interval(None)
-            .build_with_writer(output.clone())
-            .expect("valid configuration");
-        let model = Arc::new(
-            logged_model::Logged::new(logged_model_test_support::models::CreditModel, &logger)
-                .expect("wraps"),
-        );
+        let (output, logger, guard, model) = credit_model(overflow, capacity);
         let handles: Vec<_> = (0..threads)
             .map(|thread| {
                 let (logger, model) = (logger.clone(), Arc::clone(&model));
@@ -306,12 +295,42 @@ on_both_drains! {
         }
         drop((model, logger));
         let stats = guard.finish();
-        let records = output
+        (stats, parsed(&output))
+    }
+
+    /// A channel of `capacity` in `overflow` mode into a captured output,
+    /// its logger and guard, and the credit model wrapped with it.
+    fn credit_model(
+        overflow: Overflow,
+        capacity: usize,
+    ) -> (
+        logged_model::CapturedOutput,
+        logged_model::Logger,
+        logged_model::LogGuard,
+        Arc<logged_model::Logged<logged_model_test_support::models::CreditModel>>,
+    ) {
+        let output = logged_model::CapturedOutput::default();
+        let (logger, guard) = LoggerBuilder::new()
+            .drain(DRAIN)
+            .overflow(overflow)
+            .channel_size(capacity)
+            .profile_interval(None)
+            .build_with_writer(output.clone())
+            .expect("valid configuration");
+        let model = Arc::new(
+            logged_model::Logged::new(logged_model_test_support::models::CreditModel, &logger)
+                .expect("wraps"),
+        );
+        (output, logger, guard, model)
+    }
+
+    /// The lines written, parsed.
+    fn parsed(output: &logged_model::CapturedOutput) -> Vec<serde_json::Value> {
+        output
             .lines()
             .iter()
             .map(|line| serde_json::from_str(line).expect("every line is JSON"))
-            .collect();
-        (stats, records)
+            .collect()
     }
 
     /// Checks that each thread's ticks come in its order, and that no
@@ -383,17 +402,7 @@ on_both_drains! {
         // and a prediction. After joining them, this thread logs the last
         // record.
         const TURNS: u64 = 2_000;
-        let output = logged_model::CapturedOutput::default();
-        let (logger, guard) = LoggerBuilder::new()
-            .drain(DRAIN)
-            .channel_size(64)
-            .profile_interval(None)
-            .build_with_writer(output.clone())
-            .expect("valid configuration");
-        let model = Arc::new(
-            logged_model::Logged::new(logged_model_test_support::models::CreditModel, &logger)
-                .expect("wraps"),
-        );
+        let (output, logger, guard, model) = credit_model(Overflow::Block, 64);
         let turn = Arc::new(std::sync::Mutex::new(0u64));
         let handles: Vec<_> = (0..4)
             .map(|_| {
@@ -419,11 +428,7 @@ on_both_drains! {
         drop((model, logger));
         let stats = guard.finish();
         assert_eq!(stats.dropped, 0);
-        let records: Vec<serde_json::Value> = output
-            .lines()
-            .iter()
-            .map(|line| serde_json::from_str(line).expect("every line is JSON"))
-            .collect();
+        let records = parsed(&output);
         let messages: Vec<&str> = records
             .iter()
             .map(|record| record["message"].as_str().expect("a message"))
