@@ -765,6 +765,36 @@ mod tests {
     }
 
     #[test]
+    fn frames_that_wrap_around_a_rings_end_are_read_whole_beside_another_threads() {
+        let producers = Arc::new(test_producers());
+        let mut reader = Reader::default();
+        let line = |tag: u8| {
+            let mut bytes = vec![tag];
+            bytes.resize(1000, b'.');
+            bytes
+        };
+        // About 40 KiB of the 64 KiB ring, read; then as much again, which
+        // wraps around the ring's end.
+        for tag in 0..40 {
+            producers.line(&line(tag));
+        }
+        assert_eq!(reader.read(&producers).0, 40);
+        for tag in 40..80 {
+            producers.line(&line(tag));
+        }
+        // Another thread's record, so that the read merges two buffers.
+        let other = {
+            let producers = Arc::clone(&producers);
+            std::thread::spawn(move || producers.line(&line(200)))
+        };
+        assert!(other.join().is_ok());
+        let (records, lines) = reader.read(&producers);
+        assert_eq!(records, 41);
+        let expected: Vec<Vec<u8>> = (40..80).chain([200]).map(line).collect();
+        assert_eq!(lines, expected);
+    }
+
+    #[test]
     fn numbers_counted_round_past_2_to_the_32_keep_their_order() {
         let producers = Arc::new(test_producers());
         let mut reader = Reader::default();
