@@ -224,17 +224,8 @@ impl Readers {
         let Ok(chunk) = ring.read_chunk(ring.slots()) else {
             return (0, false);
         };
-        let (first, second) = chunk.as_slices();
-        let bytes: &[u8] = if second.is_empty() {
-            first
-        } else {
-            scratch.clear();
-            scratch.extend_from_slice(first);
-            scratch.extend_from_slice(second);
-            scratch
-        };
         let mut stream = Stream {
-            bytes,
+            bytes: whole(&chunk, scratch),
             read: 0,
             next: None,
             templates,
@@ -271,29 +262,18 @@ impl Readers {
             let Ok(chunk) = ring.read_chunk(ring.slots()) else {
                 continue;
             };
-            let (first, second) = chunk.as_slices();
-            if !second.is_empty() {
-                scratch.clear();
-                scratch.extend_from_slice(first);
-                scratch.extend_from_slice(second);
-            }
-            let scratch: &Vec<u8> = scratch;
             chunks.push(chunk);
             parts.push((scratch, templates, &producer.next_templates));
         }
         let mut streams: Vec<Stream<'_>> = chunks
             .iter()
             .zip(parts)
-            .map(|(chunk, (scratch, templates, handed))| {
-                let (first, second) = chunk.as_slices();
-                let bytes = if second.is_empty() { first } else { scratch };
-                Stream {
-                    bytes,
-                    read: 0,
-                    next: None,
-                    templates,
-                    handed,
-                }
+            .map(|(chunk, (scratch, templates, handed))| Stream {
+                bytes: whole(chunk, scratch),
+                read: 0,
+                next: None,
+                templates,
+                handed,
             })
             .collect();
         let records = merge(&mut streams, next, heads, each);
@@ -309,6 +289,19 @@ impl Readers {
         }
         (records, more)
     }
+}
+
+/// The frames `chunk` holds, in one slice: its own, or, if they wrap
+/// around the ring's end, copied into `scratch`.
+fn whole<'a>(chunk: &'a rtrb::chunks::ReadChunk<'_, u8>, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    let (first, second) = chunk.as_slices();
+    if second.is_empty() {
+        return first;
+    }
+    scratch.clear();
+    scratch.extend_from_slice(first);
+    scratch.extend_from_slice(second);
+    scratch
 }
 
 /// Hands `each` the streams' records in order of their numbers, from
