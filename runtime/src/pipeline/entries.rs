@@ -6,7 +6,7 @@
 //! admission gave it, counted round at 2^32: see `room.rs` and
 //! `producers.rs`), stamped by [`stamp`].
 //! [`write_line`], [`write_captured`] and [`write_template`] append a
-//! frame; [`next_frame`] and [`Frames`] read them back.
+//! frame; [`next_frame`] reads them back, one at a time.
 
 /// A finished line: its number (4 bytes), then the line.
 const LINE: u8 = 0;
